@@ -1,0 +1,94 @@
+"""Plain data passed between the indexer's stages (and out to the server)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def content_hash(text: str) -> str:
+    """Stable hash of text; the key for change detection and the embedding cache."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolDef:
+    """A definition in a file: what a name lookup returns."""
+
+    name: str  # short name, e.g. "parse"
+    qualified: str  # dotted within the file, e.g. "Parser.parse"
+    kind: str  # function | method | class | struct | interface | enum | type | const | variable
+    start_line: int  # 1-based, inclusive
+    end_line: int  # 1-based, inclusive
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRef:
+    """A name a file imports, with where it may come from.
+
+    ``candidates`` are workspace-relative path suffixes the module may live at, computed
+    from the importing file's path and the import text alone (so a file's rows never depend
+    on which other files exist); ``indexer.resolve`` matches them against indexed paths at
+    query time.
+    """
+
+    local_name: str  # the name bound in the importing file ("np", "Parser", "*")
+    module: str  # as written: "..utils", "./foo", "pkg.mod", "github.com/x/y"
+    name: str | None  # the imported member ("Parser"), None when the module itself is bound
+    line: int  # 1-based
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A syntax-aware slice of a file: the unit of retrieval."""
+
+    path: str  # workspace-relative, POSIX separators
+    start_line: int  # 1-based, inclusive
+    end_line: int  # 1-based, inclusive
+    language: str
+    text: str
+    symbols: tuple[str, ...] = ()  # qualified names defined in this chunk
+    kind: str = "definition"  # definition | class_summary | module | window
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.text)
+
+    @property
+    def id(self) -> str:
+        """Unique within an index: path, span and content."""
+        return content_hash(f"{self.path}\0{self.start_line}\0{self.end_line}\0{self.text}")
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """Everything the indexer keeps about one file."""
+
+    path: str
+    language: str
+    chunks: list[Chunk] = field(default_factory=list)
+    definitions: list[SymbolDef] = field(default_factory=list)
+    imports: list[ImportRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file the walk or the reader passed over, and why (shown to the user)."""
+
+    path: str
+    reason: str  # e.g. "binary", "too large (3.2 MB > 1 MB)", "invalid UTF-8", "secret file"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One retrieved chunk."""
+
+    path: str
+    start_line: int
+    end_line: int
+    text: str
+    score: float
+    symbol: str | None = None  # the chunk's first defined symbol, if any
+    source: str = "hybrid"  # symbol | text | vector | hybrid | overlay
+    language: str = ""

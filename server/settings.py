@@ -1,0 +1,111 @@
+"""Typed settings, read from LSP ``initializationOptions`` / ``workspace/configuration``
+and from CLI flags. A bad value never fails: it is reported and replaced by its default.
+
+The same names are the VS Code extension's ``tandem.*`` settings, e.g.
+``{"model": {"backend": "retrieval"}, "completion": {"multiline": "never"}}``.
+"""
+
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import cattrs
+
+
+@dataclass
+class IndexSettings:
+    db: str | None = None  # any LanceDB URI; default <root>/.tandem
+    embedder: str = "minilm"  # minilm | none | a sentence-transformers name or path
+    exclude: list[str] = field(default_factory=list)  # extra gitignore-style globs
+    max_file_kb: int = 1024
+
+
+@dataclass
+class ModelSettings:
+    backend: str = "transformers"  # transformers | openai | retrieval
+    model: str = "smollm2"  # "smollm2" (bundled GGUF), a Hugging Face id, or a local path
+    adapter: str | None = None  # a LoRA adapter folder (peft)
+    template: str = "auto"  # auto | starcoder | qwen | deepseek | codellama | prefix
+    device: str = "auto"  # auto | cpu | cuda
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = ""
+    openai_api_key_env: str = "OPENAI_API_KEY"  # the key is read from this variable
+    timeout_s: float = 10.0
+
+
+@dataclass
+class CompletionSettings:
+    enabled: bool = True
+    multiline: str = "auto"  # auto | always | never
+    max_tokens: int = 48
+    snippet_tokens: int = 384  # budget for retrieved snippets, in the model's tokens
+    prefix_tokens: int = 384
+    suffix_tokens: int = 96
+    snippets: int = 6
+    debounce_ms: int = 60
+
+
+@dataclass
+class Settings:
+    index: IndexSettings = field(default_factory=IndexSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+
+_ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("model", "backend"): ("transformers", "openai", "retrieval"),
+    ("model", "template"): ("auto", "starcoder", "qwen", "deepseek", "codellama", "prefix"),
+    ("model", "device"): ("auto", "cpu", "cuda"),
+    ("completion", "multiline"): ("auto", "always", "never"),
+}
+
+
+def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
+    """Settings from untrusted JSON, field by field: each bad value is named in an error
+    message and left at its default, so one typo never discards the rest."""
+    settings = Settings()
+    errors: list[str] = []
+    if raw is None:
+        return settings, errors
+    if not isinstance(raw, dict):
+        return settings, [f"settings must be an object, got {type(raw).__name__}"]
+    for section_field in dataclasses.fields(Settings):
+        section_name = section_field.name
+        section_raw = raw.get(section_name)
+        if section_raw is None:
+            continue
+        section = getattr(settings, section_name)
+        if not isinstance(section_raw, dict):
+            errors.append(f"{section_name}: expected an object")
+            continue
+        known = {f.name: f for f in dataclasses.fields(section)}
+        for key, value in section_raw.items():
+            f = known.get(key)
+            if f is None:
+                errors.append(f"{section_name}.{key}: unknown setting (ignored)")
+                continue
+            try:
+                converted = _converter.structure(value, f.type)  # type: ignore[arg-type]
+            except Exception:
+                default = getattr(section, key)
+                errors.append(
+                    f"{section_name}.{key}: {value!r} is not a valid {f.type}; "
+                    f"using the default {default!r}"
+                )
+                continue
+            allowed = _ALLOWED.get((section_name, key))
+            if allowed and converted not in allowed:
+                default = getattr(section, key)
+                errors.append(
+                    f"{section_name}.{key}: {value!r} is not one of {', '.join(allowed)}; "
+                    f"using the default {default!r}"
+                )
+                continue
+            setattr(section, key, converted)
+    for key in raw:
+        if key not in {f.name for f in dataclasses.fields(Settings)}:
+            errors.append(f"{key}: unknown settings section (ignored)")
+    return settings, errors
