@@ -1,0 +1,467 @@
+"""Cut a file into retrieval chunks, and list its definitions and imports.
+
+``parse_file`` is pure and total: any text gives a ``ParsedFile``, never an exception.
+
+Rules (all line-aligned; a chunk's text is exactly the file's lines start..end, except a
+``class_summary``, which is synthetic but repeats the real header line verbatim):
+
+- one chunk per function, method or class-level definition (kind ``definition``), with its
+  attached leading comments, decorators and attributes;
+- code between definitions (imports, constants, docstrings) becomes ``module`` chunks;
+- a chunk over the embedder's budget is split into line-aligned pieces, preferring to break
+  where a statement of the definition's body starts. Pieces are plain lines (the header is
+  not repeated); the piece holding the header line carries the symbol;
+- a large class yields a ``class_summary`` (decorators, the class line(s), the docstring's
+  first line and one signature line per member) carrying the class's symbol, then chunks of
+  its body exactly as for the top level; a small class stays one chunk carrying the class
+  and all its members' symbols;
+- runs of tiny siblings (definitions or statements) are merged into one chunk;
+- languages without a grammar, and any failure of the syntax path, get ``window`` chunks:
+  at most ``WINDOW_LINES`` lines and the token budget, no overlap, breaking at blank lines
+  and headings where possible.
+
+Every symbol is carried by exactly one chunk, and that chunk's span holds its header line.
+
+Token counts are approximate: the number of ``\\w+`` runs plus punctuation characters. On
+Python from site-packages the MiniLM word-piece count is 1.38x that figure (identifiers split
+into several pieces), so ``MAX_TOKENS = 186`` approximates the embedder's 256 word pieces.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from indexer.definitions import BRACES, Desc, Name, describe, rows, text_of
+from indexer.imports import extract_imports
+from indexer.languages import comment_prefix, get_parser, language_for_path
+from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
+
+WORDPIECES_PER_TOKEN = 1.38
+MAX_TOKENS = 186  # ~256 MiniLM word pieces
+TINY_TOKENS = 32  # a sibling this small is merged with its tiny neighbours...
+MERGE_TOKENS = 96  # ...as long as the merged chunk stays this small
+WINDOW_LINES = 40
+SUMMARY_TOKENS = 2 * MAX_TOKENS  # a summary may run past the embedder: its text is the point
+SIGNATURE_CHARS = 120
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_SPACE = re.compile(r"\s+")
+
+
+def approx_tokens(text: str) -> int:
+    """The approximate embedder token count of ``text`` (see the module docstring)."""
+    return round(len(_TOKEN.findall(text)) * WORDPIECES_PER_TOKEN)
+
+
+@dataclass(slots=True)
+class _Unit:
+    """A top-level node or container member, with its line span (0-based rows)."""
+
+    start: int
+    end: int
+    desc: Desc
+
+
+@dataclass(slots=True)
+class _Piece:
+    start: int
+    end: int
+    kind: str
+    names: list[tuple[str, Name]] = field(default_factory=list)  # (qualified, name)
+    mergeable: bool = True
+    tiny: bool = False
+    text: str | None = None  # only for class_summary
+
+
+class _File:
+    """One parse: the lines, per-line token prefix sums and the results."""
+
+    def __init__(self, path: str, language: str, text: str) -> None:
+        self.path = path
+        self.language = language
+        self.lines = text.split("\n")
+        prefix = [0]
+        total = 0
+        for line in self.lines:
+            total += len(_TOKEN.findall(line))
+            prefix.append(total)
+        self.prefix = prefix
+
+    def tokens(self, start: int, end: int) -> int:
+        return self.prefix[end + 1] - self.prefix[start]
+
+    def blank(self, row: int) -> bool:
+        return self.prefix[row + 1] == self.prefix[row]
+
+    def text(self, start: int, end: int) -> str:
+        return "\n".join(self.lines[start : end + 1])
+
+    def pack(
+        self, start: int, end: int, tiers: list[list[int]], max_lines: int | None = None
+    ) -> list[tuple[int, int]]:
+        """Split rows start..end into pieces within the token budget.
+
+        ``tiers`` are sorted rows where a new piece may start, best first; a break is taken
+        from the best tier that leaves the piece at least a third full, else the piece ends
+        where the budget does. A single line over the budget is a piece of its own.
+        """
+        out: list[tuple[int, int]] = []
+        prefix = self.prefix
+        while start <= end:
+            limit = prefix[start] + MAX_TOKENS
+            last = bisect_right(prefix, limit, start + 1, end + 2) - 2
+            if max_lines is not None:
+                last = min(last, start + max_lines - 1)
+            if last >= end:
+                out.append((start, end))
+                break
+            if last < start:
+                out.append((start, start))
+                start += 1
+                continue
+            cut = last
+            floor = start + max(1, (last + 1 - start) // 3)
+            for tier in tiers:
+                i = bisect_right(tier, last + 1) - 1
+                if i >= 0 and tier[i] >= floor:
+                    cut = tier[i] - 1
+                    break
+            out.append((start, cut))
+            start = cut + 1
+        return out
+
+
+def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
+    """Describe nodes, attach leading comments to what follows, merge units sharing a row."""
+    units: list[_Unit] = []
+    for node in nodes:
+        desc = describe(file.language, node, in_class)
+        start, end = rows(node)
+        unit = _Unit(start, end, desc)
+        if units:
+            prev = units[-1]
+            if start <= prev.end:
+                if not desc.names and desc.role in ("code", "comment"):
+                    prev.end = max(prev.end, end)
+                    continue
+                if not prev.desc.names and prev.desc.role in ("code", "comment"):
+                    unit.start = prev.start
+                    unit.end = max(prev.end, end)
+                    units[-1] = unit
+                    continue
+                prev.end = max(prev.end, end)
+                prev.desc = Desc("code", prev.desc.node, prev.desc.names + desc.names)
+                continue
+        units.append(unit)
+    # Comments directly above a definition (no blank line) belong to it.
+    for i in range(len(units) - 1, 0, -1):
+        unit = units[i]
+        if unit.desc.role == "comment":
+            continue
+        j = i - 1
+        while j >= 0 and units[j].desc.role == "comment" and units[j].end >= unit.start - 1:
+            unit.start = units[j].start
+            j -= 1
+        if j < i - 1:
+            del units[j + 1 : i]
+    return units
+
+
+def _qual(prefix: str, name: Name) -> tuple[str, Name]:
+    return (f"{prefix}.{name.name}" if prefix else name.name, name)
+
+
+def _in_span(names: list[tuple[str, Name]], start: int, end: int) -> list[tuple[str, Name]]:
+    return [qn for qn in names if start <= qn[1].header <= end]
+
+
+def _deep_names(file: _File, unit: _Unit, prefix: str) -> list[tuple[str, Name]]:
+    """The unit's own names and, for a container, all its members' names, qualified."""
+    names = [_qual(prefix, n) for n in unit.desc.names]
+    desc = unit.desc
+    if desc.role == "container" and desc.body is not None:
+        inner = _member_prefix(prefix, desc)
+        for member in _units(file, desc.body.named_children, True):
+            names.extend(_deep_names(file, member, inner))
+    return names
+
+
+def _member_prefix(prefix: str, desc: Desc) -> str:
+    own = desc.prefix or ""
+    if prefix and own:
+        return f"{prefix}.{own}"
+    return prefix or own
+
+
+def _level(
+    file: _File,
+    nodes: list[Node],
+    prefix: str,
+    in_class: bool,
+    run_kind: str,
+    span: tuple[int, int] | None = None,
+    owner: Node | None = None,
+) -> list[_Piece]:
+    """Pieces for one level (the file, or a container body spanning ``span``)."""
+    units = _units(file, nodes, in_class)
+    if span is not None and owner is not None:
+        # The container's header rows lead its first run; its closer ends the last piece.
+        first = units[0].start if units else span[1] + 1
+        if first > span[0]:
+            units.insert(0, _Unit(span[0], first - 1, Desc("code", owner)))
+    pieces: list[_Piece] = []
+    run: list[_Unit] = []
+    for unit in units:
+        if unit.desc.role in ("code", "comment"):
+            run.append(unit)
+            continue
+        pieces.extend(_run_pieces(file, run, prefix, run_kind))
+        run = []
+        if unit.desc.role == "def":
+            pieces.extend(_def_pieces(file, unit, prefix))
+        else:
+            pieces.extend(_container_pieces(file, unit, prefix))
+    pieces.extend(_run_pieces(file, run, prefix, run_kind))
+    if span is not None and pieces and pieces[-1].end < span[1]:
+        pieces[-1].end = span[1]
+    return _merge_tiny(file, pieces)
+
+
+def _run_pieces(file: _File, run: list[_Unit], prefix: str, kind: str) -> list[_Piece]:
+    if not run:
+        return []
+    start, end = run[0].start, run[-1].end
+    names = [_qual(prefix, n) for unit in run for n in unit.desc.names]
+    breaks = sorted({unit.start for unit in run})
+    blank_after = [r + 1 for r in range(start, end) if file.blank(r)]
+    spans = (
+        file.pack(start, end, [breaks, blank_after])
+        if file.tokens(start, end) > MAX_TOKENS
+        else [(start, end)]
+    )
+    return [_Piece(s, e, kind, _in_span(names, s, e)) for s, e in spans]
+
+
+def _def_pieces(file: _File, unit: _Unit, prefix: str) -> list[_Piece]:
+    names = [_qual(prefix, n) for n in unit.desc.names]
+    if file.tokens(unit.start, unit.end) <= MAX_TOKENS:
+        return [_Piece(unit.start, unit.end, "definition", names)]
+    body = unit.desc.body
+    shallow: list[int] = []
+    deep: list[int] = []
+    if body is not None:
+        for child in body.named_children:
+            shallow.append(child.start_point.row)
+            for grandchild in child.named_children:
+                deep.append(grandchild.start_point.row)
+                deep.extend(g.start_point.row for g in grandchild.named_children)
+    spans = file.pack(unit.start, unit.end, [sorted(set(shallow)), sorted(set(deep))])
+    return [_Piece(s, e, "definition", _in_span(names, s, e), mergeable=False) for s, e in spans]
+
+
+def _container_pieces(file: _File, unit: _Unit, prefix: str) -> list[_Piece]:
+    desc = unit.desc
+    if file.tokens(unit.start, unit.end) <= MAX_TOKENS or desc.body is None:
+        if desc.body is None and file.tokens(unit.start, unit.end) > MAX_TOKENS:
+            return _def_pieces(file, unit, prefix)
+        return [_Piece(unit.start, unit.end, "definition", _deep_names(file, unit, prefix))]
+    members = desc.body.named_children
+    inner = _member_prefix(prefix, desc)
+    body_pieces = _level(
+        file, members, inner, True, "definition", (unit.start, unit.end), desc.node
+    )
+    if not desc.summarize:
+        own = [_qual(prefix, n) for n in desc.names]
+        if body_pieces and own:
+            body_pieces[0].names = own + body_pieces[0].names
+        return body_pieces
+    summary = _Piece(
+        unit.start,
+        unit.end,
+        "class_summary",
+        [_qual(prefix, n) for n in desc.names],
+        mergeable=False,
+        text=_summary_text(file, unit, members),
+    )
+    return [summary, *body_pieces]
+
+
+def _summary_text(file: _File, unit: _Unit, members: list[Node]) -> str:
+    """Header lines verbatim, the docstring's first line, one signature per member."""
+    desc = unit.desc
+    body = desc.body
+    assert body is not None
+    braces = file.language in BRACES
+    # Decorators/annotations are inside the outer node, whose rows the names carry.
+    header_start = min([n.start for n in desc.names] + [desc.node.start_point.row])
+    body_row = body.start_point.row
+    header_end = body_row if braces else max(desc.node.start_point.row, body_row - 1)
+    header_end = min(header_end, unit.end)
+    lines = [file.lines[r] for r in range(header_start, header_end + 1)]
+    budget = SUMMARY_TOKENS - file.tokens(header_start, header_end)
+    units = _units(file, members, True)
+    for index, member in enumerate(units):
+        line = _signature(file, member, braces, first=index == 0)
+        if line is None:
+            continue
+        cost = len(_TOKEN.findall(line))
+        if cost > budget:
+            rest = len(units) - index
+            indent = _indent(file.lines[member.start])
+            lines.append(f"{indent}{comment_prefix(file.language)}... {rest} more members")
+            break
+        budget -= cost
+        lines.append(line)
+    if braces and unit.end > header_end:
+        lines.append(file.lines[unit.end])
+    return "\n".join(lines)
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _signature(file: _File, member: _Unit, braces: bool, first: bool) -> str | None:
+    desc = member.desc
+    node = desc.node
+    indent = _indent(file.lines[node.start_point.row])
+    if desc.role == "comment":
+        return None
+    if desc.role == "code":
+        text = text_of(node).strip()
+        if not text:
+            return None
+        if first and not braces and _is_docstring(node):
+            return _docstring_line(indent, text)
+        head = text.split("\n", 1)[0].rstrip()
+        if "\n" in text:
+            head += " ..."
+        return indent + _clip(head)
+    body = desc.body
+    if body is None:
+        return indent + _clip(_SPACE.sub(" ", text_of(node)).strip())
+    raw = node.text or b""
+    stop = body.start_byte
+    if not braces:
+        # Up to the colon: a trailing comment must not swallow the " ..." marker.
+        colons = [c for c in node.children if c.type == ":" and c.end_byte <= stop]
+        stop = colons[-1].end_byte if colons else stop
+    sig = raw[: stop - node.start_byte].decode("utf-8", "replace")
+    sig = _SPACE.sub(" ", sig).strip()
+    suffix = " { ... }" if braces else " ..."
+    return indent + _clip(sig) + suffix
+
+
+def _is_docstring(node: Node) -> bool:
+    children = node.named_children
+    return (
+        node.type == "expression_statement" and len(children) == 1 and children[0].type == "string"
+    )
+
+
+def _docstring_line(indent: str, text: str) -> str:
+    """The docstring's first line of content, as a one-line docstring."""
+    bare = text.lstrip("rRbBuUfF")
+    quote = bare[:3] if bare[:3] in ('"""', "'''") else bare[:1]
+    content = bare[len(quote) :]
+    if content.endswith(quote):
+        content = content[: -len(quote)]
+    lines = [line.strip() for line in content.split("\n") if line.strip()]
+    first = lines[0] if lines else ""
+    return f"{indent}{quote}{_clip(first)}{quote}"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SIGNATURE_CHARS else text[: SIGNATURE_CHARS - 3] + "..."
+
+
+def _merge_tiny(file: _File, pieces: list[_Piece]) -> list[_Piece]:
+    out: list[_Piece] = []
+    for piece in pieces:
+        piece.tiny = piece.mergeable and file.tokens(piece.start, piece.end) < TINY_TOKENS
+        if out and piece.tiny and out[-1].tiny:
+            prev = out[-1]
+            if file.tokens(prev.start, piece.end) <= MERGE_TOKENS:
+                prev.end = piece.end
+                prev.names = prev.names + piece.names
+                if piece.kind == "definition":
+                    prev.kind = "definition"
+                continue
+        out.append(piece)
+    return out
+
+
+def _windows(file: _File) -> list[_Piece]:
+    """Line windows for text without a grammar: break at blank lines and headings."""
+    last = len(file.lines) - 1
+    after_blank = [r + 1 for r in range(last) if file.blank(r)]
+    headings = [r for r in range(last + 1) if file.lines[r].startswith("#")]
+    unindented = [r for r in after_blank if file.lines[r][:1] not in (" ", "\t")]
+    spans = file.pack(0, last, [sorted(set(unindented) | set(headings)), after_blank], WINDOW_LINES)
+    return [_Piece(s, e, "window") for s, e in spans]
+
+
+def _trim(file: _File, piece: _Piece) -> _Piece | None:
+    """Drop blank lines at a piece's edges (a summary keeps its span)."""
+    if piece.kind == "class_summary":
+        return piece
+    start, end = piece.start, piece.end
+    while start <= end and file.blank(start):
+        start += 1
+    while end >= start and file.blank(end):
+        end -= 1
+    if start > end:
+        return None
+    piece.start, piece.end = start, end
+    return piece
+
+
+def _syntax_pieces(file: _File, text: str) -> tuple[list[_Piece], list[ImportRef]]:
+    parser = get_parser(file.language)
+    if parser is None:
+        return _windows(file), []
+    tree = parser.parse(text.encode("utf-8", "surrogatepass"))
+    root = tree.root_node
+    pieces = _level(file, root.named_children, "", False, "module")
+    imports = extract_imports(file.language, file.path, root)
+    return pieces, imports
+
+
+def parse_file(path: str, text: str, language: str | None = None) -> ParsedFile:
+    """Chunks, definitions and imports of one file; never raises."""
+    language = language or language_for_path(path) or "text"
+    result = ParsedFile(path=path, language=language)
+    if not text.strip():
+        return result
+    file = _File(path, language, text)
+    try:
+        pieces, imports = _syntax_pieces(file, text)
+    except (Exception, RecursionError):
+        pieces, imports = _windows(file), []
+    for raw in pieces:
+        piece = _trim(file, raw)
+        if piece is None:
+            continue
+        chunk_text = piece.text if piece.text is not None else file.text(piece.start, piece.end)
+        result.chunks.append(
+            Chunk(
+                path=path,
+                start_line=piece.start + 1,
+                end_line=piece.end + 1,
+                language=language,
+                text=chunk_text,
+                symbols=tuple(q for q, _ in piece.names),
+                kind=piece.kind,
+            )
+        )
+        for qualified, name in piece.names:
+            result.definitions.append(
+                SymbolDef(name.name, qualified, name.kind, name.start + 1, name.end + 1)
+            )
+    result.definitions.sort(key=lambda d: (d.start_line, d.qualified))
+    result.imports = imports
+    return result
