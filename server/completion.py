@@ -1,0 +1,387 @@
+"""The completion pipeline: cursor → context → prompt → backend → post-processing.
+
+One ``Completer`` per workspace, shared by the language server and ``tandem complete``.
+It is cheap to create: the model loads in a background thread, and until it is ready (or
+when it cannot load) the retrieval backend answers, with the reason in ``status()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from server.backends.base import Backend, Generation, GenerationParams
+from server.backends.retrieval_backend import RetrievalBackend
+from server.context.snippet import Snippet
+from server.postprocess import decide_multiline, postprocess
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    from indexer.search import Index
+
+    from indexer.types import ParsedFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CompletionRequest:
+    path: str  # workspace-relative, POSIX
+    text: str  # the whole (unsaved) buffer
+    line: int  # 0-based
+    col: int  # 0-based, index into the Python str of that line
+    language: str | None = None  # default: from the path
+    multiline: bool | None = None  # None = decide from the context and settings
+
+
+@dataclass(slots=True)
+class CompletionResult:
+    text: str
+    snippets: list[Snippet]
+    timings: dict[str, float] = field(default_factory=dict)
+    backend: str = "retrieval"
+    error: str | None = None
+
+
+def split_at_cursor(text: str, line: int, col: int) -> tuple[str, str]:
+    """(prefix, suffix) of ``text`` at a 0-based line and column, clamped into the text."""
+    lines = text.splitlines(keepends=True)
+    if line < 0:
+        return "", text
+    if line >= len(lines):
+        return text, ""
+    offset = sum(len(ln) for ln in lines[:line])
+    content = lines[line].rstrip("\r\n")
+    offset += max(0, min(col, len(content)))
+    return text[:offset], text[offset:]
+
+
+def _language_for(path: str) -> str | None:
+    try:
+        from indexer.languages import language_for_path
+    except ImportError:
+        return "python" if path.endswith(".py") else None
+    return language_for_path(path)
+
+
+@dataclass(slots=True)
+class _Model:
+    """The model side of the pipeline once loaded: backend, tokenizer and template."""
+
+    backend: Backend
+    tokenizer: Any
+    template: str
+    model_id: str
+    adapter: str | None
+    load_ms: float
+
+
+class Completer:
+    """Completes at a cursor in one workspace; thread-safe, one generation at a time."""
+
+    def __init__(
+        self,
+        root: Path,
+        index: Index | Callable[[], Index | None] | None,
+        settings: Settings,
+        *,
+        preload: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self._index_source = index
+        self._settings = settings
+        self._retrieval = RetrievalBackend()
+        self._state_lock = threading.Lock()
+        self._generate_lock = threading.Lock()
+        self._model: _Model | None = None
+        self._loading: threading.Thread | None = None
+        self._load_error: str | None = None
+        self._generation = 0  # bumped by reload(): a stale loader's result is dropped
+        if preload:
+            self._ensure_loading()
+
+    # -- model lifecycle -------------------------------------------------------------
+
+    def _wants_model(self) -> bool:
+        return self._settings.model.backend in ("transformers", "openai")
+
+    def _ensure_loading(self) -> None:
+        """Start loading the configured model in the background, once."""
+        with self._state_lock:
+            if not self._wants_model() or self._model or self._loading or self._load_error:
+                return
+            gen = self._generation
+            settings = self._settings
+            thread = threading.Thread(
+                target=self._load, args=(settings, gen), name="tandem-model-load", daemon=True
+            )
+            self._loading = thread
+        thread.start()
+
+    def _load(self, settings: Settings, gen: int) -> None:
+        t0 = time.perf_counter()
+        model: _Model | None = None
+        error: str | None = None
+        try:
+            model = _load_model(settings)
+            if model is not None:
+                model.load_ms = (time.perf_counter() - t0) * 1000
+        except Exception as e:  # any failure becomes one message; completion falls back
+            error = str(e) or type(e).__name__
+            log.warning("model load failed: %s", error)
+        with self._state_lock:
+            if gen != self._generation:
+                return
+            self._model = model
+            self._load_error = error
+            self._loading = None
+
+    def wait_until_loaded(self, timeout: float | None = None) -> bool:
+        """Block until the model is loaded (True) or failed / not configured (False)."""
+        self._ensure_loading()
+        with self._state_lock:
+            thread = self._loading
+        if thread is not None:
+            thread.join(timeout)
+        with self._state_lock:
+            return self._model is not None
+
+    def reload(self, settings: Settings) -> None:
+        """New settings (or a new adapter): drop the model if what to load changed."""
+        with self._state_lock:
+            old = self._settings.model
+            self._settings = settings
+            if settings.model != old:
+                self._generation += 1
+                self._model = None
+                self._loading = None
+                self._load_error = None
+        self._ensure_loading()
+
+    def status(self) -> dict[str, Any]:
+        with self._state_lock:
+            ms = self._settings.model
+            model = self._model
+            if not self._wants_model():
+                active, reason = "retrieval", None
+            elif model is not None:
+                active, reason = model.backend.name, None
+            elif self._loading is not None:
+                active, reason = "retrieval", f"{ms.backend} model is loading"
+            else:
+                active, reason = "retrieval", self._load_error
+            return {
+                "backend": active,
+                "configured_backend": ms.backend,
+                "model": model.model_id if model else _model_label(self._settings),
+                "adapter": model.adapter if model else ms.adapter,
+                "template": model.template if model else None,
+                "loaded": model is not None,
+                "loading": self._loading is not None,
+                "load_ms": round(model.load_ms, 1) if model else None,
+                "fallback_reason": reason,
+            }
+
+    # -- the pipeline ----------------------------------------------------------------
+
+    def _index(self) -> Index | None:
+        src = self._index_source
+        if src is None:
+            return None
+        if callable(src) and not hasattr(src, "search"):
+            return src()
+        return src
+
+    def complete(
+        self,
+        req: CompletionRequest,
+        overlay: Mapping[str, ParsedFile] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> CompletionResult:
+        t_start = time.perf_counter()
+        settings = self._settings
+        cs = settings.completion
+        prefix, suffix = split_at_cursor(req.text, req.line, req.col)
+        language = req.language or _language_for(req.path)
+        multiline = req.multiline
+        if multiline is None:
+            multiline = {"always": True, "never": False}.get(cs.multiline)
+            if multiline is None:
+                multiline = decide_multiline(prefix, suffix, language)
+        timings: dict[str, float] = {}
+        self._ensure_loading()
+        with self._state_lock:
+            model = self._model
+        errors: list[str] = []
+
+        t = time.perf_counter()
+        snippets: list[Snippet] = []
+        try:
+            snippets = self._context(req, overlay, model)
+        except Exception as e:  # a broken index must not break typing: complete without it
+            errors.append(f"context: {e}")
+            log.exception("context failed")
+        timings["context_ms"] = (time.perf_counter() - t) * 1000
+
+        backend_name = "retrieval"
+        gen: Generation | None = None
+        if cancel is not None and cancel.is_set():
+            errors.append("cancelled")
+            gen = Generation(text="", finish_reason="cancelled")
+        elif model is not None:
+            from server.prompt import budgets_from_settings, build_prompt
+
+            t = time.perf_counter()
+            prompt = build_prompt(
+                model.tokenizer,
+                model.template,
+                prefix,
+                suffix,
+                snippets,
+                budgets_from_settings(cs),
+                path=req.path,
+            )
+            timings["prompt_ms"] = (time.perf_counter() - t) * 1000
+            params = GenerationParams(
+                max_tokens=cs.max_tokens, multiline=multiline, stop=prompt.stop
+            )
+            with self._generate_lock:
+                gen = model.backend.generate(prompt, params, cancel)
+            backend_name = model.backend.name
+            timings["prompt_tokens"] = float(prompt.total_tokens)
+            if gen.error:
+                errors.append(f"{backend_name}: {gen.error}")
+                gen = None  # fall back to retrieval below
+        if gen is None:
+            gen = self._retrieval.propose(prefix, suffix, snippets, multiline)
+            backend_name = "retrieval"
+            timings.setdefault("prompt_tokens", 0.0)
+        timings["model_ms"] = gen.model_ms
+        timings["first_token_ms"] = gen.first_token_ms
+        timings["reused_tokens"] = float(gen.reused_tokens)
+        timings["new_tokens"] = float(gen.new_tokens)
+
+        t = time.perf_counter()
+        text = postprocess(gen.text, prefix, suffix, language, multiline)
+        timings["postprocess_ms"] = (time.perf_counter() - t) * 1000
+        timings["total_ms"] = (time.perf_counter() - t_start) * 1000
+        if not errors and model is None and self._wants_model():
+            status = self.status()
+            if status["fallback_reason"]:
+                errors.append(str(status["fallback_reason"]))
+        return CompletionResult(
+            text=text,
+            snippets=snippets,
+            timings={k: round(v, 3) for k, v in timings.items()},
+            backend=backend_name,
+            error="; ".join(errors) or None,
+        )
+
+    def _context(
+        self, req: CompletionRequest, overlay: Mapping[str, ParsedFile] | None, model: _Model | None
+    ) -> list[Snippet]:
+        index = self._index()
+        cs = self._settings.completion
+        if index is None or cs.snippets <= 0:
+            return []
+        count_tokens = _token_counter(model.tokenizer) if model else None
+        return _build_context(
+            index,
+            req.path,
+            req.text,
+            req.line,
+            req.col,
+            overlay=overlay,
+            k=cs.snippets,
+            budget_tokens=cs.snippet_tokens,
+            count_tokens=count_tokens,
+        )
+
+
+def _token_counter(tokenizer: Any) -> Callable[[str], int] | None:
+    if tokenizer is None:
+        return None
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=False))
+
+    return count
+
+
+def _build_context(
+    index: Index,
+    path: str,
+    text: str,
+    line: int,
+    col: int,
+    *,
+    overlay: Mapping[str, ParsedFile] | None,
+    k: int,
+    budget_tokens: int,
+    count_tokens: Callable[[str], int] | None,
+) -> list[Snippet]:
+    try:
+        from server.context import build_context
+    except ImportError:
+        return _context_shim(index, path, text, line, k)
+    result = build_context(
+        index,
+        path,
+        text,
+        line,
+        col,
+        overlay=overlay,
+        k=k,
+        budget_tokens=budget_tokens,
+        count_tokens=count_tokens,
+    )
+    return list(result.snippets)
+
+
+def _context_shim(index: Index, path: str, text: str, line: int, k: int) -> list[Snippet]:
+    """TEMPORARY until server.context.build_context lands: a plain index search with the
+    last lines before the cursor, excluding the cursor's own file."""
+    lines = [ln for ln in text.splitlines()[: line + 1] if ln.strip()][-10:]
+    hits = index.search("\n".join(lines), k=k + 4)
+    out: list[Snippet] = []
+    for h in hits:
+        if h.path == path:
+            continue
+        out.append(Snippet(h.path, h.start_line, h.end_line, h.text, h.score, "similar", "search"))
+    return out[:k]
+
+
+def _model_label(settings: Settings) -> str:
+    ms = settings.model
+    if ms.backend == "openai":
+        return ms.openai_model or "(openai: no model configured)"
+    return ms.model
+
+
+def _load_model(settings: Settings) -> _Model | None:
+    """Load the configured backend; raises with a message saying what was tried and how
+    to fix it."""
+    ms = settings.model
+    if ms.backend == "openai":
+        from server.backends.openai_backend import OpenAIBackend
+        from server.prompt import ApproxTokenizer, template_for_name
+
+        backend = OpenAIBackend.from_settings(ms)
+        template = ms.template if ms.template != "auto" else template_for_name(ms.openai_model)
+        return _Model(backend, ApproxTokenizer(), template, backend.model, None, 0.0)
+    if ms.backend != "transformers":
+        return None
+    from server.backends.loader import load_causal_lm
+    from server.backends.transformers_backend import TransformersBackend
+    from server.prompt import detect_template
+
+    loaded = load_causal_lm(ms.model, ms.adapter, device=ms.device)
+    template = ms.template if ms.template != "auto" else detect_template(loaded.tokenizer)
+    return _Model(
+        TransformersBackend(loaded), loaded.tokenizer, template, loaded.model_id, ms.adapter, 0.0
+    )
