@@ -12,7 +12,7 @@ adapter never saw.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,17 +32,22 @@ class ChunkSource(Protocol):
 
 
 class Renderer(Protocol):
-    """The completion prompt template, as the trainer uses it."""
+    """The completion prompt template, as the trainer uses it (``template.TemplateRenderer``)."""
 
-    name: str
-    fim: bool
+    @property
+    def name(self) -> str: ...
 
-    def header(self, path: str) -> str:
-        """The text placed before a file's code (prefix-only templates)."""
+    @property
+    def fim(self) -> bool: ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def header_ids(self, path: str) -> list[int]:
+        """What precedes a file's code in a prompt without snippets (prefix-only)."""
         ...
 
-    def fim_text(self, path: str, prefix: str, middle: str, suffix: str) -> str:
-        """A whole FIM example: the prompt, then the middle and the end-of-middle token."""
+    def fim_ids(self, path: str, prefix: str, middle: str, suffix: str) -> list[int]:
+        """A whole FIM example: the prompt, then the middle and the end token."""
         ...
 
 
@@ -65,9 +70,6 @@ class ExampleSet:
         return sum(len(e.input_ids) for e in self.train)
 
 
-Tokenize = Callable[[str], list[int]]
-
-
 def split_files(
     paths: Iterable[str], holdout_fraction: float, seed: int
 ) -> tuple[list[str], list[str]]:
@@ -85,7 +87,6 @@ def split_files(
 def build_examples(
     root: Path,
     index: ChunkSource,
-    tokenize: Tokenize,
     renderer: Renderer,
     *,
     seq_len: int,
@@ -110,7 +111,7 @@ def build_examples(
             digest = file_hash(root, path)
             if digest is None:  # deleted since it was indexed: nothing true to learn
                 continue
-            made = _file_examples(path, index.chunks(path), tokenize, renderer, seq_len, rng)
+            made = _file_examples(path, index.chunks(path), renderer, seq_len, rng)
             if made:
                 out.extend(made)
                 hashes[path] = digest
@@ -139,7 +140,6 @@ def _cap(examples: list[Example], limit: int | None, seed: int) -> list[Example]
 def _file_examples(
     path: str,
     chunks: Sequence[Any],
-    tokenize: Tokenize,
     renderer: Renderer,
     seq_len: int,
     rng: random.Random,
@@ -152,24 +152,21 @@ def _file_examples(
             continue
         seen.add(text)
         if renderer.fim:
-            ids = _fim_ids(path, text, tokenize, renderer, seq_len, rng)
+            ids = _fim_ids(path, text, renderer, seq_len, rng)
             if ids:
                 out.append(Example(path, tuple(ids)))
         else:
             out.extend(
-                Example(path, tuple(w))
-                for w in _prefix_windows(path, text, tokenize, renderer, seq_len)
+                Example(path, tuple(w)) for w in _prefix_windows(path, text, renderer, seq_len)
             )
     return out
 
 
-def _prefix_windows(
-    path: str, text: str, tokenize: Tokenize, renderer: Renderer, seq_len: int
-) -> list[list[int]]:
+def _prefix_windows(path: str, text: str, renderer: Renderer, seq_len: int) -> list[list[int]]:
     """Header + code, cut into windows of at most ``seq_len`` tokens; every window starts
     with the header, as every completion prompt does."""
-    header = tokenize(renderer.header(path))
-    body = tokenize(text)
+    header = renderer.header_ids(path)
+    body = renderer.tokenize(text)
     room = seq_len - len(header)
     if room < 8:  # a path so long it leaves no room for code: train on the code alone
         header, room = [], seq_len
@@ -182,12 +179,12 @@ def _prefix_windows(
 
 
 def _fim_ids(
-    path: str, text: str, tokenize: Tokenize, renderer: Renderer, seq_len: int, rng: random.Random
+    path: str, text: str, renderer: Renderer, seq_len: int, rng: random.Random
 ) -> list[int] | None:
     """One FIM example with a random middle, shortened until it fits ``seq_len``."""
     while len(text) >= 8:
         a, b = sorted(rng.sample(range(len(text) + 1), 2))
-        ids = tokenize(renderer.fim_text(path, text[:a], text[a:b], text[b:]))
+        ids = renderer.fim_ids(path, text[:a], text[a:b], text[b:])
         if len(ids) <= seq_len:
             return ids
         text = text[: len(text) // 2]

@@ -11,6 +11,7 @@ from typing import Any
 @dataclass
 class TrainOptions:
     model: str = "smollm2"  # base model: "smollm2", a Hugging Face id or a local path
+    template: str = "auto"  # prompt template, as settings.model.template (auto: by tokens)
     rank: int = 8
     alpha: int = 16
     dropout: float = 0.05

@@ -82,14 +82,13 @@ def train(
 
         report(TrainProgress("loading", message=f"loading {options.model}"))
         lm = load_causal_lm(options.model)
-    renderer = renderer_for(lm)
+    renderer = renderer_for(lm, options.template)
     tokenizer = lm.tokenizer
 
     report(TrainProgress("examples", message="building examples from the index"))
     examples = build_examples(
         root,
         index,
-        lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"]),
         renderer,
         seq_len=options.seq_len,
         holdout_fraction=options.holdout_fraction,
