@@ -1,0 +1,309 @@
+"""Background indexing: one writer thread per workspace folder.
+
+The editor never waits for it. Every write to a folder's index (the first full sync, saves,
+file events, forgets) goes through that folder's single thread, so LanceDB sees one writer.
+Events arriving in a burst (a branch switch, a formatter touching 200 files) are coalesced:
+the thread waits until events stop for ``QUIET_S`` (at most ``MAX_WAIT_S``) and then makes
+one ``sync_paths`` call for all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from server.settings import Settings
+
+log = logging.getLogger("tandem.lsp.indexing")
+
+QUIET_S = 0.05
+MAX_WAIT_S = 0.5
+
+
+@dataclass
+class Progress:
+    """What the writer is doing, for ``$/progress`` and ``tandem.status``."""
+
+    kind: str  # begin | report | end
+    title: str = ""
+    message: str = ""
+    percentage: int | None = None
+
+
+ProgressSink = Callable[[Progress], None]
+
+
+@dataclass
+class _Pending:
+    full: bool = False
+    paths: set[str] = field(default_factory=set)
+    forget: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return self.full or bool(self.paths) or bool(self.forget)
+
+
+def percent(done: int, total: int) -> int:
+    return 100 if total <= 0 else max(0, min(100, round(100 * done / total)))
+
+
+class FolderIndexer:
+    """The single writer of one folder's index, plus a reader handle for retrieval."""
+
+    def __init__(self, root: Path, settings: Settings, on_progress: ProgressSink) -> None:
+        self.root = root
+        self.settings = settings
+        self._on_progress = on_progress
+        self._cond = threading.Condition()
+        self._pending = _Pending()
+        self._last_event = 0.0
+        self._first_event = 0.0
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._index: Any = None
+        self._index_lock = threading.Lock()
+        self.state = "idle"  # idle | indexing | syncing | error | stopped
+        self.last_error: str | None = None
+        self.last_report: Any = None
+        self.batches = 0  # sync_paths calls made, for tests of coalescing
+        self.events = 0  # paths submitted
+        self.full_syncs = 0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    # -- submitting work ------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"tandem-index-{self.root.name}", daemon=True
+        )
+        self._thread.start()
+        self.request_full_sync()
+
+    def request_full_sync(self) -> None:
+        with self._cond:
+            self._pending.full = True
+            self._touch()
+
+    def submit_paths(self, relpaths: list[str]) -> None:
+        with self._cond:
+            self._pending.paths.update(relpaths)
+            self.events += len(relpaths)
+            self._touch()
+
+    def submit_forget(self, relpaths: list[str]) -> None:
+        with self._cond:
+            self._pending.forget.update(relpaths)
+            self._touch()
+
+    def _touch(self) -> None:
+        now = time.monotonic()
+        if not self._first_event:
+            self._first_event = now
+        self._last_event = now
+        self._idle.clear()
+        self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.state = "stopped"
+
+    def wait_idle(self, timeout: float) -> bool:
+        """For tests and the bench: block until no work is pending or running."""
+        return self._idle.wait(timeout)
+
+    def update_settings(self, settings: Settings) -> None:
+        reindex = settings.index != self.settings.index
+        self.settings = settings
+        if reindex:
+            with self._index_lock:
+                self._index = None
+            self.request_full_sync()
+
+    # -- reading --------------------------------------------------------------------------
+    def index(self) -> Any:
+        """The folder's ``indexer.search.Index`` (opened on first use), or None while no
+        index exists yet."""
+        with self._index_lock:
+            if self._index is None:
+                try:
+                    from indexer.search import open_index
+
+                    self._index = open_index(self.root, self.settings.index.db)
+                except Exception as e:
+                    log.debug("index of %s not readable yet: %s", self.root, e)
+                    return None
+            return self._index
+
+    def _refresh_reader(self) -> None:
+        with self._index_lock:
+            index = self._index
+        if index is None:
+            self.index()
+            return
+        try:
+            index.refresh()
+        except Exception as e:
+            log.warning("refreshing the index of %s failed: %s", self.root, e)
+            with self._index_lock:
+                self._index = None
+
+    def status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "root": str(self.root),
+            "state": self.state,
+            "full_syncs": self.full_syncs,
+            "batches": self.batches,
+            "events": self.events,
+        }
+        if self.last_error:
+            out["error"] = self.last_error
+        index = self.index()
+        if index is not None:
+            try:
+                out["index"] = _plain(index.status())
+            except Exception as e:
+                out["index"] = {"error": str(e)}
+        return out
+
+    # -- the writer thread ----------------------------------------------------------------
+    def _take(self) -> _Pending | None:
+        with self._cond:
+            while not self._pending and not self._stop:
+                self._idle.set()
+                self._cond.wait()
+            if self._stop:
+                return None
+            # Coalesce: wait for a quiet gap, bounded so a stream of events still flushes.
+            while True:
+                now = time.monotonic()
+                quiet_left = self._last_event + QUIET_S - now
+                cap_left = self._first_event + MAX_WAIT_S - now
+                wait = min(quiet_left, cap_left)
+                if wait <= 0 or self._stop:
+                    break
+                self._cond.wait(wait)
+            taken, self._pending = self._pending, _Pending()
+            self._first_event = 0.0
+            return taken
+
+    def _run(self) -> None:
+        while True:
+            job = self._take()
+            if job is None:
+                return
+            try:
+                self._do(job)
+                self.last_error = None
+                self.state = "idle"
+            except Exception as e:
+                log.exception("indexing %s failed", self.root)
+                self.last_error = f"{type(e).__name__}: {e}"
+                self.state = "error"
+            try:
+                self._refresh_reader()
+            except Exception:
+                log.exception("reopening the index of %s failed", self.root)
+            with self._cond:
+                if not self._pending:
+                    self._idle.set()
+
+    def _do(self, job: _Pending) -> None:
+        from indexer import sync as sync_mod
+
+        if job.forget:
+            self.state = "syncing"
+            sync_mod.forget(self.root, sorted(job.forget))
+            log.info("forgot %d path(s) in %s", len(job.forget), self.root.name)
+        if job.full:
+            self.state = "indexing"
+            self._full_sync(sync_mod)
+        elif job.paths:
+            self.state = "syncing"
+            self.batches += 1
+            report = sync_mod.sync_paths(self.root, self.settings, sorted(job.paths))
+            self.last_report = report
+            log.info("synced %d changed path(s) in %s", len(job.paths), self.root.name)
+
+    def _full_sync(self, sync_mod: Any) -> None:
+        title = f"Tandem: indexing {self.root.name}"
+        self._on_progress(Progress("begin", title=title, message="scanning", percentage=0))
+        last = [0.0]
+
+        def progress(*args: Any, **kwargs: Any) -> None:
+            now = time.monotonic()
+            if now - last[0] < 0.1:  # at most ten reports a second
+                return
+            last[0] = now
+            done, total, message = read_progress(args, kwargs)
+            self._on_progress(Progress("report", message=message, percentage=percent(done, total)))
+
+        ok = False
+        try:
+            report = sync_mod.sync(self.root, self.settings, progress)
+            self.last_report = report
+            self.full_syncs += 1
+            ok = True
+        finally:
+            message = summarize(self.last_report) if ok else "failed (see the log)"
+            self._on_progress(Progress("end", message=message, percentage=100))
+
+
+def read_progress(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, int, str]:
+    """(done, total, message) from whatever the sync progress callback was given."""
+    if len(args) == 1 and not kwargs:
+        p = args[0]
+        done = _first_attr(p, ("done", "current", "completed", "n"), 0)
+        total = _first_attr(p, ("total",), 0)
+        message = _first_attr(p, ("message", "stage", "path"), "")
+        return int(done), int(total), str(message)
+    values = list(args)
+    done = kwargs.get("done", values[0] if len(values) > 0 else 0)
+    total = kwargs.get("total", values[1] if len(values) > 1 else 0)
+    message = kwargs.get("message", values[2] if len(values) > 2 else "")
+    return int(done or 0), int(total or 0), str(message or "")
+
+
+def _first_attr(obj: Any, names: tuple[str, ...], default: Any) -> Any:
+    for name in names:
+        if isinstance(obj, dict) and name in obj:
+            return obj[name]
+        if hasattr(obj, name):
+            return getattr(obj, name)
+    return default
+
+
+def summarize(report: Any) -> str:
+    if report is None:
+        return "done"
+    fields = ("files", "indexed", "added", "updated", "removed", "unchanged", "skipped")
+    parts = []
+    for name in fields:
+        value = getattr(report, name, None)
+        if isinstance(value, int | list | tuple | set | dict):
+            n = value if isinstance(value, int) else len(value)
+            parts.append(f"{n} {name}")
+    return ", ".join(parts) or "done"
+
+
+def _plain(obj: Any) -> Any:
+    """A JSON-friendly copy of a status object (dataclass, dict, or anything else)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, str | int | float | bool) or obj is None:
+        return obj
+    return str(obj)

@@ -1,0 +1,63 @@
+"""Initialize, capabilities, background indexing with progress, and a first inline
+completion — with the client capabilities of VS Code and of Neovim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsp_support import (
+    NEOVIM,
+    VSCODE,
+    init_params,
+    inline,
+    open_doc,
+    progress_kinds,
+    status,
+    wait_indexed,
+)
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+
+@pytest.mark.parametrize("preset", [VSCODE, NEOVIM])
+async def test_initialize_progress_then_inline_completion(
+    bare_client: LanguageClient, workspace: Path, preset: str
+) -> None:
+    result = await bare_client.initialize_session(init_params(workspace, preset))
+    caps = result.capabilities
+    assert result.server_info is not None and result.server_info.name == "tandem"
+    assert caps.inline_completion_provider is not None
+    assert caps.completion_provider is not None
+    assert caps.text_document_sync is not None
+    sync = caps.text_document_sync
+    assert isinstance(sync, types.TextDocumentSyncOptions)
+    assert sync.change == types.TextDocumentSyncKind.Incremental
+    assert caps.execute_command_provider is not None
+    commands = set(caps.execute_command_provider.commands)
+    assert {"tandem.reindex", "tandem.forget", "tandem.status", "tandem.train"} <= commands
+
+    await wait_indexed(bare_client)
+    (kinds,) = progress_kinds(bare_client)
+    assert kinds[0] == "begin" and kinds[-1] == "end"
+    assert "report" in kinds
+    reports = [r for r in next(iter(bare_client.progress_reports.values())) if r.kind == "report"]
+    assert all(r.percentage is not None and 0 <= r.percentage <= 100 for r in reports)
+    assert any(r.message for r in reports)
+
+    # Complete a call to a function defined in another file.
+    text = "from geometry.units import inches_to_centimetres\n\nwidth = inches_to_c"
+    uri = await open_doc(bare_client, workspace / "new_module.py", text)
+    items = await inline(bare_client, uri, 2, len("width = inches_to_c"))
+    assert isinstance(items, types.InlineCompletionList)
+    assert items.items, "expected a suggestion"
+    item = items.items[0]
+    assert isinstance(item.insert_text, str) and item.insert_text
+    assert item.command is not None and item.command.command == "tandem.acceptCompletion"
+
+    state = await status(bare_client)
+    (folder,) = state["folders"]
+    assert folder["root"] == str(workspace)
+    assert folder["full_syncs"] == 1
+    # Neovim cannot watch files for us: the server watches them itself.
+    assert state["file_events"] == ("client" if preset == VSCODE else "server")
