@@ -114,6 +114,34 @@ def _materialise_gguf(gguf: Path, name: str) -> tuple[Path, str]:
     return target, digest
 
 
+def smollm2_tokenizer_dir() -> Path:
+    """A folder holding SmolLM2's real tokenizer: the cached model if there is one, else a
+    tokenizer-only copy read from the GGUF once (seconds, not the full de-quantisation)."""
+    gguf = smollm2_gguf()
+    digest = _file_hash(gguf)
+    full = cache_root() / f"{SMOLLM2}-{digest}"
+    if (full / "tokenizer.json").is_file():
+        return full
+    target = cache_root() / f"{SMOLLM2}-tokenizer-{digest}"
+    if (target / "tokenizer.json").is_file():
+        return target
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        tokenizer.save_pretrained(str(tmp))
+        tmp.rename(target)
+    except OSError:
+        if not (target / "tokenizer.json").is_file():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 def resolve_model(model: str) -> tuple[Path | str, str | None]:
     """(what to pass to from_pretrained, known weights hash) for a model setting."""
     if model == SMOLLM2:
