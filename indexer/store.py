@@ -1,0 +1,438 @@
+"""The LanceDB tables and every write to them.
+
+Tables: ``files`` (one row per indexed file; written last, so it is the commit marker),
+``chunks`` (with a native full-text index on ``text``), ``symbols``, ``imports``,
+``vectors_<embedder slug>`` (the embedding cache, keyed by chunk content hash, so renames
+and reverts never re-embed) and ``meta`` (key/value: schema version, embedder, last update).
+
+One ``Store`` per process and URI is shared (``Store.open``); writes hold its lock, so one
+writer thread and any number of reader threads can use it at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from lancedb.index import FTS
+
+SCHEMA_VERSION = "1"
+DEFAULT_DIR = ".tandem"
+VECTOR_INDEX_MIN_ROWS = 50_000
+# Old versions older than this are removed by ``optimize``; long enough for a reader that
+# is mid-query on the previous version, short enough that edits do not pile up on disk.
+CLEANUP_AFTER = timedelta(seconds=30)
+_DELETE_BATCH = 400
+
+FILES = "files"
+CHUNKS = "chunks"
+SYMBOLS = "symbols"
+IMPORTS = "imports"
+META = "meta"
+PATH_TABLES = (CHUNKS, SYMBOLS, IMPORTS)
+
+FILES_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("mtime_ns", pa.int64()),
+        ("size", pa.int64()),
+        ("content_hash", pa.string()),
+        ("language", pa.string()),
+        ("n_chunks", pa.int32()),
+    ]
+)
+CHUNKS_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("path", pa.string()),
+        ("start_line", pa.int32()),
+        ("end_line", pa.int32()),
+        ("language", pa.string()),
+        ("kind", pa.string()),
+        ("symbols", pa.list_(pa.string())),
+        ("symbol", pa.string()),
+        ("text", pa.string()),
+        ("content_hash", pa.string()),
+    ]
+)
+SYMBOLS_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("name", pa.string()),
+        ("qualified", pa.string()),
+        ("kind", pa.string()),
+        ("start_line", pa.int32()),
+        ("end_line", pa.int32()),
+    ]
+)
+IMPORTS_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("local_name", pa.string()),
+        ("module", pa.string()),
+        ("name", pa.string()),
+        ("line", pa.int32()),
+        ("candidates", pa.list_(pa.string())),
+    ]
+)
+META_SCHEMA = pa.schema([("key", pa.string()), ("value", pa.string())])
+SCHEMAS = {
+    FILES: FILES_SCHEMA,
+    CHUNKS: CHUNKS_SCHEMA,
+    SYMBOLS: SYMBOLS_SCHEMA,
+    IMPORTS: IMPORTS_SCHEMA,
+    META: META_SCHEMA,
+}
+
+
+def vectors_schema(dim: int) -> pa.Schema:
+    return pa.schema(
+        [
+            ("content_hash", pa.string()),
+            ("vector", pa.list_(pa.float32(), dim)),
+            ("added_ns", pa.int64()),
+        ]
+    )
+
+
+def vectors_table_name(slug: str) -> str:
+    return f"vectors_{slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    path: str
+    mtime_ns: int
+    size: int
+    content_hash: str
+    language: str
+    n_chunks: int
+
+
+def quote(value: str) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def in_list(column: str, values: Sequence[str]) -> str:
+    return f"{column} IN ({', '.join(quote(v) for v in values)})"
+
+
+def is_local(uri: str) -> bool:
+    return "://" not in uri or uri.startswith("file://")
+
+
+def local_path(uri: str) -> Path | None:
+    if not is_local(uri):
+        return None
+    return Path(uri.removeprefix("file://"))
+
+
+def default_uri(root: Path) -> str:
+    return str(Path(root) / DEFAULT_DIR)
+
+
+def dir_bytes(path: Path) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+    return total
+
+
+class Store:
+    """The tables of one index; every method is safe to call from several threads."""
+
+    _shared: ClassVar[dict[str, Store]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        path = local_path(uri)
+        if path is not None:
+            path.mkdir(parents=True, exist_ok=True)
+            ignore = path / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
+        self.db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
+        self.lock = threading.RLock()
+        self._tables: dict[str, Any] = {}
+
+    @classmethod
+    def open(cls, uri: str) -> Store:
+        """The process-wide store for ``uri`` (created on first use)."""
+        with cls._shared_lock:
+            store = cls._shared.get(uri)
+            if store is None:
+                store = cls(uri)
+                cls._shared[uri] = store
+            return store
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Forget shared stores (tests, or after the folder was deleted)."""
+        with cls._shared_lock:
+            cls._shared.clear()
+
+    # -- tables -----------------------------------------------------------------------
+
+    def table_names(self) -> list[str]:
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            resp = self.db.list_tables(page_token=token)
+            names.extend(resp.tables)
+            token = resp.page_token
+            if not token:
+                return names
+
+    def table(self, name: str) -> Any | None:
+        """The named table, or None if it does not exist yet."""
+        t = self._tables.get(name)
+        if t is not None:
+            return t
+        with self.lock:
+            try:
+                t = self.db.open_table(name)
+            except (ValueError, FileNotFoundError):
+                return None
+            self._tables[name] = t
+            return t
+
+    def _create(self, name: str, schema: pa.Schema) -> Any:
+        with self.lock:
+            t = self.table(name)
+            if t is None:
+                t = self.db.create_table(name, schema=schema, exist_ok=True)
+                self._tables[name] = t
+            return t
+
+    def ensure_tables(self) -> None:
+        for name, schema in SCHEMAS.items():
+            self._create(name, schema)
+        self.ensure_fts()
+
+    def ensure_fts(self) -> None:
+        chunks = self._create(CHUNKS, CHUNKS_SCHEMA)
+        with self.lock:
+            if not any(i.index_type == "FTS" for i in chunks.list_indices()):
+                chunks.create_index("text", config=FTS(with_position=False))
+
+    def versions(self) -> dict[str, int]:
+        """Current version of each existing table (cheap; used to detect changes)."""
+        out: dict[str, int] = {}
+        for name in (*SCHEMAS, *[n for n in self.table_names() if n.startswith("vectors_")]):
+            t = self.table(name)
+            if t is not None:
+                out[name] = int(t.version)
+        return out
+
+    # -- reads ------------------------------------------------------------------------
+
+    def read(
+        self, name: str, columns: list[str] | None = None, where: str | None = None
+    ) -> pa.Table:
+        """Rows of a table as Arrow (empty with the right schema if it does not exist)."""
+        t = self.table(name)
+        if t is None:
+            schema = SCHEMAS.get(name, pa.schema([]))
+            if columns:
+                schema = pa.schema([schema.field(c) for c in columns if c in schema.names])
+            return schema.empty_table()
+        q = t.search()
+        if where:
+            q = q.where(where)
+        if columns:
+            q = q.select(columns)
+        return q.limit(None).to_arrow() if where else _scan(t, columns)
+
+    def files(self) -> dict[str, FileRow]:
+        data = self.read(FILES).to_pylist()
+        return {r["path"]: FileRow(**r) for r in data}
+
+    def paths_in(self, name: str) -> set[str]:
+        return set(self.read(name, ["path"]).column("path").to_pylist())
+
+    def meta(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.read(META).to_pylist()}
+
+    # -- writes -----------------------------------------------------------------------
+
+    def delete_paths(self, names: Iterable[str], paths: Sequence[str]) -> None:
+        """Delete every row of these paths from the named tables, in batches."""
+        if not paths:
+            return
+        with self.lock:
+            for name in names:
+                t = self.table(name)
+                if t is None:
+                    continue
+                for i in range(0, len(paths), _DELETE_BATCH):
+                    t.delete(in_list("path", paths[i : i + _DELETE_BATCH]))
+
+    def add(self, name: str, rows: pa.Table | list[dict[str, Any]]) -> None:
+        if isinstance(rows, list):
+            if not rows:
+                return
+            rows = pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+        if rows.num_rows == 0:
+            return
+        with self.lock:
+            self._create(name, SCHEMAS[name]).add(rows)
+
+    def upsert_files(self, rows: list[FileRow]) -> None:
+        """Write files rows (the commit marker of those paths), replacing old ones."""
+        if not rows:
+            return
+        data = pa.Table.from_pylist([_asdict(r) for r in rows], schema=FILES_SCHEMA)
+        with self.lock:
+            t = self._create(FILES, FILES_SCHEMA)
+            (
+                t.merge_insert("path")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(data)
+            )
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        data = pa.Table.from_pylist(
+            [{"key": k, "value": v} for k, v in values.items()], schema=META_SCHEMA
+        )
+        with self.lock:
+            t = self._create(META, META_SCHEMA)
+            t.merge_insert("key").when_matched_update_all().when_not_matched_insert_all().execute(
+                data
+            )
+
+    # -- vectors ----------------------------------------------------------------------
+
+    def vector_hashes(self, slug: str) -> set[str]:
+        t = self.table(vectors_table_name(slug))
+        if t is None:
+            return set()
+        return set(_scan(t, ["content_hash"]).column("content_hash").to_pylist())
+
+    def add_vectors(self, slug: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        if not hashes:
+            return
+        dim = int(vectors.shape[1])
+        schema = vectors_schema(dim)
+        flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
+        data = pa.Table.from_arrays(
+            [
+                pa.array(list(hashes), pa.string()),
+                pa.FixedSizeListArray.from_arrays(flat, dim),
+                pa.array([time.time_ns()] * len(hashes), pa.int64()),
+            ],
+            schema=schema,
+        )
+        with self.lock:
+            self._create(vectors_table_name(slug), schema).add(data)
+
+    def read_vectors(self, slug: str) -> tuple[list[str], np.ndarray]:
+        t = self.table(vectors_table_name(slug))
+        if t is None:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        data = _scan(t, ["content_hash", "vector"])
+        hashes = data.column("content_hash").to_pylist()
+        col = data.column("vector").combine_chunks()
+        dim = col.type.list_size
+        vecs = col.values.to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32)
+        return hashes, vecs
+
+    def gc_vectors(self, slug: str, referenced: set[str], keep_unreferenced: int) -> int:
+        """Drop cached vectors no chunk uses, keeping the newest ``keep_unreferenced`` of
+        them (so a branch switch back and forth does not re-embed). Returns rows dropped."""
+        t = self.table(vectors_table_name(slug))
+        if t is None:
+            return 0
+        data = _scan(t, ["content_hash", "added_ns"]).to_pylist()
+        unref = [r for r in data if r["content_hash"] not in referenced]
+        unref.sort(key=lambda r: -r["added_ns"])
+        drop = {r["content_hash"] for r in unref[keep_unreferenced:]}
+        self.delete_vectors(slug, sorted(drop))
+        return len(drop)
+
+    def delete_vectors(self, slug: str, hashes: Sequence[str]) -> None:
+        t = self.table(vectors_table_name(slug))
+        if t is None or not hashes:
+            return
+        with self.lock:
+            for i in range(0, len(hashes), _DELETE_BATCH):
+                t.delete(in_list("content_hash", hashes[i : i + _DELETE_BATCH]))
+
+    def drop_other_vector_tables(self, slug: str) -> None:
+        """An embedder change makes the other caches dead weight on disk."""
+        keep = vectors_table_name(slug)
+        with self.lock:
+            for name in self.table_names():
+                if name.startswith("vectors_") and name != keep:
+                    self.db.drop_table(name)
+                    self._tables.pop(name, None)
+
+    def ensure_vector_index(self, slug: str) -> None:
+        """An ANN index only once brute force would be slow (a full scan of 50k x 384
+        floats); below that, exact search is faster and needs no training."""
+        t = self.table(vectors_table_name(slug))
+        if t is None or t.count_rows() < VECTOR_INDEX_MIN_ROWS:
+            return
+        with self.lock:
+            if not any(i.index_type.startswith("IVF") for i in t.list_indices()):
+                t.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ")
+
+    # -- housekeeping -----------------------------------------------------------------
+
+    def optimize(self, cleanup_after: timedelta = CLEANUP_AFTER) -> None:
+        """Compact fragments, bring indices (FTS, vector) up to date and delete versions
+        older than ``cleanup_after``, so repeated edits do not grow the folder."""
+        with self.lock:
+            for name in self.table_names():
+                t = self.table(name)
+                if t is not None:
+                    t.optimize(cleanup_older_than=cleanup_after, delete_unverified=False)
+
+    def disk_bytes(self) -> int | None:
+        path = local_path(self.uri)
+        return dir_bytes(path) if path is not None and path.exists() else None
+
+    def destroy(self) -> None:
+        """Delete the whole index folder (local only)."""
+        path = local_path(self.uri)
+        with Store._shared_lock:
+            Store._shared.pop(self.uri, None)
+        if path is not None and path.exists():
+            shutil.rmtree(path)
+
+
+def _scan(t: Any, columns: list[str] | None) -> pa.Table:
+    """A full read of some columns (to_lance is the fastest path for local tables)."""
+    try:
+        return t.to_lance().to_table(columns=columns)
+    except Exception:
+        q = t.search()
+        if columns:
+            q = q.select(columns)
+        return q.limit(None).to_arrow()
+
+
+def _asdict(row: FileRow) -> dict[str, Any]:
+    return {
+        "path": row.path,
+        "mtime_ns": row.mtime_ns,
+        "size": row.size,
+        "content_hash": row.content_hash,
+        "language": row.language,
+        "n_chunks": row.n_chunks,
+    }

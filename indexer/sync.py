@@ -1,0 +1,560 @@
+"""Bring the index in line with the files on disk, computing only what changed.
+
+Crash safety: for every path, its ``files`` row is deleted before its chunks, symbols and
+imports are touched and written again only after they are all committed. So a ``files``
+row always describes complete rows, and a run killed at any point (SIGKILL) leaves paths
+without a ``files`` row, which the next run re-indexes (and orphan rows, which it deletes):
+the result is exactly what a fresh run gives.
+
+Lexical first: chunks, symbols, imports and the full-text index are committed before any
+embedding; vectors then fill in behind in batches, each committed as it goes, looked up
+first in the cache keyed by chunk content hash.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexer.chunker import parse_file
+from indexer.embedder import Embedder, load_embedder
+from indexer.secrets import redact
+from indexer.store import (
+    CHUNKS,
+    FILES,
+    IMPORTS,
+    PATH_TABLES,
+    SCHEMA_VERSION,
+    SYMBOLS,
+    FileRow,
+    Store,
+    default_uri,
+    in_list,
+)
+from indexer.types import ParsedFile, Skipped, content_hash
+from indexer.walk import IGNORE_FILES, IgnoreRules, WalkEntry, file_reason, read_source, walk
+from server.settings import IndexSettings
+
+Progress = Callable[[str, int, int, str], None]
+"""``progress(phase, done, total, message)``; phases: scan, index, embed."""
+
+EMBED_BATCH = 64
+_WRITE_BATCH_FILES = 200
+_WRITE_BATCH_CHUNKS = 4000
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@dataclass
+class SyncReport:
+    """What one run did (the CLI prints it; ``to_dict`` is its ``--json``)."""
+
+    root: str
+    db: str
+    embedder: str
+    indexed: int = 0
+    unchanged: int = 0
+    restamped: int = 0
+    deleted: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0  # chunks written by this run
+    total_files: int = 0
+    total_chunks: int = 0
+    embedded: int = 0  # vectors computed by this run
+    cached: int = 0  # chunks whose vector came from the cache
+    pending: int = 0  # chunks still without a vector
+    lexical_seconds: float = 0.0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        return d
+
+
+def db_uri(root: Path, settings: IndexSettings) -> str:
+    return settings.db or default_uri(root)
+
+
+def _writer_lock(uri: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(uri, threading.Lock())
+
+
+def _checkpoint(name: str) -> None:
+    """Test hook: ``TANDEM_KILL_AT=name[:n]`` SIGKILLs this process the n-th time (default
+    first) it reaches the named point, so tests can kill a run at an exact phase."""
+    target = os.environ.get("TANDEM_KILL_AT")
+    if not target:
+        return
+    want, _, nth = target.partition(":")
+    if want != name:
+        return
+    count = _hits.get(name, 0) + 1
+    _hits[name] = count
+    if count >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_hits: dict[str, int] = {}
+
+
+def _batch_files() -> int:
+    return int(os.environ.get("TANDEM_SYNC_BATCH", _WRITE_BATCH_FILES))
+
+
+# -- rows ------------------------------------------------------------------------------
+
+
+def _chunk_rows(parsed: ParsedFile) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.id,
+            "path": parsed.path,
+            "start_line": c.start_line,
+            "end_line": c.end_line,
+            "language": c.language,
+            "kind": c.kind,
+            "symbols": list(c.symbols),
+            "symbol": c.symbols[0] if c.symbols else None,
+            "text": c.text,
+            "content_hash": c.content_hash,
+        }
+        for c in parsed.chunks
+    ]
+
+
+def _symbol_rows(parsed: ParsedFile) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": parsed.path,
+            "name": d.name,
+            "qualified": d.qualified,
+            "kind": d.kind,
+            "start_line": d.start_line,
+            "end_line": d.end_line,
+        }
+        for d in parsed.definitions
+    ]
+
+
+def _import_rows(parsed: ParsedFile) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": parsed.path,
+            "local_name": i.local_name,
+            "module": i.module,
+            "name": i.name,
+            "line": i.line,
+            "candidates": list(i.candidates),
+        }
+        for i in parsed.imports
+    ]
+
+
+def _parse(entry: WalkEntry, text: str) -> ParsedFile | Skipped:
+    try:
+        return parse_file(entry.path, text)
+    except Exception as e:  # the chunker promises totality; never let one file stop a run
+        return Skipped(entry.path, f"parse error ({type(e).__name__}: {e})")
+
+
+# -- the core: apply a set of observed files and disappeared paths ----------------------
+
+
+@dataclass
+class _Plan:
+    entries: list[WalkEntry]
+    gone: list[str]
+    orphans: list[str] = field(default_factory=list)
+
+
+def _apply(
+    store: Store,
+    plan: _Plan,
+    settings: IndexSettings,
+    report: SyncReport,
+    progress: Progress | None,
+    table_paths: set[str] | None,
+) -> dict[str, str]:
+    """Index changed entries, delete gone paths and orphans. Returns hash → text of the
+    chunks written (so embedding need not read them back)."""
+    stored = store.files()
+    max_bytes = settings.max_file_kb * 1024
+    restamp: list[FileRow] = []
+    todo: list[tuple[WalkEntry, str, str]] = []
+    present: set[str] = set()
+    for entry in plan.entries:
+        old = stored.get(entry.path)
+        if old is not None and old.mtime_ns == entry.mtime_ns and old.size == entry.size:
+            report.unchanged += 1
+            present.add(entry.path)
+            continue
+        text = read_source(entry.abspath, max_bytes, rel=entry.path)
+        if isinstance(text, Skipped):
+            report.skipped.append(text)
+            continue
+        present.add(entry.path)
+        text = redact(text)
+        h = content_hash(text)
+        if old is not None and old.content_hash == h:
+            restamp.append(
+                FileRow(entry.path, entry.mtime_ns, entry.size, h, old.language, old.n_chunks)
+            )
+            continue
+        todo.append((entry, text, h))
+
+    read_skipped = {e.path for e in plan.entries} - present
+    gone = sorted(set(plan.gone) | read_skipped)
+    in_files = [p for p in gone if p in stored]
+    if in_files:
+        store.delete_paths([FILES], in_files)
+        _checkpoint("files-deleted")
+        report.deleted += len(in_files)
+    has_rows = [p for p in gone if table_paths is None or p in table_paths or p in stored]
+    store.delete_paths(PATH_TABLES, has_rows)
+    if plan.orphans:
+        store.delete_paths(PATH_TABLES, plan.orphans)
+    _checkpoint("deleted")
+
+    texts: dict[str, str] = {}
+    total = len(todo)
+    done = 0
+    batch: list[tuple[WalkEntry, str, str]] = []
+    n_batch_chunks = 0
+    for item in todo:
+        batch.append(item)
+        n_batch_chunks += item[1].count("\n") // 20 + 1
+        if len(batch) >= _batch_files() or n_batch_chunks >= _WRITE_BATCH_CHUNKS:
+            done += _write_batch(store, batch, stored, table_paths, report, texts)
+            if progress:
+                progress("index", done, total, batch[-1][0].path)
+            batch, n_batch_chunks = [], 0
+    if batch:
+        done += _write_batch(store, batch, stored, table_paths, report, texts)
+        if progress:
+            progress("index", done, total, "")
+    if restamp:
+        store.upsert_files(restamp)
+        report.restamped += len(restamp)
+    return texts
+
+
+def _write_batch(
+    store: Store,
+    batch: list[tuple[WalkEntry, str, str]],
+    stored: dict[str, FileRow],
+    table_paths: set[str] | None,
+    report: SyncReport,
+    texts: dict[str, str],
+) -> int:
+    chunks: list[dict[str, Any]] = []
+    symbols: list[dict[str, Any]] = []
+    imports: list[dict[str, Any]] = []
+    files: list[FileRow] = []
+    for entry, text, h in batch:
+        parsed = _parse(entry, text)
+        if isinstance(parsed, Skipped):
+            report.skipped.append(parsed)
+            continue
+        rows = _chunk_rows(parsed)
+        chunks.extend(rows)
+        symbols.extend(_symbol_rows(parsed))
+        imports.extend(_import_rows(parsed))
+        files.append(FileRow(entry.path, entry.mtime_ns, entry.size, h, parsed.language, len(rows)))
+        for r in rows:
+            texts[r["content_hash"]] = r["text"]
+    paths = [e.path for e, _, _ in batch]
+    had_files_row = [p for p in paths if p in stored]
+    if had_files_row:
+        store.delete_paths([FILES], had_files_row)
+    _checkpoint("batch-files-deleted")
+    # rows may exist without a files row after a killed run: delete those too
+    stale = paths if table_paths is None else [p for p in paths if p in table_paths or p in stored]
+    store.delete_paths(PATH_TABLES, stale)
+    store.add(CHUNKS, chunks)
+    _checkpoint("chunks-added")
+    store.add(SYMBOLS, symbols)
+    store.add(IMPORTS, imports)
+    _checkpoint("rows-added")
+    store.upsert_files(files)
+    _checkpoint("files-added")
+    report.indexed += len(files)
+    report.chunks += len(chunks)
+    return len(batch)
+
+
+# -- embeddings ------------------------------------------------------------------------
+
+
+def embed_pending(
+    store: Store,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    known_texts: dict[str, str] | None = None,
+    report: SyncReport | None = None,
+) -> int:
+    """Embed every chunk whose content hash has no cached vector; batches are committed as
+    they go, longest texts last so each batch pads little. Returns vectors computed."""
+    hashes = store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist()
+    referenced = set(hashes)
+    have = store.vector_hashes(embedder.slug)
+    missing = sorted(referenced - have)
+    if report is not None:
+        report.cached += sum(1 for h in hashes if h in have)
+    texts = dict(known_texts or {})
+    need = [h for h in missing if h not in texts]
+    for i in range(0, len(need), 500):
+        part = store.read(
+            CHUNKS, ["content_hash", "text"], in_list("content_hash", need[i : i + 500])
+        )
+        for h, t in zip(
+            part.column("content_hash").to_pylist(), part.column("text").to_pylist(), strict=True
+        ):
+            texts[h] = t
+    missing = [h for h in missing if h in texts]
+    missing.sort(key=lambda h: len(texts[h]))
+    done = 0
+    big = EMBED_BATCH * 4  # commit every few model batches: fewer LanceDB fragments
+    for i in range(0, len(missing), big):
+        part = missing[i : i + big]
+        vecs = embedder.embed([texts[h] for h in part], batch_size=EMBED_BATCH)
+        store.add_vectors(embedder.slug, part, vecs)
+        _checkpoint("vectors-added")
+        done += len(part)
+        if progress:
+            progress("embed", done, len(missing), "")
+    if report is not None:
+        report.embedded += done
+    store.gc_vectors(embedder.slug, referenced, keep_unreferenced=max(1000, len(referenced) // 4))
+    store.drop_other_vector_tables(embedder.slug)
+    store.ensure_vector_index(embedder.slug)
+    return done
+
+
+# -- public entry points ---------------------------------------------------------------
+
+
+def _open(
+    root: Path, settings: IndexSettings, embed: bool
+) -> tuple[Store, Embedder | None, SyncReport]:
+    uri = db_uri(root, settings)
+    store = Store.open(uri)
+    store.ensure_tables()
+    embedder = load_embedder(settings.embedder) if embed else None
+    report = SyncReport(root=str(root), db=uri, embedder=settings.embedder)
+    return store, embedder, report
+
+
+def _finish(
+    store: Store,
+    embedder: Embedder | None,
+    report: SyncReport,
+    texts: dict[str, str],
+    progress: Progress | None,
+    settings: IndexSettings,
+    start: float,
+    changed: bool,
+) -> SyncReport:
+    meta = {"schema_version": SCHEMA_VERSION, "embedder": settings.embedder}
+    if changed or store.meta().get("embedder") != settings.embedder:
+        meta["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        store.set_meta(meta)
+    report.lexical_seconds = time.monotonic() - start
+    _checkpoint("lexical-done")
+    if embedder is not None:
+        store.set_meta({"embedder_slug": embedder.slug, "embedder_dim": str(embedder.dim)})
+        if embed_pending(store, embedder, progress, texts, report):
+            changed = True
+    if changed:
+        store.optimize()
+        _checkpoint("optimized")
+    files = store.files()
+    report.total_files = len(files)
+    report.total_chunks = sum(f.n_chunks for f in files.values())
+    if embedder is not None:
+        have = store.vector_hashes(embedder.slug)
+        hashes = store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist()
+        report.pending = sum(1 for h in hashes if h not in have)
+    else:
+        report.pending = report.total_chunks
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def sync(
+    root: Path | str,
+    settings: IndexSettings,
+    progress: Progress | None = None,
+    embed: bool = True,
+) -> SyncReport:
+    """Index ``root`` incrementally: walk, diff, write what changed, delete what is gone,
+    then embed what has no vector yet (unless ``embed`` is false or the embedder is none)."""
+    start = time.monotonic()
+    root = Path(root).resolve()
+    store, embedder, report = _open(root, settings, embed)
+    with _writer_lock(store.uri):
+        entries: list[WalkEntry] = []
+        for item in walk(root, settings):
+            if isinstance(item, Skipped):
+                report.skipped.append(item)
+            else:
+                entries.append(item)
+            if progress and len(entries) % 500 == 0:
+                progress("scan", len(entries), 0, "")
+        _checkpoint("walked")
+        stored = store.files()
+        seen = {e.path for e in entries}
+        table_paths: set[str] = set()
+        for name in PATH_TABLES:
+            table_paths |= store.paths_in(name)
+        orphans = sorted(table_paths - set(stored) - seen)
+        plan = _Plan(entries, [p for p in stored if p not in seen], orphans)
+        texts = _apply(store, plan, settings, report, progress, table_paths)
+        changed = bool(report.indexed or report.deleted or orphans or report.restamped)
+        return _finish(store, embedder, report, texts, progress, settings, start, changed)
+
+
+def _relative(root: Path, path: str | Path) -> str | None:
+    """``path`` (absolute, or relative to ``root``) as a workspace-relative POSIX path, or
+    None if it lies outside the workspace."""
+    p = Path(path)
+    if not p.is_absolute():
+        p = root / p
+    p = Path(os.path.normpath(p))
+    for base in (root, root.resolve()):
+        try:
+            rel = p.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        return None if rel in ("", ".") else rel
+    return None
+
+
+def sync_paths(
+    root: Path | str,
+    settings: IndexSettings,
+    paths: Iterable[str | Path],
+    progress: Progress | None = None,
+    embed: bool = True,
+) -> SyncReport:
+    """Re-index just these paths (files or folders, created, changed, deleted or renamed:
+    pass both names of a rename). A change to an ignore file re-syncs everything."""
+    start = time.monotonic()
+    root = Path(root).resolve()
+    rels = sorted({r for p in paths if (r := _relative(root, p)) is not None})
+    if any(r.rsplit("/", 1)[-1] in IGNORE_FILES for r in rels):
+        return sync(root, settings, progress, embed)
+    store, embedder, report = _open(root, settings, embed)
+    with _writer_lock(store.uri):
+        rules = IgnoreRules(root, settings)
+        stored = store.files()
+        max_bytes = settings.max_file_kb * 1024
+        entries: list[WalkEntry] = []
+        gone: set[str] = set()
+        for rel in rels:
+            p = root / rel
+            under = [s for s in stored if s.startswith(rel + "/")]
+            if p.is_dir() and not p.is_symlink():
+                seen: set[str] = set()
+                if rules.path_reason(rel + "/x") is None:
+                    for item in walk(root, settings, under=rel):
+                        if isinstance(item, Skipped):
+                            report.skipped.append(item)
+                        else:
+                            entries.append(item)
+                            seen.add(item.path)
+                gone.update(s for s in under if s not in seen)
+                if rel in stored:
+                    gone.add(rel)
+                continue
+            gone.update(under)
+            try:
+                st = p.lstat()
+            except OSError:
+                gone.add(rel)
+                continue
+            reason = None if p.is_file() and not p.is_symlink() else "not a regular file"
+            reason = reason or rules.path_reason(rel) or file_reason(rel, st.st_size, max_bytes)
+            if reason is not None:
+                report.skipped.append(Skipped(rel, reason))
+                gone.add(rel)
+                continue
+            entries.append(WalkEntry(rel, p, st.st_mtime_ns, st.st_size))
+        plan = _Plan(entries, sorted(gone))
+        texts = _apply(store, plan, settings, report, progress, None)
+        changed = bool(report.indexed or report.deleted or report.restamped)
+        return _finish(store, embedder, report, texts, progress, settings, start, changed)
+
+
+def forget(
+    root: Path | str, paths: Sequence[str | Path], settings: IndexSettings | None = None
+) -> list[str]:
+    """Remove these files or folders from the index at once (rows and their cached
+    vectors) and add them to ``.tandemignore`` so they stay out. Returns paths removed."""
+    settings = settings or IndexSettings()
+    root = Path(root).resolve()
+    rels = []
+    for p in paths:
+        rel = _relative(root, p)
+        if rel is None:
+            raise ValueError(f"not inside the workspace {root}: {p}")
+        rels.append(rel)
+    store = Store.open(db_uri(root, settings))
+    with _writer_lock(store.uri):
+        stored = store.files()
+        table_paths: set[str] = set()
+        for name in PATH_TABLES:
+            table_paths |= store.paths_in(name)
+        every = set(stored) | table_paths
+        removed = sorted(s for s in every for r in rels if s == r or s.startswith(r + "/"))
+        if removed:
+            hashes = set(
+                store.read(CHUNKS, ["content_hash"], in_list("path", removed))
+                .column("content_hash")
+                .to_pylist()
+            )
+            store.delete_paths([FILES], removed)
+            store.delete_paths(PATH_TABLES, removed)
+            still = set(store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist())
+            slug = store.meta().get("embedder_slug")
+            if slug:
+                store.delete_vectors(slug, sorted(hashes - still))
+            store.set_meta({"updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            store.optimize()
+        _append_ignores(
+            root,
+            rels,
+            {r for r in rels if (root / r).is_dir() or any(s.startswith(r + "/") for s in removed)},
+        )
+    return removed
+
+
+def _append_ignores(root: Path, rels: list[str], dirs: set[str]) -> None:
+    path = root / ".tandemignore"
+    try:
+        existing = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        existing = []
+    lines = []
+    for rel in rels:
+        pattern = "/" + _escape_glob(rel) + ("/" if rel in dirs else "")
+        if pattern not in existing and pattern not in lines:
+            lines.append(pattern)
+    if lines:
+        prefix = "" if not existing or (path.read_text(encoding="utf-8").endswith("\n")) else "\n"
+        with path.open("a", encoding="utf-8") as f:
+            f.write(prefix + "\n".join(lines) + "\n")
+
+
+def _escape_glob(rel: str) -> str:
+    out = []
+    for ch in rel:
+        out.append("\\" + ch if ch in "*?[]!#\\" else ch)
+    return "".join(out)
