@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from indexer.definitions import BRACES, Desc, Name, describe, rows, text_of
+from indexer.definitions import BRACES, Desc, Name, describe, members, rows, text_of
 from indexer.imports import extract_imports
 from indexer.languages import comment_prefix, get_parser, language_for_path
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
@@ -48,6 +48,7 @@ WINDOW_LINES = 40
 SUMMARY_TOKENS = 2 * MAX_TOKENS  # a summary may run past the embedder: its text is the point
 SIGNATURE_CHARS = 120
 
+_DATA_KINDS = frozenset({"const", "variable", "type"})
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SPACE = re.compile(r"\s+")
 
@@ -172,7 +173,7 @@ def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
 
 
 def _qual(prefix: str, name: Name) -> tuple[str, Name]:
-    return (f"{prefix}.{name.name}" if prefix else name.name, name)
+    return (".".join(p for p in (prefix, name.scope, name.name) if p), name)
 
 
 def _in_span(names: list[tuple[str, Name]], start: int, end: int) -> list[tuple[str, Name]]:
@@ -183,9 +184,9 @@ def _deep_names(file: _File, unit: _Unit, prefix: str) -> list[tuple[str, Name]]
     """The unit's own names and, for a container, all its members' names, qualified."""
     names = [_qual(prefix, n) for n in unit.desc.names]
     desc = unit.desc
-    if desc.role == "container" and desc.body is not None:
+    if desc.role == "container":
         inner = _member_prefix(prefix, desc)
-        for member in _units(file, desc.body.named_children, True):
+        for member in _units(file, members(desc), desc.summarize):
             names.extend(_deep_names(file, member, inner))
     return names
 
@@ -224,7 +225,7 @@ def _level(
         if unit.desc.role == "def":
             pieces.extend(_def_pieces(file, unit, prefix))
         else:
-            pieces.extend(_container_pieces(file, unit, prefix))
+            pieces.extend(_container_pieces(file, unit, prefix, run_kind))
     pieces.extend(_run_pieces(file, run, prefix, run_kind))
     if span is not None and pieces and pieces[-1].end < span[1]:
         pieces[-1].end = span[1]
@@ -263,16 +264,19 @@ def _def_pieces(file: _File, unit: _Unit, prefix: str) -> list[_Piece]:
     return [_Piece(s, e, "definition", _in_span(names, s, e), mergeable=False) for s, e in spans]
 
 
-def _container_pieces(file: _File, unit: _Unit, prefix: str) -> list[_Piece]:
+def _container_pieces(file: _File, unit: _Unit, prefix: str, run_kind: str) -> list[_Piece]:
     desc = unit.desc
     if file.tokens(unit.start, unit.end) <= MAX_TOKENS or desc.body is None:
         if desc.body is None and file.tokens(unit.start, unit.end) > MAX_TOKENS:
             return _def_pieces(file, unit, prefix)
-        return [_Piece(unit.start, unit.end, "definition", _deep_names(file, unit, prefix))]
-    members = desc.body.named_children
+        names = _deep_names(file, unit, prefix)
+        defines = desc.summarize or any(n.kind not in _DATA_KINDS for _, n in names)
+        return [_Piece(unit.start, unit.end, "definition" if defines else run_kind, names)]
+    nodes = members(desc)
     inner = _member_prefix(prefix, desc)
+    kind = "definition" if desc.summarize else run_kind
     body_pieces = _level(
-        file, members, inner, True, "definition", (unit.start, unit.end), desc.node
+        file, nodes, inner, desc.summarize, kind, (unit.start, unit.end), desc.node
     )
     if not desc.summarize:
         own = [_qual(prefix, n) for n in desc.names]
@@ -285,12 +289,12 @@ def _container_pieces(file: _File, unit: _Unit, prefix: str) -> list[_Piece]:
         "class_summary",
         [_qual(prefix, n) for n in desc.names],
         mergeable=False,
-        text=_summary_text(file, unit, members),
+        text=_summary_text(file, unit, nodes),
     )
     return [summary, *body_pieces]
 
 
-def _summary_text(file: _File, unit: _Unit, members: list[Node]) -> str:
+def _summary_text(file: _File, unit: _Unit, nodes: list[Node]) -> str:
     """Header lines verbatim, the docstring's first line, one signature per member."""
     desc = unit.desc
     body = desc.body
@@ -303,7 +307,7 @@ def _summary_text(file: _File, unit: _Unit, members: list[Node]) -> str:
     header_end = min(header_end, unit.end)
     lines = [file.lines[r] for r in range(header_start, header_end + 1)]
     budget = SUMMARY_TOKENS - file.tokens(header_start, header_end)
-    units = _units(file, members, True)
+    units = _units(file, nodes, True)
     for index, member in enumerate(units):
         line = _signature(file, member, braces, first=index == 0)
         if line is None:
@@ -342,6 +346,8 @@ def _signature(file: _File, member: _Unit, braces: bool, first: bool) -> str | N
             head += " ..."
         return indent + _clip(head)
     body = desc.body
+    if desc.role == "container" and not desc.summarize:
+        return None
     if body is None:
         return indent + _clip(_SPACE.sub(" ", text_of(node)).strip())
     raw = node.text or b""

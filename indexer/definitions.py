@@ -32,6 +32,7 @@ class Name:
     start: int
     end: int
     header: int
+    scope: str = ""  # an extra qualifier: a Go receiver, a C++ "Class::" scope
 
 
 @dataclass(slots=True)
@@ -43,7 +44,9 @@ class Desc:
     names: list[Name] = field(default_factory=list)
     body: Node | None = None  # container: holds the members; def: the statements (split points)
     prefix: str | None = None  # container: how members are qualified ("Parser")
-    summarize: bool = True  # container: emit a class_summary when large (not for namespaces)
+    # container: class-like (members are methods; a class_summary when large), or a
+    # transparent namespace/module/#if block whose members are top-level-like.
+    summarize: bool = True
 
 
 def text_of(node: Node | None) -> str:
@@ -62,9 +65,26 @@ def rows(node: Node) -> tuple[int, int]:
     return start, end
 
 
-def _name(node: Node, name: str, kind: str, header: Node | None = None) -> Name:
+def _name(node: Node, name: str, kind: str, header: Node | None = None, scope: str = "") -> Name:
     start, end = rows(node)
-    return Name(name, kind, start, end, (header or node).start_point.row)
+    return Name(name, kind, start, end, (header or node).start_point.row, scope)
+
+
+# Member lists nested one level deeper than the body (Java enum methods, #else branches).
+_FLATTEN = frozenset({"enum_body_declarations", "preproc_else", "preproc_elif", "preproc_elifdef"})
+
+
+def members(desc: Desc) -> list[Node]:
+    """The member nodes of a container's body, in source order."""
+    out: list[Node] = []
+    stack = list(reversed(desc.body.named_children)) if desc.body is not None else []
+    while stack:
+        child = stack.pop()
+        if child.type in _FLATTEN:
+            stack.extend(reversed(child.named_children))
+        else:
+            out.append(child)
+    return out
 
 
 def _var_kind(name: str) -> str:
@@ -130,12 +150,364 @@ def _python(node: Node, in_class: bool) -> Desc:
     return Desc("code", node, names)
 
 
+# --- JavaScript / TypeScript / TSX --------------------------------------------------------
+
+_JS_FUNCTIONS = frozenset(
+    {"function_declaration", "generator_function_declaration", "function_signature"}
+)
+_JS_FUNCTION_VALUES = frozenset(
+    {"arrow_function", "function_expression", "function", "generator_function"}
+)
+_JS_CLASSES = {
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "class": "class",
+    "interface_declaration": "interface",
+    "enum_declaration": "enum",
+}
+_JS_MEMBER_FUNCTIONS = frozenset({"method_definition"})
+
+
+def _js_unwrap(node: Node) -> Node:
+    while node.type in ("export_statement", "ambient_declaration"):
+        inner = _field(node, "declaration")
+        if inner is None:
+            named = [c for c in node.named_children if c.type not in ("decorator", "comment")]
+            if node.type == "ambient_declaration" and named:
+                inner = named[0]
+            else:
+                return node
+        node = inner
+    if node.type == "expression_statement" and node.named_children:
+        child = node.named_children[0]
+        if child.type == "internal_module":
+            return child
+    return node
+
+
+def _is_require(node: Node | None) -> bool:
+    while node is not None and node.type == "await_expression":
+        node = node.named_children[0] if node.named_children else None
+    if node is None or node.type != "call_expression":
+        return False
+    return text_of(_field(node, "function")) == "require"
+
+
+def _javascript(node: Node, in_class: bool) -> Desc:
+    names: list[Name]
+    if node.type == "comment":
+        return Desc("comment", node)
+    inner = _js_unwrap(node)
+    kind = inner.type
+    if kind in _JS_FUNCTIONS or kind in _JS_MEMBER_FUNCTIONS:
+        name = text_of(_field(inner, "name"))
+        fkind = "method" if in_class or kind in _JS_MEMBER_FUNCTIONS else "function"
+        names = [_name(node, name, fkind, inner)] if name else []
+        return Desc("def", inner, names, body=_field(inner, "body"))
+    if kind in _JS_CLASSES:
+        name = text_of(_field(inner, "name"))
+        names = [_name(node, name, _JS_CLASSES[kind], inner)] if name else []
+        return Desc("container", inner, names, body=_field(inner, "body"), prefix=name)
+    if kind in ("internal_module", "module"):
+        name = text_of(_field(inner, "name")).strip("\"'")
+        return Desc("container", inner, body=_field(inner, "body"), prefix=name, summarize=False)
+    names = []
+    if kind == "type_alias_declaration":
+        names.append(_name(node, text_of(_field(inner, "name")), "type", inner))
+    elif kind in ("lexical_declaration", "variable_declaration") and not in_class:
+        declarators = [c for c in inner.named_children if c.type == "variable_declarator"]
+        is_const = inner.child(0) is not None and text_of(inner.child(0)) == "const"
+        if len(declarators) == 1:
+            value = _field(declarators[0], "value")
+            target = _field(declarators[0], "name")
+            if (
+                value is not None
+                and value.type in _JS_FUNCTION_VALUES
+                and target is not None
+                and target.type == "identifier"
+            ):
+                fn = _name(node, text_of(target), "function", inner)
+                return Desc("def", inner, [fn], body=_field(value, "body"))
+        for declarator in declarators:
+            target = _field(declarator, "name")
+            if target is None or target.type != "identifier":
+                continue
+            if _is_require(_field(declarator, "value")):
+                continue
+            ident = text_of(target)
+            names.append(_name(node, ident, "const" if is_const else "variable", inner))
+    return Desc("code", inner if inner is not node else node, names)
+
+
+# --- Go -----------------------------------------------------------------------------------
+
+
+def _go_receiver(node: Node) -> str:
+    receiver = _field(node, "receiver")
+    if receiver is None:
+        return ""
+    for param in receiver.named_children:
+        kind = _field(param, "type")
+        while kind is not None and kind.type in ("pointer_type", "generic_type"):
+            kind = kind.named_children[0] if kind.type == "pointer_type" else _field(kind, "type")
+            if kind is not None and kind.type == "pointer_type":
+                continue
+        if kind is not None:
+            return text_of(kind).split("[", 1)[0]
+    return ""
+
+
+def _go(node: Node, in_class: bool) -> Desc:
+    kind = node.type
+    if kind == "comment":
+        return Desc("comment", node)
+    if kind == "function_declaration":
+        name = text_of(_field(node, "name"))
+        return Desc("def", node, [_name(node, name, "function")], body=_field(node, "body"))
+    if kind == "method_declaration":
+        name = text_of(_field(node, "name"))
+        scope = _go_receiver(node)
+        method = _name(node, name, "method", scope=scope)
+        return Desc("def", node, [method], body=_field(node, "body"))
+    names: list[Name] = []
+    if kind == "type_declaration":
+        type_specs = [c for c in node.named_children if c.type in ("type_spec", "type_alias")]
+        for spec in type_specs:
+            type_node = _field(spec, "type")
+            tkind = {"struct_type": "struct", "interface_type": "interface"}.get(
+                type_node.type if type_node is not None else "", "type"
+            )
+            names.append(_name(spec, text_of(_field(spec, "name")), tkind))
+        if len(type_specs) == 1 and names[0].kind != "type":
+            type_node = _field(type_specs[0], "type")
+            body = type_node.named_children[-1] if type_node and type_node.named_children else None
+            if names[0].kind == "interface":
+                body = type_node
+            names[0] = _name(node, names[0].name, names[0].kind)
+            return Desc("container", node, names, body=body, prefix=names[0].name)
+    elif kind in ("const_declaration", "var_declaration") and not in_class:
+        specs: list[Node] = []
+        for child in node.named_children:
+            if child.type in ("const_spec", "var_spec"):
+                specs.append(child)
+            elif child.type == "var_spec_list":
+                specs.extend(c for c in child.named_children if c.type == "var_spec")
+        for spec in specs:
+            for ident in spec.children_by_field_name("name"):
+                if not ident.is_named:
+                    continue
+                name = text_of(ident)
+                vkind = "const" if kind == "const_declaration" else "variable"
+                if name != "_":
+                    names.append(_name(spec, name, vkind))
+    return Desc("code", node, names)
+
+
+# --- Rust ---------------------------------------------------------------------------------
+
+_RUST_COMMENTS = frozenset({"line_comment", "block_comment", "attribute_item"})
+_RUST_CONTAINERS = {
+    "struct_item": "struct",
+    "union_item": "struct",
+    "enum_item": "enum",
+    "trait_item": "trait",
+}
+
+
+def _rust_type_name(node: Node | None) -> str:
+    text = text_of(node)
+    return text.split("<", 1)[0].strip()
+
+
+def _rust(node: Node, in_class: bool) -> Desc:
+    names: list[Name]
+    kind = node.type
+    if kind in _RUST_COMMENTS:
+        return Desc("comment", node)
+    if kind == "function_item":
+        name = text_of(_field(node, "name"))
+        fkind = "method" if in_class else "function"
+        return Desc("def", node, [_name(node, name, fkind)], body=_field(node, "body"))
+    if kind == "function_signature_item":
+        fkind = "method" if in_class else "function"
+        return Desc("code", node, [_name(node, text_of(_field(node, "name")), fkind)])
+    if kind in _RUST_CONTAINERS:
+        name = text_of(_field(node, "name"))
+        body = _field(node, "body")
+        names = [_name(node, name, _RUST_CONTAINERS[kind])]
+        if body is None or body.type == "ordered_field_declaration_list":
+            return Desc("def", node, names)
+        return Desc("container", node, names, body=body, prefix=name)
+    if kind == "impl_item":
+        name = _rust_type_name(_field(node, "type"))
+        return Desc("container", node, [], body=_field(node, "body"), prefix=name)
+    if kind == "mod_item" and _field(node, "body") is not None:
+        name = text_of(_field(node, "name"))
+        return Desc("container", node, body=_field(node, "body"), prefix=name, summarize=False)
+    if kind in ("macro_definition",):
+        return Desc("def", node, [_name(node, text_of(_field(node, "name")), "function")])
+    names = []
+    if kind == "const_item":
+        names.append(_name(node, text_of(_field(node, "name")), "const"))
+    elif kind == "static_item":
+        mutable = any(c.type == "mutable_specifier" for c in node.children)
+        names.append(_name(node, text_of(_field(node, "name")), "variable" if mutable else "const"))
+    elif kind in ("type_item", "associated_type"):
+        names.append(_name(node, text_of(_field(node, "name")), "type"))
+    return Desc("code", node, names)
+
+
+# --- Java ---------------------------------------------------------------------------------
+
+_JAVA_CONTAINERS = {
+    "class_declaration": "class",
+    "record_declaration": "class",
+    "interface_declaration": "interface",
+    "annotation_type_declaration": "interface",
+    "enum_declaration": "enum",
+}
+_JAVA_METHODS = frozenset(
+    {"method_declaration", "constructor_declaration", "compact_constructor_declaration"}
+)
+
+
+def _java(node: Node, in_class: bool) -> Desc:
+    kind = node.type
+    if kind in ("line_comment", "block_comment"):
+        return Desc("comment", node)
+    name = text_of(_field(node, "name"))
+    if kind in _JAVA_CONTAINERS:
+        names = [_name(node, name, _JAVA_CONTAINERS[kind], _field(node, "name"))]
+        return Desc("container", node, names, body=_field(node, "body"), prefix=name)
+    if kind in _JAVA_METHODS:
+        names = [_name(node, name, "method" if in_class else "function", _field(node, "name"))]
+        body = _field(node, "body")
+        if body is None:
+            return Desc("code", node, names)
+        return Desc("def", node, names, body=body)
+    return Desc("code", node)
+
+
+# --- C / C++ ------------------------------------------------------------------------------
+
+_C_DECLARATOR_NAMES = frozenset(
+    {
+        "identifier",
+        "field_identifier",
+        "type_identifier",
+        "qualified_identifier",
+        "destructor_name",
+        "operator_name",
+        "primitive_type",
+    }
+)
+_C_RECORDS = {
+    "struct_specifier": "struct",
+    "union_specifier": "struct",
+    "enum_specifier": "enum",
+    "class_specifier": "class",
+}
+_C_TRANSPARENT = frozenset(
+    {"preproc_if", "preproc_ifdef", "linkage_specification", "namespace_definition"}
+)
+
+
+def _c_declarator(node: Node | None) -> tuple[str, bool]:
+    """The declared name under a declarator chain, and whether it declares a function."""
+    is_function = False
+    while node is not None and node.type not in _C_DECLARATOR_NAMES:
+        if node.type == "function_declarator":
+            is_function = True
+        inner = _field(node, "declarator")
+        if inner is None:
+            named = [c for c in node.named_children if c.type != "attribute_specifier"]
+            inner = named[0] if named else None
+        node = inner
+    return text_of(node), is_function
+
+
+def _split_scope(qualified: str) -> tuple[str, str]:
+    parts = [p.strip() for p in qualified.split("::")]
+    return ".".join(p.split("<", 1)[0] for p in parts[:-1] if p), parts[-1]
+
+
+def _c(node: Node, in_class: bool) -> Desc:
+    names: list[Name]
+    kind = node.type
+    if kind == "comment":
+        return Desc("comment", node)
+    inner = node
+    while inner.type == "template_declaration":
+        named = [c for c in inner.named_children if c.type != "template_parameter_list"]
+        if not named:
+            break
+        inner = named[-1]
+    kind = inner.type
+    if kind == "function_definition":
+        declared, _ = _c_declarator(_field(inner, "declarator"))
+        scope, name = _split_scope(declared)
+        fkind = "method" if in_class or scope else "function"
+        return Desc(
+            "def", inner, [_name(node, name, fkind, inner, scope)], body=_field(inner, "body")
+        )
+    record = inner
+    if kind == "type_definition":
+        spec = _field(inner, "type")
+        if spec is not None and spec.type in _C_RECORDS and _field(spec, "body") is not None:
+            alias, _ = _c_declarator(_field(inner, "declarator"))
+            name = alias or text_of(_field(spec, "name"))
+            names = [_name(node, name, _C_RECORDS[spec.type], inner)]
+            return Desc("container", inner, names, body=_field(spec, "body"), prefix=name)
+        alias, _ = _c_declarator(_field(inner, "declarator"))
+        return Desc("code", node, [_name(node, alias, "type", inner)] if alias else [])
+    if kind in _C_RECORDS and _field(record, "body") is not None:
+        name = text_of(_field(record, "name"))
+        scope, short = _split_scope(name)
+        names = [_name(node, short, _C_RECORDS[kind], inner, scope)] if short else []
+        return Desc("container", inner, names, body=_field(record, "body"), prefix=short)
+    if kind in _C_TRANSPARENT:
+        body = _field(inner, "body") or inner
+        prefix = (
+            text_of(_field(inner, "name")).replace("::", ".") if kind.startswith("name") else ""
+        )
+        return Desc("container", inner, body=body, prefix=prefix, summarize=False)
+    names = []
+    if kind in ("preproc_def", "preproc_function_def"):
+        ident = text_of(_field(inner, "name"))
+        pkind = "function" if kind == "preproc_function_def" else _var_kind(ident)
+        names.append(_name(node, ident, pkind))
+    elif kind == "alias_declaration":
+        names.append(_name(node, text_of(_field(inner, "name")), "type", inner))
+    elif kind in ("declaration", "field_declaration") and not in_class:
+        for declarator in inner.children_by_field_name("declarator"):
+            declared, is_function = _c_declarator(declarator)
+            if not declared:
+                continue
+            scope, ident = _split_scope(declared)
+            dkind = "function" if is_function else _var_kind(ident)
+            names.append(_name(node, ident, dkind, inner, scope))
+    elif kind in ("declaration", "field_declaration"):
+        for declarator in inner.children_by_field_name("declarator"):
+            declared, is_function = _c_declarator(declarator)
+            if declared and is_function:
+                names.append(_name(node, declared, "method", inner))
+    return Desc("code", node, names)
+
+
 # --- registry -----------------------------------------------------------------------------
 
 Describer = Callable[[Node, bool], Desc]
 
 DESCRIBERS: dict[str, Describer] = {
     "python": _python,
+    "javascript": _javascript,
+    "typescript": _javascript,
+    "tsx": _javascript,
+    "go": _go,
+    "rust": _rust,
+    "java": _java,
+    "c": _c,
+    "cpp": _c,
 }
 
 # Languages whose bodies are delimited by braces (a summary repeats "{ ... }" and the closer).
