@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import BinaryIO, cast
 
 from server.cli.common import UserError
 
@@ -24,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from server.lsp.logging_setup import protect_stdout, setup_logging
+    from server.lsp.logging_setup import setup_logging
+    from server.lsp.transport import protect_stdout
 
     if args.tcp and not 0 < args.port < 65536:
         raise UserError(f"--port must be between 1 and 65535, got {args.port}")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             server.start_tcp(args.host, args.port)
         else:
             log.info("serving over stdio")
-            server.start_io(stdin, stdout)
+            server.start_io(cast(BinaryIO, stdin), stdout)
     finally:
         server.stop_all()
     return 0

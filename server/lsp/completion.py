@@ -269,25 +269,13 @@ def symbol_items(ls: TandemServer, cursor: Cursor) -> list[types.CompletionItem]
 
 
 def index_symbols(index: Any, prefix: str) -> list[tuple[str, str, str, int]]:
-    """(name, kind, path, line) of indexed definitions starting with ``prefix``."""
-    try:
-        hits = index.definitions(prefix, prefix=True)
-    except TypeError:
-        hits = index.definitions(prefix)
-    except Exception as e:
-        log.debug("symbol lookup failed: %s", e)
-        return []
+    """(name, kind, path, line) of indexed definitions whose name starts with ``prefix``:
+    a scan of the in-memory definitions (milliseconds for tens of thousands)."""
     out = []
-    for hit in hits:
-        name = getattr(hit, "name", None) or getattr(hit, "symbol", None) or ""
-        out.append(
-            (
-                name.rsplit(".", 1)[-1],
-                getattr(hit, "kind", "") or "",
-                getattr(hit, "path", ""),
-                int(getattr(hit, "start_line", 0) or 0),
-            )
-        )
+    for path in sorted(index.known_paths()):
+        for d in index.file_definitions(path):
+            if d.name.startswith(prefix):
+                out.append((d.name, d.kind, path, d.start_line))
     return out
 
 

@@ -43,9 +43,10 @@ class _Pending:
     full: bool = False
     paths: set[str] = field(default_factory=set)
     forget: set[str] = field(default_factory=set)
+    embed: bool = False  # vectors for what the lexical sync wrote; runs last
 
     def __bool__(self) -> bool:
-        return self.full or bool(self.paths) or bool(self.forget)
+        return self.full or bool(self.paths) or bool(self.forget) or self.embed
 
 
 def percent(done: int, total: int) -> int:
@@ -192,6 +193,8 @@ class FolderIndexer:
                     break
                 self._cond.wait(wait)
             taken, self._pending = self._pending, _Pending()
+            if taken.embed and (taken.full or taken.paths or taken.forget):
+                taken.embed, self._pending.embed = False, True  # file events go first
             self._first_event = 0.0
             return taken
 
@@ -219,78 +222,95 @@ class FolderIndexer:
     def _do(self, job: _Pending) -> None:
         from indexer import sync as sync_mod
 
+        index_settings = self.settings.index
         if job.forget:
             self.state = "syncing"
-            sync_mod.forget(self.root, sorted(job.forget))
-            log.info("forgot %d path(s) in %s", len(job.forget), self.root.name)
+            removed = sync_mod.forget(self.root, sorted(job.forget), index_settings)
+            log.info("forgot %d indexed file(s) in %s", len(removed), self.root.name)
         if job.full:
             self.state = "indexing"
             self._full_sync(sync_mod)
         elif job.paths:
             self.state = "syncing"
             self.batches += 1
-            report = sync_mod.sync_paths(self.root, self.settings, sorted(job.paths))
+            report = sync_mod.sync_paths(self.root, index_settings, sorted(job.paths))
             self.last_report = report
             log.info("synced %d changed path(s) in %s", len(job.paths), self.root.name)
+        elif job.embed:
+            self.state = "embedding"
+            self._embed(sync_mod)
 
     def _full_sync(self, sync_mod: Any) -> None:
+        """Lexical first (chunks, symbols, full-text): completion can use it at once. The
+        vectors follow as a separate job, after any file events that queued meanwhile."""
         title = f"Tandem: indexing {self.root.name}"
-        self._on_progress(Progress("begin", title=title, message="scanning", percentage=0))
-        last = [0.0]
-
-        def progress(*args: Any, **kwargs: Any) -> None:
-            now = time.monotonic()
-            if now - last[0] < 0.1:  # at most ten reports a second
-                return
-            last[0] = now
-            done, total, message = read_progress(args, kwargs)
-            self._on_progress(Progress("report", message=message, percentage=percent(done, total)))
-
+        self._on_progress(Progress("begin", title=title, message="scanning files", percentage=0))
         ok = False
         try:
-            report = sync_mod.sync(self.root, self.settings, progress)
+            report = sync_mod.sync(
+                self.root, self.settings.index, self._progress_reporter(), embed=False
+            )
             self.last_report = report
             self.full_syncs += 1
             ok = True
         finally:
             message = summarize(self.last_report) if ok else "failed (see the log)"
             self._on_progress(Progress("end", message=message, percentage=100))
+        if ok and self.settings.index.embedder != "none":
+            with self._cond:
+                self._pending.embed = True
+                self._touch()
+
+    def _embed(self, sync_mod: Any) -> None:
+        title = f"Tandem: embedding {self.root.name}"
+        self._on_progress(Progress("begin", title=title, message="embedding", percentage=0))
+        ok = False
+        try:
+            self.last_report = sync_mod.sync(
+                self.root, self.settings.index, self._progress_reporter(), embed=True
+            )
+            ok = True
+        finally:
+            message = "vectors ready" if ok else "failed (see the log)"
+            self._on_progress(Progress("end", message=message, percentage=100))
+
+    def _progress_reporter(self) -> Callable[[str, int, int, str], None]:
+        last = [0.0]
+
+        def progress(phase: str, done: int, total: int, message: str) -> None:
+            now = time.monotonic()
+            if now - last[0] < 0.1 and done != total:  # at most ten reports a second
+                return
+            last[0] = now
+            self._on_progress(
+                Progress(
+                    "report",
+                    message=progress_message(phase, done, total, message),
+                    percentage=percent(done, total) if total else 0,
+                )
+            )
+
+        return progress
 
 
-def read_progress(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, int, str]:
-    """(done, total, message) from whatever the sync progress callback was given."""
-    if len(args) == 1 and not kwargs:
-        p = args[0]
-        done = _first_attr(p, ("done", "current", "completed", "n"), 0)
-        total = _first_attr(p, ("total",), 0)
-        message = _first_attr(p, ("message", "stage", "path"), "")
-        return int(done), int(total), str(message)
-    values = list(args)
-    done = kwargs.get("done", values[0] if len(values) > 0 else 0)
-    total = kwargs.get("total", values[1] if len(values) > 1 else 0)
-    message = kwargs.get("message", values[2] if len(values) > 2 else "")
-    return int(done or 0), int(total or 0), str(message or "")
-
-
-def _first_attr(obj: Any, names: tuple[str, ...], default: Any) -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
+def progress_message(phase: str, done: int, total: int, message: str) -> str:
+    verb = {"scan": "scanning", "index": "indexing", "embed": "embedding"}.get(phase, phase)
+    count = f"{done}/{total} files" if total else f"{done} files"
+    if phase == "embed":
+        count = f"{done}/{total} chunks"
+    return f"{verb} {count}" + (f": {message}" if message else "")
 
 
 def summarize(report: Any) -> str:
     if report is None:
         return "done"
-    fields = ("files", "indexed", "added", "updated", "removed", "unchanged", "skipped")
+    fields = ("total_files", "indexed", "unchanged", "deleted", "skipped", "total_chunks")
     parts = []
     for name in fields:
         value = getattr(report, name, None)
         if isinstance(value, int | list | tuple | set | dict):
             n = value if isinstance(value, int) else len(value)
-            parts.append(f"{n} {name}")
+            parts.append(f"{n} {name.replace('total_', '')}")
     return ", ".join(parts) or "done"
 
 

@@ -1,18 +1,12 @@
-"""Logs go to stderr (or a file) and, for Tandem's own loggers, to ``window/logMessage``.
-
-stdout belongs to the protocol: ``protect_stdout()`` moves file descriptor 1 out of the way
-so that a stray ``print`` or a native library writing to fd 1 lands on stderr instead of
-corrupting the JSON-RPC stream.
-"""
+"""Logs go to stderr (or a file) and, for Tandem's own loggers, to ``window/logMessage``;
+never to stdout, which carries only the protocol (see ``transport.protect_stdout``)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import BinaryIO
 
 from lsprotocol import types
 
@@ -77,14 +71,3 @@ def attach_lsp_handler(
     handler = LspLogHandler(send, level)
     logging.getLogger().addHandler(handler)
     return handler
-
-
-def protect_stdout() -> tuple[BinaryIO, BinaryIO]:
-    """Return (stdin, stdout) binary streams for the protocol, after pointing fd 1 and
-    ``sys.stdout`` at stderr so nothing else can write to the protocol stream."""
-    sys.stdout.flush()
-    proto_fd = os.dup(1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    proto_out = os.fdopen(proto_fd, "wb", buffering=0)
-    return sys.stdin.buffer, proto_out

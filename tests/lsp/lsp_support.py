@@ -5,8 +5,13 @@ tests/fixtures/lsp_workspace in a temporary folder (indexing writes ``.tandem/``
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import os
+import queue
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -136,3 +141,132 @@ async def inline(client: LanguageClient, uri: str, line: int, character: int) ->
             ),
         )
     )
+
+
+class RawServer:
+    """``tandem serve`` driven byte by byte: for the fuzz test and the stdout check.
+
+    A reader thread parses everything the server writes to stdout strictly (headers,
+    Content-Length, a JSON object with ``"jsonrpc": "2.0"``); anything else is kept in
+    ``bad_output`` so a test can assert that stdout carried protocol only.
+    """
+
+    def __init__(self, cmd: list[str], stderr_path: Path, env: dict[str, str] | None = None):
+        self._stderr = stderr_path.open("wb")
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env or SERVER_ENV,
+        )
+        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.bad_output: list[bytes] = []
+        self._ids = itertools.count(1)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        out = self.proc.stdout
+        while True:
+            headers: dict[str, str] = {}
+            while True:
+                line = out.readline()
+                if not line:
+                    return
+                if line == b"\r\n":
+                    break
+                name, sep, value = line.decode("latin-1").partition(":")
+                if not sep or not line.endswith(b"\r\n"):
+                    self.bad_output.append(line)
+                    continue
+                headers[name.strip().lower()] = value.strip()
+            length = headers.get("content-length", "")
+            if not length.isdigit():
+                self.bad_output.append(repr(headers).encode())
+                continue
+            body = out.read(int(length))
+            try:
+                message = json.loads(body)
+            except ValueError:
+                self.bad_output.append(body)
+                continue
+            if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+                self.bad_output.append(body)
+                continue
+            self.messages.put(message)
+
+    def send_bytes(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        self.send_bytes(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def notify(self, method: str, params: Any) -> None:
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def request(self, method: str, params: Any, timeout: float = 30.0) -> dict[str, Any]:
+        """Send a request and return its response, answering the server's own requests
+        (with null) and skipping notifications meanwhile."""
+        msg_id = f"req-{next(self._ids)}"
+        self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no answer to {method} within {timeout}s")
+            try:
+                message = self.messages.get(timeout=left)
+            except queue.Empty:
+                continue
+            if message.get("id") == msg_id and "method" not in message:
+                return message
+            if "method" in message and "id" in message:  # a request from the server
+                self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+
+    def close(self, timeout: float = 10.0) -> int:
+        try:
+            self.request("shutdown", None, timeout=timeout)
+            self.notify("exit", None)
+        except (OSError, TimeoutError):
+            pass
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._reader.join(timeout=5)
+        self._stderr.close()
+        return code
+
+
+def raw_initialize(server: RawServer, root: Path, options: Any = None) -> dict[str, Any]:
+    """Initialize a RawServer as a minimal client: no progress, no configuration pull, no
+    dynamic registration (so the server never waits on us)."""
+    response = server.request(
+        "initialize",
+        {
+            "processId": None,
+            "rootUri": root.as_uri(),
+            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+            "capabilities": {},
+            "initializationOptions": FAST_OPTIONS if options is None else options,
+        },
+    )
+    server.notify("initialized", {})
+    return response
+
+
+def raw_wait_indexed(server: RawServer, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = server.request("workspace/executeCommand", {"command": "tandem.status"})
+        folders = state.get("result", {}).get("folders", [])
+        if folders and all(f["full_syncs"] >= 1 and f["state"] == "idle" for f in folders):
+            return state["result"]
+        time.sleep(0.1)
+    raise TimeoutError("the workspace was not indexed in time")

@@ -19,6 +19,12 @@ from lsp_support import (
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+CM_LINE = "    return inches * CENTIM"
+CM_TEXT = (
+    "from geometry.units import CENTIMETRES_PER_INCH\n\n\n"
+    "def to_cm(inches: float) -> float:\n" + CM_LINE
+)
+
 
 @pytest.mark.parametrize("preset", [VSCODE, NEOVIM])
 async def test_initialize_progress_then_inline_completion(
@@ -45,14 +51,16 @@ async def test_initialize_progress_then_inline_completion(
     assert all(r.percentage is not None and 0 <= r.percentage <= 100 for r in reports)
     assert any(r.message for r in reports)
 
-    # Complete a call to a function defined in another file.
-    text = "from geometry.units import inches_to_centimetres\n\nwidth = inches_to_c"
-    uri = await open_doc(bare_client, workspace / "new_module.py", text)
-    items = await inline(bare_client, uri, 2, len("width = inches_to_c"))
+    # Complete with a constant defined in another file.
+    uri = await open_doc(bare_client, workspace / "new_module.py", CM_TEXT)
+    items = await inline(bare_client, uri, 4, len(CM_LINE))
     assert isinstance(items, types.InlineCompletionList)
-    assert items.items, "expected a suggestion"
+    assert [item.insert_text for item in items.items] == ["ETRES_PER_INCH"]
     item = items.items[0]
-    assert isinstance(item.insert_text, str) and item.insert_text
+    assert item.range == types.Range(
+        start=types.Position(line=4, character=len(CM_LINE)),
+        end=types.Position(line=4, character=len(CM_LINE)),
+    )
     assert item.command is not None and item.command.command == "tandem.acceptCompletion"
 
     state = await status(bare_client)
