@@ -7,7 +7,7 @@
 import * as vscode from "vscode";
 
 export interface ServerSettings {
-  index: { db?: string; exclude: string[] };
+  index: { db?: string; embedder: string; exclude: string[] };
   model: {
     backend: string;
     model: string;
@@ -27,7 +27,10 @@ export function serverSettings(
   config: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration("tandem"),
 ): ServerSettings {
   const settings: ServerSettings = {
-    index: { exclude: config.get<string[]>("index.exclude", []) },
+    index: {
+      embedder: config.get<string>("index.embedder", "minilm"),
+      exclude: config.get<string[]>("index.exclude", []),
+    },
     model: {
       backend: config.get<string>("model.backend", "transformers"),
       model: config.get<string>("model.model", "smollm2"),

@@ -28,6 +28,8 @@ export class StatusItem implements vscode.Disposable {
   show(text: string, tooltip: string, error = false): void {
     this.item.text = text;
     this.item.tooltip = `${tooltip}\n\nClick for Tandem's actions.`;
+    // Screen readers (and the editor tests) get the whole state, not just the short text.
+    this.item.accessibilityInformation = { label: `Tandem. ${tooltip.replace(/\n/g, ". ")}` };
     this.item.backgroundColor = error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
     this.item.show();
   }
@@ -64,6 +66,8 @@ interface Summary {
   short: string;
   long: string;
 }
+
+
 
 type Json = Record<string, unknown>;
 
@@ -127,6 +131,11 @@ export function summarize(status: unknown): Summary {
     `Model: ${name ?? "?"}`,
   ];
   if (adapter) lines.push(`Adapter: ${adapter}`);
+  const signals = isObject(root.signals) ? root.signals : {};
+  const offered = num(signals.offered);
+  if (offered !== undefined) {
+    lines.push(`Suggestions: ${offered} offered, ${num(signals.accepted) ?? 0} accepted`);
+  }
   return { short, long: lines.join("\n") };
 }
 
