@@ -1,0 +1,211 @@
+"""Definitions worth showing at the cursor: of the names the file imports from the
+workspace (resolved through re-exports) and of the identifiers around the cursor.
+
+An imported name that the file has not used yet is the strongest signal there is: people
+import a name because they are about to use it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from indexer.types import ImportRef, SymbolDef
+from server.context.cursor import Cursor
+from server.context.rank import Candidate
+from server.context.workspace import FileEntry, Layered
+
+MAX_DEF_LINES = 40
+RELEVANCE_WEIGHT = 0.5
+MAX_AMBIGUOUS = 4  # a bare name defined in more files than this says too little
+MAX_DEPTH = 6
+
+
+# relevance(name, path, chunk index) in [0, 1]: how well a definition fits the cursor.
+Relevance = Callable[[str, str, int], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where an import leads: a definition, or (for ``import pkg.mod``) a module file."""
+
+    path: str
+    definition: SymbolDef | None = None
+
+
+def resolve_ref(layer: Layered, ref: ImportRef, importer: str, depth: int = 0) -> Resolved | None:
+    """Follow an import to the definition it binds, through re-exports and star imports;
+    ``from pkg import mod`` and ``import pkg.mod`` lead to the module file."""
+    if depth > MAX_DEPTH:
+        return None
+    for target in layer.resolve_all(ref, importer):
+        if ref.name is None or ref.name == "*" or _is_module_file(target, ref.name):
+            return Resolved(target)
+        found = find_in_module(layer, target, ref.name, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_module_file(path: str, name: str) -> bool:
+    stem = path.rsplit("/", 1)[-1]
+    if stem == "__init__.py":
+        stem = path.rsplit("/", 2)[-2] if path.count("/") else ""
+    return stem.split(".", 1)[0] == name
+
+
+def find_in_module(layer: Layered, path: str, name: str, depth: int = 0) -> Resolved | None:
+    """The top-level definition of ``name`` in the file at ``path``, or where the file's own
+    imports of ``name`` lead."""
+    entry = layer.file(path)
+    if entry is None or depth > MAX_DEPTH:
+        return None
+    top = [d for d in entry.definitions if d.name == name and d.qualified == name]
+    if top:
+        return Resolved(path, top[0])
+    for ref in entry.imports:
+        if ref.local_name == name:
+            found = resolve_ref(layer, ref, path, depth + 1)
+            if found is not None:
+                return found
+    for ref in entry.imports:
+        if ref.local_name == "*":
+            target = layer.resolve(ref, path)
+            if target is not None and target != path:
+                found = find_in_module(layer, target, name, depth + 1)
+                if found is not None:
+                    return found
+    return None
+
+
+def definition_span(entry: FileEntry, d: SymbolDef) -> tuple[int, int, str, int] | None:
+    """The lines of a definition, from the chunk that holds its header: the class summary
+    for a class, cut to ``MAX_DEF_LINES``."""
+    best = None
+    for i, c in enumerate(entry.chunks):
+        if not c.start_line <= d.start_line <= c.end_line:
+            continue
+        rank = (
+            0 if d.qualified in c.symbols else 1,
+            0 if c.kind == "class_summary" and d.kind == "class" else 1,
+            c.end_line - c.start_line,
+        )
+        if best is None or rank < best[0]:
+            best = (rank, i)
+    if best is None:
+        return None
+    index = best[1]
+    c = entry.chunks[index]
+    lines = c.text.split("\n")
+    if c.kind == "class_summary":
+        start, end = c.start_line, c.end_line
+    else:
+        start = max(d.start_line, c.start_line)
+        end = min(d.end_line, c.end_line)
+    end = min(end, start + MAX_DEF_LINES - 1, c.start_line + len(lines) - 1)
+    text = "\n".join(lines[start - c.start_line : end - c.start_line + 1])
+    return start, end, text, index
+
+
+def definition_candidates(
+    layer: Layered,
+    path: str,
+    current: FileEntry,
+    cursor: Cursor,
+    nearby: dict[str, float],
+    prefix_counts: Counter[str],
+    relevance: Relevance | None = None,
+) -> list[Candidate]:
+    """Candidates from the current file's imports and the identifiers around the cursor.
+
+    Scores by kind of evidence (completing the typed prefix 3, an import not used yet 1.6,
+    a name used near the cursor 1 to 1.5, a bare identifier less), plus up to
+    ``RELEVANCE_WEIGHT`` from ``relevance`` to order candidates of the same kind."""
+    out: list[Candidate] = []
+    cursor_line1 = cursor.line + 1
+    bound: dict[str, int] = Counter(r.local_name for r in current.imports)
+    imported_files: set[str] = set()
+
+    def add(res: Resolved, score: float, reason: str) -> None:
+        entry = layer.file(res.path)
+        if entry is None or res.definition is None:
+            return
+        span = definition_span(entry, res.definition)
+        if span is not None:
+            start, end, text, index = span
+            if relevance is not None:
+                score += RELEVANCE_WEIGHT * relevance(res.definition.name, res.path, index)
+            out.append(Candidate(res.path, start, end, text, score, "definition", reason))
+
+    for ref in current.imports:
+        if ref.line > cursor_line1 or ref.local_name == "*":
+            continue
+        res = resolve_ref(layer, ref, path)
+        if res is None:
+            continue
+        imported_files.add(res.path)
+        name = ref.local_name
+        if res.definition is None:  # a module: its members named near the cursor
+            out.extend(_module_members(layer, res.path, name, cursor, nearby, ref.line))
+            continue
+        weight = nearby.get(name, 0.0)
+        uses = prefix_counts.get(name, 0) - bound.get(name, 0)
+        where = f"imported at line {ref.line}"
+        if cursor.partial and name != cursor.partial and name.startswith(cursor.partial):
+            add(res, 3.0, f"`{name}` completes `{cursor.partial}`, {where}")
+        elif uses <= 0:
+            add(res, 1.6, f"defines `{name}`, {where}, not used yet")
+        elif weight > 0:
+            add(res, 1.0 + 0.5 * weight, f"defines `{name}`, used near the cursor, {where}")
+        else:
+            add(res, 0.5, f"defines `{name}`, {where}")
+
+    for name, weight in nearby.items():
+        if name in bound:
+            continue
+        rows = [
+            (p, d)
+            for p, d in layer.definitions(name)
+            if not (p == path and d.end_line >= cursor_line1)
+        ]
+        if not rows or len(rows) > MAX_AMBIGUOUS:
+            continue
+        for p, d in rows:
+            bonus = 1.5 if p in imported_files else 1.0
+            score = 0.6 * weight * bonus / len(rows)
+            entry = layer.file(p)
+            span = definition_span(entry, d) if entry is not None else None
+            if span is not None:
+                start, end, text, _ = span
+                why = f"defines `{d.qualified}`, named near the cursor"
+                out.append(Candidate(p, start, end, text, score, "definition", why))
+    return out
+
+
+def _module_members(
+    layer: Layered, path: str, local: str, cursor: Cursor, nearby: dict[str, float], line: int
+) -> list[Candidate]:
+    """For ``import pkg.mod as m``: the members of ``m`` named near the cursor, or being
+    typed after ``m.``."""
+    entry = layer.file(path)
+    if entry is None:
+        return []
+    out: list[Candidate] = []
+    for d in entry.definitions:
+        if d.qualified != d.name:
+            continue
+        if cursor.receiver == local and cursor.partial and d.name.startswith(cursor.partial):
+            score, why = 3.0, f"`{local}.{d.name}` completes `{local}.{cursor.partial}`"
+        elif d.name in nearby and f"{local}.{d.name}" in _recent_text(cursor):
+            score, why = 1.0 + 0.5 * nearby[d.name], f"`{local}.{d.name}` used near the cursor"
+        else:
+            continue
+        span = definition_span(entry, d)
+        if span is not None:
+            why = f"{why} (import at line {line})"
+            out.append(Candidate(path, span[0], span[1], span[2], score, "definition", why))
+    return out
+
+
+def _recent_text(cursor: Cursor, n: int = 12) -> str:
+    return "\n".join(cursor.prefix_lines[-n:])

@@ -1,0 +1,118 @@
+"""From candidates to the final list: drop the cursor's own region, merge overlaps, order,
+and fit the token budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from server.context.snippet import Snippet
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A snippet before ranking: mutable, so overlapping candidates can be merged."""
+
+    path: str
+    start_line: int
+    end_line: int
+    text: str
+    score: float
+    source: str
+    reason: str
+
+    def lines(self) -> dict[int, str]:
+        return {self.start_line + i: t for i, t in enumerate(self.text.split("\n"))}
+
+
+def approx_tokens(text: str) -> int:
+    """About four characters a token for code; used when the caller has no tokenizer."""
+    return max(1, (len(text) + 3) // 4)
+
+
+def is_own_region(c: Candidate, path: str, cursor_line1: int) -> bool:
+    """A chunk of the cursor's file that overlaps or follows the cursor line (1-based)."""
+    return c.path == path and c.end_line >= cursor_line1
+
+
+def merge_overlapping(cands: Iterable[Candidate]) -> list[Candidate]:
+    """Merge candidates of the same file whose line ranges overlap: one snippet
+    per region, with the best score, its source, and every reason."""
+    by_path: dict[str, list[Candidate]] = {}
+    for c in cands:
+        by_path.setdefault(c.path, []).append(c)
+    out: list[Candidate] = []
+    for group in by_path.values():
+        group.sort(key=lambda c: (c.start_line, c.end_line))
+        current: Candidate | None = None
+        for c in group:
+            if current is not None and c.start_line <= current.end_line:
+                current = _merge(current, c)
+            else:
+                if current is not None:
+                    out.append(current)
+                current = Candidate(
+                    c.path, c.start_line, c.end_line, c.text, c.score, c.source, c.reason
+                )
+        if current is not None:
+            out.append(current)
+    return out
+
+
+def _merge(a: Candidate, b: Candidate) -> Candidate:
+    lines = a.lines()
+    for n, t in b.lines().items():
+        lines.setdefault(n, t)
+    start, end = min(a.start_line, b.start_line), max(a.end_line, b.end_line)
+    text = "\n".join(lines.get(n, "") for n in range(start, end + 1))
+    best, other = (a, b) if a.score >= b.score else (b, a)
+    reasons = best.reason if other.reason in best.reason else f"{best.reason}; {other.reason}"
+    # Two independent signals for one region are worth more than either alone.
+    score = best.score + 0.25 * other.score
+    return Candidate(a.path, start, end, text, score, best.source, reasons)
+
+
+def fit(
+    cands: list[Candidate],
+    k: int,
+    budget_tokens: int,
+    count_tokens: Callable[[str], int],
+    min_tokens: int = 24,
+) -> list[Snippet]:
+    """The best ``k`` candidates that fit ``budget_tokens`` together, best first.
+
+    A candidate too long for what remains is cut to its first lines (a definition's header
+    and docstring matter most) when at least ``min_tokens`` remain; else it is skipped."""
+    ordered = sorted(cands, key=lambda c: (-c.score, c.path, c.start_line))
+    out: list[Snippet] = []
+    left = budget_tokens
+    for c in ordered:
+        if len(out) >= k or left <= 0:
+            break
+        text, end = c.text, c.end_line
+        cost = count_tokens(text)
+        if cost > left:
+            if left < min_tokens:
+                continue
+            text, end = _head(c, left, count_tokens)
+            if not text:
+                continue
+            cost = count_tokens(text)
+        out.append(Snippet(c.path, c.start_line, end, text, round(c.score, 4), c.source, c.reason))
+        left -= cost
+    return out
+
+
+def _head(c: Candidate, budget: int, count_tokens: Callable[[str], int]) -> tuple[str, int]:
+    """The longest run of leading lines within ``budget`` tokens."""
+    lines = c.text.split("\n")
+    lo, hi = 0, len(lines)
+    while lo < hi:  # largest n with count(lines[:n]) <= budget
+        mid = (lo + hi + 1) // 2
+        if count_tokens("\n".join(lines[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    if lo == 0:
+        return "", c.start_line
+    return "\n".join(lines[:lo]), c.start_line + lo - 1

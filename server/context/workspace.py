@@ -1,0 +1,238 @@
+"""An in-memory view of the index for the context builder: symbols by name, chunks and
+imports by path, a BM25 over chunks.
+
+Every keystroke asks for context, and one LanceDB query costs milliseconds; so the rows are
+read once per index version (only the paths whose rows changed are re-read) and every
+lookup at the cursor is a dict access. Unsaved buffers (the overlay) are layered on top at
+query time without touching the cached view.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
+from server.context.bm25 import BM25, code_terms
+
+
+@dataclass(slots=True)
+class FileEntry:
+    """The rows of one file, as the context builder uses them."""
+
+    path: str
+    chunks: list[Chunk] = field(default_factory=list)
+    definitions: list[SymbolDef] = field(default_factory=list)
+    imports: list[ImportRef] = field(default_factory=list)
+    signature: Any = None  # whatever tells us the rows changed (the file's content hash)
+
+    @classmethod
+    def from_parsed(cls, parsed: ParsedFile) -> FileEntry:
+        return cls(parsed.path, list(parsed.chunks), list(parsed.definitions), list(parsed.imports))
+
+
+ChunkKey = tuple[str, int]  # (path, index into FileEntry.chunks)
+
+
+class WorkspaceView:
+    """The whole index in memory, refreshed path by path when the index version moves."""
+
+    def __init__(self) -> None:
+        self.version: Any = object()
+        self.files: dict[str, FileEntry] = {}
+        self.by_name: dict[str, list[tuple[str, SymbolDef]]] = {}
+        self.bm25: BM25[ChunkKey] = BM25()
+        self.imported_names: Counter[str] = Counter()  # how many imports bind each name
+        self.vectors: dict[str, np.ndarray] = {}  # chunk content hash → stored vector
+        self.vectors_version: Any = None
+        self._suffixes: dict[str, set[str]] | None = None
+        self._matrix: tuple[list[ChunkKey], np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    # --- loading -------------------------------------------------------------------------
+
+    def sync_from(self, index: Any) -> None:
+        """Bring the view up to the index's current version (a no-op when unchanged)."""
+        from server.context import source
+
+        version = source.index_version(index)
+        if version is not None and version == self.version:
+            return
+        with self._lock:
+            if version is not None and version == self.version:
+                return
+            signatures = source.file_signatures(index)
+            stale = [p for p, sig in signatures.items() if self._signature(p) != sig]
+            stale_set = set(stale)
+            for path in [p for p in self.files if p not in signatures]:
+                self._drop(path)
+            if stale:
+                for entry in source.load_files(index, stale):
+                    entry.signature = signatures.get(entry.path)
+                    self._put(entry)
+                    stale_set.discard(entry.path)
+                for path in stale_set:  # listed but without rows: keep it known, empty
+                    self._put(FileEntry(path, signature=signatures[path]))
+            self._sync_vectors(index, source)
+            self.version = version if version is not None else object()
+
+    def _sync_vectors(self, index: Any, source: Any) -> None:
+        """Vectors fill in behind the lexical rows: read the new ones when the table moved."""
+        vversion = source.vectors_version(index)
+        if vversion is None:
+            self.vectors.clear()
+            self._matrix = None
+        elif vversion != self.vectors_version:
+            wanted = {c.content_hash for e in self.files.values() for c in e.chunks}
+            self.vectors = source.load_vectors(index, wanted)
+            self._matrix = None
+        self.vectors_version = vversion
+
+    def _signature(self, path: str) -> Any:
+        entry = self.files.get(path)
+        return entry.signature if entry is not None else None
+
+    def add_files(self, entries: Iterable[FileEntry]) -> None:
+        """Put rows in directly (tests, and building a view without an index)."""
+        with self._lock:
+            for entry in entries:
+                self._put(entry)
+
+    def _put(self, entry: FileEntry) -> None:
+        if entry.path in self.files:
+            self._drop(entry.path)
+        self.files[entry.path] = entry
+        for d in entry.definitions:
+            self.by_name.setdefault(d.name, []).append((entry.path, d))
+        for i, chunk in enumerate(entry.chunks):
+            self.bm25.add((entry.path, i), code_terms(chunk.text))
+        self.imported_names.update(r.name for r in entry.imports if r.name and r.name != "*")
+        self._suffixes = None
+        self._matrix = None
+
+    def _drop(self, path: str) -> None:
+        entry = self.files.pop(path, None)
+        if entry is None:
+            return
+        for d in entry.definitions:
+            rows = self.by_name.get(d.name)
+            if rows:
+                rows[:] = [r for r in rows if r[0] != path]
+                if not rows:
+                    del self.by_name[d.name]
+        for i in range(len(entry.chunks)):
+            self.bm25.remove((path, i))
+        self.imported_names.subtract(r.name for r in entry.imports if r.name and r.name != "*")
+        self._suffixes = None
+        self._matrix = None
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def matrix(self) -> tuple[list[ChunkKey], np.ndarray] | None:
+        """Every chunk with a stored vector, as one matrix (rows L2-normalised), and the
+        chunk each row belongs to; None without vectors."""
+        if self._matrix is None and self.vectors:
+            keys: list[ChunkKey] = []
+            rows: list[np.ndarray] = []
+            for path, entry in self.files.items():
+                for i, c in enumerate(entry.chunks):
+                    v = self.vectors.get(c.content_hash)
+                    if v is not None:
+                        keys.append((path, i))
+                        rows.append(v)
+            if rows:
+                self._matrix = (keys, np.vstack(rows).astype(np.float32))
+        return self._matrix
+
+    def suffix_map(self) -> dict[str, set[str]]:
+        """Every trailing run of path components → the known paths ending with it, so that
+        an import's candidate suffix resolves with one dict lookup."""
+        if self._suffixes is None:
+            table: dict[str, set[str]] = {}
+            for path in self.files:
+                parts = path.split("/")
+                for i in range(len(parts)):
+                    table.setdefault("/".join(parts[i:]), set()).add(path)
+                for i in range(len(parts) - 1):  # "pkg/": the files directly in a folder
+                    table.setdefault("/".join(parts[i:-1]) + "/", set()).add(path)
+            self._suffixes = table
+        return self._suffixes
+
+
+class Layered:
+    """The view as seen through the overlay: an open buffer's rows replace the indexed ones."""
+
+    def __init__(
+        self,
+        view: WorkspaceView,
+        overlay: Mapping[str, ParsedFile] | None,
+        current: FileEntry | None = None,
+    ) -> None:
+        self.view = view
+        self.overlay: dict[str, FileEntry] = {
+            p: FileEntry.from_parsed(pf) for p, pf in (overlay or {}).items()
+        }
+        if current is not None:
+            self.overlay[current.path] = current
+
+    def file(self, path: str) -> FileEntry | None:
+        entry = self.overlay.get(path)
+        return entry if entry is not None else self.view.files.get(path)
+
+    def has_path(self, path: str) -> bool:
+        return path in self.overlay or path in self.view.files
+
+    def definitions(self, name: str) -> list[tuple[str, SymbolDef]]:
+        rows = [r for r in self.view.by_name.get(name, ()) if r[0] not in self.overlay]
+        for path, entry in self.overlay.items():
+            rows.extend((path, d) for d in entry.definitions if d.name == name)
+        return rows
+
+    def resolve(self, ref: ImportRef, importer: str) -> str | None:
+        """The first workspace file an import's candidates lead to, or None."""
+        hits = self.resolve_all(ref, importer)
+        return hits[0] if hits else None
+
+    def resolve_all(self, ref: ImportRef, importer: str) -> list[str]:
+        """The workspace files an import may refer to, most likely first (empty for a
+        third-party module).
+
+        Candidates are path suffixes in the importer's order of preference; a suffix held
+        by several files goes to the one sharing the longest directory prefix with the
+        importer."""
+        table = self.view.suffix_map()
+        out: list[str] = []
+        for cand in ref.candidates:
+            hits = set(table.get(cand, ()))
+            hits.update(p for p in self.overlay if _has_suffix(p, cand))
+            hits.discard(importer)
+            if not hits:
+                continue
+            if cand.endswith("/"):  # a folder: every file in it (a Go package)
+                out.extend(p for p in sorted(hits) if p not in out)
+                continue
+            best = max(sorted(hits), key=lambda p: _shared_prefix(p, importer))
+            if best not in out:
+                out.append(best)
+        return out
+
+
+def _has_suffix(path: str, cand: str) -> bool:
+    if cand.endswith("/"):
+        folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        return folder == cand or folder.endswith("/" + cand)
+    return path == cand or path.endswith("/" + cand)
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
