@@ -106,14 +106,19 @@ class _File:
     ) -> list[tuple[int, int]]:
         """Split rows start..end into pieces within the token budget.
 
-        ``tiers`` are sorted rows where a new piece may start, best first; a break is taken
-        from the best tier that leaves the piece at least a third full, else the piece ends
-        where the budget does. A single line over the budget is a piece of its own.
+        Pieces aim at an even share of the total (never over ``MAX_TOKENS``). ``tiers`` are
+        sorted rows where a new piece may start, best first; a break is taken from the best
+        tier that leaves the piece at least a third full, else the piece ends where the
+        budget does. A single line over the budget is a piece of its own.
         """
         out: list[tuple[int, int]] = []
         prefix = self.prefix
+        # Aim for even pieces (a 1.1-piece definition gives two halves, not a crumb).
+        total = self.tokens(start, end)
+        count = -(-total * 20 // (17 * MAX_TOKENS))  # headroom for breaks at statements
+        target = min(MAX_TOKENS, -(-total * 11 // (10 * max(count, 1))))
         while start <= end:
-            limit = prefix[start] + MAX_TOKENS
+            limit = prefix[start] + target
             last = bisect_right(prefix, limit, start + 1, end + 2) - 2
             if max_lines is not None:
                 last = min(last, start + max_lines - 1)
@@ -133,6 +138,10 @@ class _File:
                     break
             out.append((start, cut))
             start = cut + 1
+        if len(out) > 1:
+            (a, _), (_, b) = out[-2], out[-1]
+            if self.tokens(out[-1][0], b) < TINY_TOKENS and self.tokens(a, b) <= MAX_TOKENS:
+                out[-2:] = [(a, b)]  # no crumb at the end
         return out
 
 

@@ -166,6 +166,7 @@ _JS_CLASSES = {
     "enum_declaration": "enum",
 }
 _JS_MEMBER_FUNCTIONS = frozenset({"method_definition"})
+_JS_SIGNATURES = frozenset({"method_signature", "abstract_method_signature"})
 
 
 def _js_unwrap(node: Node) -> Node:
@@ -212,6 +213,9 @@ def _javascript(node: Node, in_class: bool) -> Desc:
         name = text_of(_field(inner, "name")).strip("\"'")
         return Desc("container", inner, body=_field(inner, "body"), prefix=name, summarize=False)
     names = []
+    if in_class and kind in _JS_SIGNATURES:
+        name = text_of(_field(inner, "name"))
+        return Desc("code", node, [_name(node, name, "method", inner)] if name else [])
     if kind == "type_alias_declaration":
         names.append(_name(node, text_of(_field(inner, "name")), "type", inner))
     elif kind in ("lexical_declaration", "variable_declaration") and not in_class:
