@@ -113,11 +113,12 @@ class _File:
         """
         out: list[tuple[int, int]] = []
         prefix = self.prefix
-        # Aim for even pieces (a 1.1-piece definition gives two halves, not a crumb).
-        total = self.tokens(start, end)
-        count = -(-total * 20 // (17 * MAX_TOKENS))  # headroom for breaks at statements
-        target = min(MAX_TOKENS, -(-total * 11 // (10 * max(count, 1))))
         while start <= end:
+            # Aim for an even share of what remains (no crumb at the end), with headroom
+            # for breaking at statements.
+            remaining = self.tokens(start, end)
+            count = 1 if remaining <= MAX_TOKENS else -(-remaining * 20 // (17 * MAX_TOKENS))
+            target = min(MAX_TOKENS, -(-remaining * 11 // (10 * count)))
             limit = prefix[start] + target
             last = bisect_right(prefix, limit, start + 1, end + 2) - 2
             if max_lines is not None:
