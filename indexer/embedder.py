@@ -78,6 +78,9 @@ def _load(name: str, quantize: bool) -> Embedder:
     try:
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         model = SentenceTransformer(path, device="cpu", local_files_only=True)
     except Exception as e:

@@ -307,6 +307,11 @@ class Store:
             )
 
     def set_meta(self, values: dict[str, str]) -> None:
+        """Write the keys whose value differs (no new table version when nothing does)."""
+        current = self.meta()
+        values = {k: v for k, v in values.items() if current.get(k) != v}
+        if not values:
+            return
         data = pa.Table.from_pylist(
             [{"key": k, "value": v} for k, v in values.items()], schema=META_SCHEMA
         )

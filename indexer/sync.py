@@ -341,20 +341,33 @@ def embed_pending(
 # -- public entry points ---------------------------------------------------------------
 
 
-def _open(
-    root: Path, settings: IndexSettings, embed: bool
-) -> tuple[Store, Embedder | None, SyncReport]:
+def _open(root: Path, settings: IndexSettings) -> tuple[Store, SyncReport]:
     uri = db_uri(root, settings)
     store = Store.open(uri)
     store.ensure_tables()
-    embedder = load_embedder(settings.embedder) if embed else None
     report = SyncReport(root=str(root), db=uri, embedder=settings.embedder)
-    return store, embedder, report
+    return store, report
+
+
+def _wants_embedder(settings: IndexSettings, embed: bool) -> bool:
+    return embed and settings.embedder.strip().lower() not in ("", "none", "off")
+
+
+def _embedder_if_needed(store: Store, settings: IndexSettings) -> Embedder | None:
+    """The embedder, unless the index already has a vector for every chunk with this
+    embedder (then loading the model, seconds of work, is skipped)."""
+    meta = store.meta()
+    slug = meta.get("embedder_slug")
+    if meta.get("embedder") == settings.embedder and slug:
+        hashes = set(store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist())
+        if hashes <= store.vector_hashes(slug):
+            return None
+    return load_embedder(settings.embedder)
 
 
 def _finish(
     store: Store,
-    embedder: Embedder | None,
+    embed: bool,
     report: SyncReport,
     texts: dict[str, str],
     progress: Progress | None,
@@ -362,24 +375,36 @@ def _finish(
     start: float,
     changed: bool,
 ) -> SyncReport:
-    meta = {"schema_version": SCHEMA_VERSION, "embedder": settings.embedder}
-    if changed or store.meta().get("embedder") != settings.embedder:
+    meta = {"schema_version": SCHEMA_VERSION}
+    if changed:
         meta["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        store.set_meta(meta)
+    store.set_meta(meta)
     report.lexical_seconds = time.monotonic() - start
     _checkpoint("lexical-done")
+    # loaded after the lexical commit: the workspace is searchable while the model loads,
+    # and a bad model name fails here with nothing lost
+    embedder = _embedder_if_needed(store, settings) if _wants_embedder(settings, embed) else None
     if embedder is not None:
-        store.set_meta({"embedder_slug": embedder.slug, "embedder_dim": str(embedder.dim)})
+        store.set_meta(
+            {
+                "embedder": settings.embedder,
+                "embedder_slug": embedder.slug,
+                "embedder_dim": str(embedder.dim),
+            }
+        )
         if embed_pending(store, embedder, progress, texts, report):
             changed = True
+    elif not _wants_embedder(settings, True):
+        store.set_meta({"embedder": "none", "embedder_slug": ""})
     if changed:
         store.optimize()
         _checkpoint("optimized")
     files = store.files()
     report.total_files = len(files)
     report.total_chunks = sum(f.n_chunks for f in files.values())
-    if embedder is not None:
-        have = store.vector_hashes(embedder.slug)
+    slug = store.meta().get("embedder_slug")
+    if slug and _wants_embedder(settings, True):
+        have = store.vector_hashes(slug)
         hashes = store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist()
         report.pending = sum(1 for h in hashes if h not in have)
     else:
@@ -398,7 +423,7 @@ def sync(
     then embed what has no vector yet (unless ``embed`` is false or the embedder is none)."""
     start = time.monotonic()
     root = Path(root).resolve()
-    store, embedder, report = _open(root, settings, embed)
+    store, report = _open(root, settings)
     with _writer_lock(store.uri):
         entries: list[WalkEntry] = []
         for item in walk(root, settings):
@@ -418,7 +443,7 @@ def sync(
         plan = _Plan(entries, [p for p in stored if p not in seen], orphans)
         texts = _apply(store, plan, settings, report, progress, table_paths)
         changed = bool(report.indexed or report.deleted or orphans or report.restamped)
-        return _finish(store, embedder, report, texts, progress, settings, start, changed)
+        return _finish(store, embed, report, texts, progress, settings, start, changed)
 
 
 def _relative(root: Path, path: str | Path) -> str | None:
@@ -451,7 +476,7 @@ def sync_paths(
     rels = sorted({r for p in paths if (r := _relative(root, p)) is not None})
     if any(r.rsplit("/", 1)[-1] in IGNORE_FILES for r in rels):
         return sync(root, settings, progress, embed)
-    store, embedder, report = _open(root, settings, embed)
+    store, report = _open(root, settings)
     with _writer_lock(store.uri):
         rules = IgnoreRules(root, settings)
         stored = store.files()
@@ -490,7 +515,7 @@ def sync_paths(
         plan = _Plan(entries, sorted(gone))
         texts = _apply(store, plan, settings, report, progress, None)
         changed = bool(report.indexed or report.deleted or report.restamped)
-        return _finish(store, embedder, report, texts, progress, settings, start, changed)
+        return _finish(store, embed, report, texts, progress, settings, start, changed)
 
 
 def forget(
