@@ -114,7 +114,12 @@ def train(ls: TandemServer, args: tuple[Any, ...]) -> Any:
 
 
 def register(server: TandemServer) -> None:
+    from server.lsp.server import TandemServer as _TandemServer
     from server.lsp.signals import ACCEPT_COMMAND
+
+    # pygls resolves a command handler's annotations (typing.get_type_hints) whenever the
+    # command comes with arguments, so the name must exist at run time too.
+    globals()["TandemServer"] = _TandemServer
 
     @server.command(REINDEX)
     def cmd_reindex(ls: TandemServer, *args: Any) -> dict[str, Any]:
