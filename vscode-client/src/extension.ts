@@ -160,7 +160,8 @@ class Tandem implements vscode.Disposable {
   async refreshStatus(): Promise<void> {
     if (!this.client?.isRunning() || this.status.busy) return;
     try {
-      this.status.showStatus(await this.client.sendRequest(ExecuteCommandRequest.type, { command: SERVER.status }));
+      const status = await this.client.sendRequest(ExecuteCommandRequest.type, { command: SERVER.status });
+      this.status.showStatus(status, serverSettings().model);
     } catch (error) {
       this.log.warn(`tandem.status failed: ${String(error)}`);
     }

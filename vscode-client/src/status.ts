@@ -55,9 +55,9 @@ export class StatusItem implements vscode.Disposable {
   }
 
   /** Shows the server's `tandem.status` answer: chunks indexed and the model in use. */
-  showStatus(status: unknown): void {
+  showStatus(status: unknown, configured: ConfiguredModel): void {
     if (this.busy) return;
-    const summary = summarize(status);
+    const summary = summarize(status, configured);
     this.show(`$(check) Tandem: ${summary.short}`, summary.long);
   }
 }
@@ -95,7 +95,13 @@ function count(value: unknown): number | undefined {
  * indexer, `completer.<folder>` from the pipeline) and ignores the rest, so a richer
  * status never breaks the item.
  */
-export function summarize(status: unknown): Summary {
+export interface ConfiguredModel {
+  backend: string;
+  model: string;
+  adapter?: string;
+}
+
+export function summarize(status: unknown, configured: ConfiguredModel): Summary {
   const root = isObject(status) ? status : {};
   let chunks: number | undefined;
   let files: number | undefined;
@@ -118,9 +124,12 @@ export function summarize(status: unknown): Summary {
       break;
     }
   }
-  const backend = str(model.backend);
-  const name = str(model.model);
-  const adapter = str(model.adapter);
+  // Before its first completion the server has no pipeline to report: show what is
+  // configured, which is what it will load.
+  const loaded = str(model.backend) !== undefined;
+  const backend = str(model.backend) ?? configured.backend;
+  const name = loaded ? str(model.model) : configured.model;
+  const adapter = loaded ? str(model.adapter) : configured.adapter;
   const chunkText = chunks !== undefined ? `${chunks.toLocaleString("en-US")} chunks` : "index ready";
   const modelText =
     backend === "retrieval" || !name ? (backend ?? "") : `${name}${adapter ? " + LoRA" : ""}`;
@@ -128,7 +137,7 @@ export function summarize(status: unknown): Summary {
   const lines = [
     `Indexed: ${chunks ?? "?"} chunks in ${files ?? "?"} files${states.length ? ` (${states.join(", ")})` : ""}`,
     `Backend: ${backend ?? "?"}${str(model.fallback_reason) ? ` (${str(model.fallback_reason)})` : ""}`,
-    `Model: ${name ?? "?"}`,
+    `Model: ${backend === "retrieval" ? "none (no model)" : (name ?? "?")}`,
   ];
   if (adapter) lines.push(`Adapter: ${adapter}`);
   const signals = isObject(root.signals) ? root.signals : {};
