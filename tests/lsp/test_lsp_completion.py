@@ -1,0 +1,145 @@
+"""Completion requests: cancellation, superseded requests, ``textDocument/completion``
+items with workspace symbols, and the acceptance signals."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from lsp_support import inline, open_doc, status, wait_indexed
+from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
+from pytest_lsp import LanguageClient
+
+CM_LINE = "    return inches * CENTIM"
+CM_TEXT = (
+    "from geometry.units import CENTIMETRES_PER_INCH\n\n\n"
+    "def to_cm(inches: float) -> float:\n" + CM_LINE
+)
+
+
+def inline_params(uri: str, line: int, character: int) -> types.InlineCompletionParams:
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=line, character=character),
+        context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Automatic
+        ),
+    )
+
+
+async def test_cancel_request_stops_a_queued_completion(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await wait_indexed(client)
+    # A big buffer keeps the completion thread busy while the second request waits.
+    big = "\n".join(f"value_{i} = inches_to_centimetres({i})" for i in range(6000))
+    busy_uri = await open_doc(client, workspace / "big.py", big + "\n" + CM_TEXT)
+    uri = await open_doc(client, workspace / "cm.py", CM_TEXT)
+    # Written in one go: the first (slow, uncached) request occupies the completion
+    # thread, so the second is still queued when its cancellation arrives.
+    busy = client.protocol.send_request(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(busy_uri, 6004, len(CM_LINE))
+    )
+    victim = client.protocol.send_request(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 4, len(CM_LINE)), msg_id="v"
+    )
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="v"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wrap_future(victim)
+    assert (await asyncio.wrap_future(busy)).items
+    counts = (await status(client))["completer"]["requests"]
+    assert counts["cancelled"] == 1
+    assert counts["completed"] == 1  # the cancelled one never reached the pipeline
+    # And the server carries on.
+    assert [i.insert_text for i in (await inline(client, uri, 4, len(CM_LINE))).items] == [
+        "ETRES_PER_INCH"
+    ]
+
+
+async def test_only_the_latest_keystroke_reaches_the_model(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await wait_indexed(client)
+    big = "\n".join(f"value_{i} = inches_to_centimetres({i})" for i in range(6000))
+    busy_uri = await open_doc(client, workspace / "big.py", big + "\n" + CM_TEXT)
+    uri = await open_doc(client, workspace / "typing.py", CM_TEXT)
+    # A slow request elsewhere, then six keystrokes' requests for one document, written
+    # in order without waiting for answers.
+    busy = client.protocol.send_request(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(busy_uri, 6004, len(CM_LINE))
+    )
+    futures = [
+        client.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 4, len(CM_LINE))
+        )
+        for _ in range(6)
+    ]
+    results = [await asyncio.wrap_future(f) for f in futures]
+    await asyncio.wrap_future(busy)
+    assert [i.insert_text for i in results[-1].items] == ["ETRES_PER_INCH"]
+    assert all(not r.items for r in results[:-1]), "superseded requests must come back empty"
+    counts = (await status(client))["completer"]["requests"]
+    assert counts == {"requests": 7, "completed": 2, "superseded": 5, "cancelled": 0}
+
+
+async def test_completion_items_carry_the_suggestion_and_workspace_symbols(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await wait_indexed(client)
+    uri = await open_doc(client, workspace / "cm.py", CM_TEXT)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=4, character=len(CM_LINE)),
+        )
+    )
+    assert isinstance(result, types.CompletionList)
+    first = result.items[0]
+    assert isinstance(first.text_edit, types.TextEdit)
+    assert first.text_edit.new_text == "CENTIMETRES_PER_INCH"
+    assert first.text_edit.range.start == types.Position(line=4, character=len(CM_LINE) - 6)
+    assert first.command is not None and first.command.command == "tandem.acceptCompletion"
+    symbols = {item.label: item for item in result.items[1:]}
+    assert "CENTIMETRES_PER_INCH" in symbols
+    assert symbols["CENTIMETRES_PER_INCH"].detail == "geometry/units.py:1"
+
+    text = "from geometry import units\n\nx = units.inches_to"
+    uri2 = await open_doc(client, workspace / "sym.py", text)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri2),
+            position=types.Position(line=2, character=len("x = units.inches_to")),
+        )
+    )
+    labels = {item.label: item.kind for item in result.items}
+    assert labels.get("inches_to_centimetres") == types.CompletionItemKind.Function
+
+
+async def test_acceptance_signals_are_counted_locally(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await wait_indexed(client)
+    uri = await open_doc(client, workspace / "cm.py", CM_TEXT)
+    (item,) = (await inline(client, uri, 4, len(CM_LINE))).items
+    raw_item = {"insertText": item.insert_text, "command": {"title": "", "command": ""}}
+    client.protocol.notify("textDocument/didShowCompletion", {"item": raw_item})
+    assert item.command is not None
+    for _ in range(2):  # a second acceptance of the same item is not counted again
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=item.command.command, arguments=list(item.command.arguments or [])
+            )
+        )
+    client.protocol.notify(
+        "textDocument/didPartiallyAcceptCompletion", {"item": raw_item, "acceptedLength": 6}
+    )
+    signals = (await status(client))["signals"]
+    assert signals == {
+        "offered": 1,
+        "shown": 1,
+        "accepted": 1,
+        "partially_accepted": 1,
+        "accepted_chars": 6,
+    }
