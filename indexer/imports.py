@@ -68,6 +68,8 @@ def _python(language: str, path: str, root: Node) -> list[ImportRef]:
         module = "".join(text_of(node.child_by_field_name("module_name")).split())
         base = _py_base(path, module)
         module_files = _py_files(base) if base is not None else []
+        if base is not None and not module.strip("."):
+            module_files = [f"{'/'.join(base)}/__init__.py" if base else "__init__.py"]
         if any(child.type == "wildcard_import" for child in node.named_children):
             refs.append(ImportRef("*", module, "*", line, tuple(module_files)))
             continue
