@@ -80,17 +80,22 @@ class BM25(Generic[K]):
         n = len(self._lengths)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def scores(self, query_terms: Iterable[str]) -> dict[K, float]:
-        """BM25 score of every document sharing a term with the query."""
+    def scores(self, query_terms: Iterable[str], max_df: float = 1.0) -> dict[K, float]:
+        """BM25 score of every document sharing a term with the query.
+
+        ``max_df`` < 1 skips terms found in more than that fraction of the documents
+        (``self``, ``return``): their weight is near zero and their postings are the
+        longest, so skipping them makes a query several times cheaper."""
         n = len(self._lengths)
         if n == 0:
             return {}
         avg = self._total_length / n or 1.0
         k1, b = self.k1, self.b
+        limit = max_df * n
         out: dict[K, float] = {}
         for term, qtf in Counter(query_terms).items():
             posting = self._postings.get(term)
-            if not posting:
+            if not posting or len(posting) > limit:
                 continue
             idf = math.log(1.0 + (n - len(posting) + 0.5) / (len(posting) + 0.5))
             lengths = self._lengths
@@ -98,6 +103,22 @@ class BM25(Generic[K]):
                 norm = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[key] / avg))
                 out[key] = out.get(key, 0.0) + qtf * idf * norm
         return out
+
+    def score_doc(self, query: Counter[str], doc: Counter[str]) -> float:
+        """BM25 of a document outside the corpus (an unsaved buffer's chunk), with the
+        corpus's statistics."""
+        n = len(self._lengths)
+        if n == 0:
+            return 0.0
+        avg = self._total_length / n or 1.0
+        length = sum(doc.values())
+        k1, b = self.k1, self.b
+        s = 0.0
+        for term, qtf in query.items():
+            f = doc.get(term, 0)
+            if f:
+                s += qtf * self.idf(term) * f * (k1 + 1) / (f + k1 * (1 - b + b * length / avg))
+        return s
 
     def top(self, query_terms: Iterable[str], k: int) -> list[tuple[K, float]]:
         scored = self.scores(query_terms)

@@ -21,6 +21,7 @@ from server.context.workspace import FileEntry, Layered, WorkspaceView
 
 DEFAULT_BUDGET_TOKENS = 1024
 QUERY_LINES = 10
+MAX_DF = 0.2  # query terms in more chunks than this say little (see BM25.scores)
 
 _views: weakref.WeakKeyDictionary[Any, WorkspaceView] = weakref.WeakKeyDictionary()
 _views_lock = threading.Lock()
@@ -114,7 +115,7 @@ def build_context(
     nearby = nearby_identifiers(cursor)
     prefix_counts = Counter(identifier_list(cursor.prefix))
     query = query_window(cursor, QUERY_LINES)
-    lexical = view.bm25.scores(code_terms(query))
+    lexical = view.bm25.scores(code_terms(query), max_df=MAX_DF)
     relevance = make_relevance(layer, cursor, lexical)
     cands: list[Candidate] = definition_candidates(
         layer, path, current, cursor, nearby, prefix_counts, relevance

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from indexer.resolve import follow_reexports, resolve_import
 from indexer.types import ImportRef, SymbolDef
 from server.context.cursor import Cursor
 from server.context.rank import Candidate
@@ -18,7 +19,7 @@ from server.context.workspace import FileEntry, Layered
 MAX_DEF_LINES = 40
 RELEVANCE_WEIGHT = 0.5
 MAX_AMBIGUOUS = 4  # a bare name defined in more files than this says too little
-MAX_DEPTH = 6
+MAX_DEPTH = 6  # re-export hops
 
 
 # relevance(name, path, chunk index) in [0, 1]: how well a definition fits the cursor.
@@ -33,48 +34,29 @@ class Resolved:
     definition: SymbolDef | None = None
 
 
-def resolve_ref(layer: Layered, ref: ImportRef, importer: str, depth: int = 0) -> Resolved | None:
-    """Follow an import to the definition it binds, through re-exports and star imports;
-    ``from pkg import mod`` and ``import pkg.mod`` lead to the module file."""
-    if depth > MAX_DEPTH:
+def resolve_ref(layer: Layered, ref: ImportRef, importer: str) -> Resolved | None:
+    """Follow an import to the definition it binds, through re-exports and star imports
+    (``indexer.resolve``); ``from pkg import mod`` and ``import pkg.mod`` lead to the
+    module file. None for a module outside the workspace."""
+    paths = layer.path_index()
+    target = resolve_import(ref, paths, importer)
+    if target is None or target == importer:
         return None
-    for target in layer.resolve_all(ref, importer):
-        if ref.name is None or ref.name == "*" or _is_module_file(target, ref.name):
-            return Resolved(target)
-        found = find_in_module(layer, target, ref.name, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
-def _is_module_file(path: str, name: str) -> bool:
-    stem = path.rsplit("/", 1)[-1]
-    if stem == "__init__.py":
-        stem = path.rsplit("/", 2)[-2] if path.count("/") else ""
-    return stem.split(".", 1)[0] == name
-
-
-def find_in_module(layer: Layered, path: str, name: str, depth: int = 0) -> Resolved | None:
-    """The top-level definition of ``name`` in the file at ``path``, or where the file's own
-    imports of ``name`` lead."""
-    entry = layer.file(path)
-    if entry is None or depth > MAX_DEPTH:
-        return None
-    top = [d for d in entry.definitions if d.name == name and d.qualified == name]
-    if top:
-        return Resolved(path, top[0])
-    for ref in entry.imports:
-        if ref.local_name == name:
-            found = resolve_ref(layer, ref, path, depth + 1)
-            if found is not None:
-                return found
-    for ref in entry.imports:
-        if ref.local_name == "*":
-            target = layer.resolve(ref, path)
-            if target is not None and target != path:
-                found = find_in_module(layer, target, name, depth + 1)
-                if found is not None:
-                    return found
+    if ref.name is None or ref.name == "*":
+        return Resolved(target)
+    origin = follow_reexports(
+        ref.name, target, layer.imports_of, paths, layer.definitions_of, MAX_DEPTH
+    )
+    if origin is None:
+        stem = target.rsplit("/", 1)[-1].split(".", 1)[0]
+        if stem in ("__init__", "index", "mod"):
+            stem = target.rsplit("/", 2)[-2] if "/" in target else ""
+        return Resolved(target) if stem == ref.name else None
+    if origin.name is None:
+        return Resolved(origin.path)
+    for d in layer.definitions_of(origin.path):
+        if d.qualified == origin.name:
+            return Resolved(origin.path, d)
     return None
 
 

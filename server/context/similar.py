@@ -7,12 +7,14 @@ nearest complete chunks above the cursor, which the indexer already embedded."""
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from indexer.types import Chunk
 from server.context.bm25 import code_terms
 from server.context.rank import Candidate
 from server.context.workspace import ChunkKey, Layered
@@ -25,11 +27,15 @@ QUERY_CHUNKS = 2  # how many complete chunks above the cursor make the vector qu
 
 
 def text_ranking(
-    layer: Layered, query: str, k: int, scores: Mapping[ChunkKey, float] | None = None
+    layer: Layered,
+    query: str,
+    k: int,
+    keep: Callable[[str, int, int], bool],
+    scores: Mapping[ChunkKey, float] | None = None,
 ) -> list[tuple[str, int, int, str, float]]:
-    """Chunks by BM25 against ``query``: (path, start, end, text, score), best first.
-
-    Overlay buffers are scored with the indexed corpus's statistics so the two compare."""
+    """Chunks kept by ``keep`` by BM25 against ``query``: (path, start, end, text, score),
+    best first. Overlay buffers are scored with the indexed corpus's statistics so the two
+    compare; their chunks unchanged since indexing reuse the indexed scores."""
     terms = code_terms(query)
     if not terms:
         return []
@@ -37,31 +43,40 @@ def text_ranking(
     if scores is None:
         scores = view.bm25.scores(terms)
     rows: list[tuple[str, int, int, str, float]] = []
-    for key, score in scores.items():
-        path, i = key
-        if path in layer.overlay:
-            continue
+    for (path, i), score in heapq.nlargest(4 * k + 16, scores.items(), key=lambda kv: kv[1]):
         c = view.files[path].chunks[i]
-        rows.append((path, c.start_line, c.end_line, c.text, score))
-    if layer.overlay:
-        q = Counter(terms)
-        bm = view.bm25
-        n = max(1, len(bm))
-        avg = (bm._total_length / n) or 1.0
-        for path, entry in layer.overlay.items():
-            for c in entry.chunks:
-                tf = Counter(code_terms(c.text))
-                length = sum(tf.values())
-                s = 0.0
-                for term, qtf in q.items():
-                    f = tf.get(term, 0)
-                    if f:
-                        norm = f * (bm.k1 + 1) / (f + bm.k1 * (1 - bm.b + bm.b * length / avg))
-                        s += qtf * bm.idf(term) * norm
-                if s > 0:
-                    rows.append((path, c.start_line, c.end_line, c.text, s))
+        if path not in layer.overlay and keep(path, c.start_line, c.end_line):
+            rows.append((path, c.start_line, c.end_line, c.text, score))
+    q = Counter(terms)
+    bm25 = view.bm25
+    for path, entry in layer.overlay.items():
+        indexed = view.files.get(path)
+        same = {id(c): i for i, c in enumerate(indexed.chunks)} if indexed else {}
+        for c in entry.chunks:
+            if not keep(path, c.start_line, c.end_line):
+                continue
+            j = same.get(id(c))
+            s = scores.get((path, j), 0.0) if j is not None else bm25.score_doc(q, _terms(c))
+            if s > 0:
+                rows.append((path, c.start_line, c.end_line, c.text, s))
     rows.sort(key=lambda r: (-r[4], r[0], r[1]))
     return rows[:k]
+
+
+def _terms(chunk: Chunk) -> Counter[str]:
+    """Term counts of a chunk's text, cached by content (an open buffer is re-scored on
+    every keystroke, and most of its chunks have not changed)."""
+    key = chunk.text
+    hit = _term_cache.get(key)
+    if hit is None:
+        hit = Counter(code_terms(key))
+        _term_cache[key] = hit
+        if len(_term_cache) > 4096:
+            _term_cache.pop(next(iter(_term_cache)))
+    return hit
+
+
+_term_cache: dict[str, Counter[str]] = {}
 
 
 def similar_candidates(
@@ -82,7 +97,7 @@ def similar_candidates(
         ranked[key] = (old_text, old + 1.0 / (RRF_K + rank), [*channels, channel])
 
     rank = 0
-    for path, start, end, text, _ in text_ranking(layer, query, pool * 2, lexical):
+    for path, start, end, text, _ in text_ranking(layer, query, pool * 2, keep, lexical):
         if keep(path, start, end):
             rank += 1
             vote(path, start, end, text, rank, "text")

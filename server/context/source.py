@@ -1,8 +1,10 @@
-"""How the context builder reads the index: its version, which files' rows changed, those
-rows, and the stored chunk vectors. Kept in one place so the rest of the package works on
-plain data.
+"""How the context builder reads an ``indexer.search.Index``: its version, which files'
+rows changed, those rows, and the stored chunk vectors. Kept in one place so the rest of
+the package works on plain data.
 
-Accepts an ``indexer.search.Index`` (through its ``store``) or an ``indexer.store.Store``.
+The Index already holds a snapshot of its rows in memory and replaces it whole on
+``refresh()``; the snapshot's identity is the version (read without any I/O, so checking
+it on every keystroke is free). Whoever writes the index calls ``refresh()``.
 """
 
 from __future__ import annotations
@@ -12,88 +14,57 @@ from typing import Any
 
 import numpy as np
 
-from indexer.types import Chunk, ImportRef, SymbolDef
 from server.context.workspace import FileEntry
-
-_FEW = 64  # below this many changed paths, read them with a filter; else scan the tables
-
-
-def store_of(index: Any) -> Any:
-    store = getattr(index, "store", None)
-    if store is None and hasattr(index, "versions") and hasattr(index, "read"):
-        store = index
-    if store is None:
-        raise TypeError(f"cannot read the rows of {type(index).__name__}: no store")
-    return store() if callable(store) and not hasattr(store, "read") else store
 
 
 def index_version(index: Any) -> Any:
-    """A value that changes whenever any table changes (cheap: table versions)."""
-    return tuple(sorted(store_of(index).versions().items()))
+    """A value that changes whenever the index's snapshot changes: a public ``version``
+    when the Index has one, else the snapshot object itself (compare with ``same``)."""
+    v = getattr(index, "version", None)
+    if v is not None:
+        return v() if callable(v) else v
+    return getattr(index, "_snap", None)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Versions are equal: values compare by value, objects (snapshots) by identity."""
+    if isinstance(a, int | str | tuple):
+        return bool(a == b)
+    return a is b and a is not None
 
 
 def file_signatures(index: Any) -> dict[str, Any]:
-    """path → content hash, for every committed file (the files table is the commit
-    marker: a path without a row there is mid-write and is left out)."""
-    return {p: row.content_hash for p, row in store_of(index).files().items()}
+    """path → content hash of every committed file."""
+    out: dict[str, Any] = {}
+    for p in index.known_paths():
+        row = index.file(p)
+        out[p] = row.content_hash if row is not None else None
+    return out
 
 
 def load_files(index: Any, paths: Sequence[str]) -> list[FileEntry]:
-    """The chunks, symbols and imports of ``paths``."""
-    from indexer.store import CHUNKS, IMPORTS, SYMBOLS, in_list
-
-    store = store_of(index)
-    wanted = set(paths)
-    where = in_list("path", sorted(wanted)) if len(wanted) <= _FEW else None
-    entries = {p: FileEntry(p) for p in wanted}
-    cols = ["path", "start_line", "end_line", "language", "kind", "symbols", "text"]
-    for r in store.read(CHUNKS, cols, where).to_pylist():
-        e = entries.get(r["path"])
-        if e is not None:
-            e.chunks.append(
-                Chunk(
-                    r["path"],
-                    r["start_line"],
-                    r["end_line"],
-                    r["language"] or "",
-                    r["text"] or "",
-                    tuple(r["symbols"] or ()),
-                    r["kind"] or "definition",
-                )
-            )
-    for r in store.read(SYMBOLS, None, where).to_pylist():
-        e = entries.get(r["path"])
-        if e is not None:
-            e.definitions.append(
-                SymbolDef(r["name"], r["qualified"], r["kind"], r["start_line"], r["end_line"])
-            )
-    for r in store.read(IMPORTS, None, where).to_pylist():
-        e = entries.get(r["path"])
-        if e is not None:
-            e.imports.append(
-                ImportRef(
-                    r["local_name"], r["module"], r["name"], r["line"], tuple(r["candidates"] or ())
-                )
-            )
-    for e in entries.values():
-        e.chunks.sort(key=lambda c: (c.start_line, c.end_line))
-        e.imports.sort(key=lambda i: i.line)
-    return list(entries.values())
+    """The chunks, definitions and imports of ``paths`` (dict lookups in the snapshot)."""
+    return [
+        FileEntry(p, index.chunks(p), index.file_definitions(p), index.imports(p)) for p in paths
+    ]
 
 
 def vectors_version(index: Any) -> Any:
-    """The version of the current embedder's vectors table (None without one)."""
-    store = store_of(index)
-    slug = store.meta().get("embedder_slug")
-    if not slug or store.meta().get("embedder", "none") in ("", "none", "off"):
+    """Changes when the stored vectors change; None when the index has none."""
+    if not index.has_vectors():
         return None
-    return (slug, store.versions().get(f"vectors_{slug}"))
+    snap = getattr(index, "_snap", None)
+    return getattr(snap, "vecs", None) if snap is not None else index_version(index)
 
 
 def load_vectors(index: Any, hashes: set[str]) -> dict[str, np.ndarray]:
-    """Stored vectors of the current embedder for these chunk content hashes."""
-    version = vectors_version(index)
-    if version is None or not hashes:
-        return {}
-    keys, matrix = store_of(index).read_vectors(version[0])
-    return {h: matrix[i] for i, h in enumerate(keys) if h in hashes}
+    """Stored vectors by chunk content hash, for these hashes."""
+    snap = getattr(index, "_snap", None)
+    keys = getattr(snap, "vec_hashes", None)
+    vecs = getattr(snap, "vecs", None)
+    if keys is None or vecs is None:
+        slug = index.store.meta().get("embedder_slug")
+        if not slug:
+            return {}
+        keys, vecs = index.store.read_vectors(slug)
+    return {h: vecs[i] for i, h in enumerate(keys) if h in hashes}

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.resolve import PathIndex
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
 from server.context.bm25 import BM25, code_terms
 
@@ -43,14 +44,14 @@ class WorkspaceView:
     """The whole index in memory, refreshed path by path when the index version moves."""
 
     def __init__(self) -> None:
-        self.version: Any = object()
+        self.version: Any = None
         self.files: dict[str, FileEntry] = {}
         self.by_name: dict[str, list[tuple[str, SymbolDef]]] = {}
         self.bm25: BM25[ChunkKey] = BM25()
         self.imported_names: Counter[str] = Counter()  # how many imports bind each name
         self.vectors: dict[str, np.ndarray] = {}  # chunk content hash → stored vector
         self.vectors_version: Any = None
-        self._suffixes: dict[str, set[str]] | None = None
+        self._paths: PathIndex | None = None
         self._matrix: tuple[list[ChunkKey], np.ndarray] | None = None
         self._lock = threading.Lock()
 
@@ -61,10 +62,10 @@ class WorkspaceView:
         from server.context import source
 
         version = source.index_version(index)
-        if version is not None and version == self.version:
+        if source.same(version, self.version):
             return
         with self._lock:
-            if version is not None and version == self.version:
+            if source.same(version, self.version):
                 return
             signatures = source.file_signatures(index)
             stale = [p for p, sig in signatures.items() if self._signature(p) != sig]
@@ -79,7 +80,7 @@ class WorkspaceView:
                 for path in stale_set:  # listed but without rows: keep it known, empty
                     self._put(FileEntry(path, signature=signatures[path]))
             self._sync_vectors(index, source)
-            self.version = version if version is not None else object()
+            self.version = version
 
     def _sync_vectors(self, index: Any, source: Any) -> None:
         """Vectors fill in behind the lexical rows: read the new ones when the table moved."""
@@ -87,7 +88,7 @@ class WorkspaceView:
         if vversion is None:
             self.vectors.clear()
             self._matrix = None
-        elif vversion != self.vectors_version:
+        elif not source.same(vversion, self.vectors_version):
             wanted = {c.content_hash for e in self.files.values() for c in e.chunks}
             self.vectors = source.load_vectors(index, wanted)
             self._matrix = None
@@ -112,7 +113,7 @@ class WorkspaceView:
         for i, chunk in enumerate(entry.chunks):
             self.bm25.add((entry.path, i), code_terms(chunk.text))
         self.imported_names.update(r.name for r in entry.imports if r.name and r.name != "*")
-        self._suffixes = None
+        self._paths = None
         self._matrix = None
 
     def _drop(self, path: str) -> None:
@@ -128,7 +129,7 @@ class WorkspaceView:
         for i in range(len(entry.chunks)):
             self.bm25.remove((path, i))
         self.imported_names.subtract(r.name for r in entry.imports if r.name and r.name != "*")
-        self._suffixes = None
+        self._paths = None
         self._matrix = None
 
     # --- lookups ---------------------------------------------------------------------------
@@ -149,19 +150,11 @@ class WorkspaceView:
                 self._matrix = (keys, np.vstack(rows).astype(np.float32))
         return self._matrix
 
-    def suffix_map(self) -> dict[str, set[str]]:
-        """Every trailing run of path components → the known paths ending with it, so that
-        an import's candidate suffix resolves with one dict lookup."""
-        if self._suffixes is None:
-            table: dict[str, set[str]] = {}
-            for path in self.files:
-                parts = path.split("/")
-                for i in range(len(parts)):
-                    table.setdefault("/".join(parts[i:]), set()).add(path)
-                for i in range(len(parts) - 1):  # "pkg/": the files directly in a folder
-                    table.setdefault("/".join(parts[i:-1]) + "/", set()).add(path)
-            self._suffixes = table
-        return self._suffixes
+    def path_index(self) -> PathIndex:
+        """The indexed paths with suffix and folder maps, for import resolution."""
+        if self._paths is None:
+            self._paths = PathIndex(self.files)
+        return self._paths
 
 
 class Layered:
@@ -193,46 +186,16 @@ class Layered:
             rows.extend((path, d) for d in entry.definitions if d.name == name)
         return rows
 
-    def resolve(self, ref: ImportRef, importer: str) -> str | None:
-        """The first workspace file an import's candidates lead to, or None."""
-        hits = self.resolve_all(ref, importer)
-        return hits[0] if hits else None
+    def path_index(self) -> PathIndex:
+        """Indexed paths, plus any unsaved buffer not indexed yet."""
+        base = self.view.path_index()
+        extra = [p for p in self.overlay if p not in base]
+        return PathIndex([*base.paths, *extra]) if extra else base
 
-    def resolve_all(self, ref: ImportRef, importer: str) -> list[str]:
-        """The workspace files an import may refer to, most likely first (empty for a
-        third-party module).
+    def imports_of(self, path: str) -> list[ImportRef]:
+        entry = self.file(path)
+        return entry.imports if entry is not None else []
 
-        Candidates are path suffixes in the importer's order of preference; a suffix held
-        by several files goes to the one sharing the longest directory prefix with the
-        importer."""
-        table = self.view.suffix_map()
-        out: list[str] = []
-        for cand in ref.candidates:
-            hits = set(table.get(cand, ()))
-            hits.update(p for p in self.overlay if _has_suffix(p, cand))
-            hits.discard(importer)
-            if not hits:
-                continue
-            if cand.endswith("/"):  # a folder: every file in it (a Go package)
-                out.extend(p for p in sorted(hits) if p not in out)
-                continue
-            best = max(sorted(hits), key=lambda p: _shared_prefix(p, importer))
-            if best not in out:
-                out.append(best)
-        return out
-
-
-def _has_suffix(path: str, cand: str) -> bool:
-    if cand.endswith("/"):
-        folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
-        return folder == cand or folder.endswith("/" + cand)
-    return path == cand or path.endswith("/" + cand)
-
-
-def _shared_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a.split("/"), b.split("/"), strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    def definitions_of(self, path: str) -> list[SymbolDef]:
+        entry = self.file(path)
+        return entry.definitions if entry is not None else []
