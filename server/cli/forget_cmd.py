@@ -15,6 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", help="workspace folder (default: found from the cwd)")
     parser.add_argument("--db", help="LanceDB URI (default: <root>/.tandem)")
     parser.add_argument("--json", action="store_true", help="print as JSON")
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="retrain each LoRA adapter trained on these paths, without them",
+    )
 
 
 def collect(args: argparse.Namespace) -> dict[str, Any]:
@@ -28,11 +33,22 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
         removed = forget(root, args.paths, IndexSettings(db=args.db))
     except (IndexNotFound, ValueError) as e:
         raise UserError(str(e)) from e
-    return {"root": str(root), "removed": removed, "ignored_in": str(root / ".tandemignore")}
+    from server.trainer.forgetting import adapters_with
+
+    return {
+        "root": str(root),
+        "removed": removed,
+        "ignored_in": str(root / ".tandemignore"),
+        "adapters": adapters_with(root, [*args.paths, *removed]),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
     info = collect(args)
+    if args.retrain:
+        from server.cli.train_cmd import retrain_adapters
+
+        info["retrained"] = retrain_adapters(info, args.paths, quiet=args.json)
     if args.json:
         print_json(info)
         return 0
@@ -44,4 +60,11 @@ def run(args: argparse.Namespace) -> int:
     for path in info["removed"]:
         console.print(f"  {escape(path)}")
     console.print(f"added {len(args.paths)} pattern(s) to {escape(info['ignored_in'])}")
+    for a in info["adapters"]:
+        done = " (retrained without them)" if a["adapter"] in info.get("retrained", ()) else ""
+        console.print(f"LoRA adapter {escape(a['adapter'])} was trained on them{done}:")
+        for path in a["files"]:
+            console.print(f"  {escape(path)}")
+    if info["adapters"] and not args.retrain:
+        console.print("an adapter cannot forget: rerun with --retrain to replace it")
     return 0

@@ -21,9 +21,12 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
 
     root = resolve_root(args.root)
     try:
-        return open_index(root, args.db).status()
+        index = open_index(root, args.db)
     except IndexNotFound as e:
         raise UserError(str(e)) from e
+    from server.trainer.forgetting import adapter_status
+
+    return {**index.status(), "adapter": adapter_status(root, index.known_paths())}
 
 
 def _human_value(key: str, value: Any) -> str:

@@ -10,6 +10,7 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +110,42 @@ def open_workspace_index(root: Path) -> Any:
 
 def train_with_progress(root: Path, options: Any, index: Any, quiet: bool = False) -> Any:
     """Run ``train`` with a rich progress bar on stderr; first Ctrl-C stops cleanly."""
+    from server.trainer.train import train
+
+    return with_progress(
+        lambda show, stop: train(root, options, progress=show, should_stop=stop, index=index),
+        quiet,
+    )
+
+
+def retrain_adapters(info: dict[str, Any], paths: list[str], quiet: bool = False) -> list[str]:
+    """``tandem forget --retrain``: replace every adapter ``info["adapters"]`` names with one
+    trained without ``paths``; returns the folders rewritten."""
+    from server.trainer.forgetting import retrain_without
+
+    root = Path(info["root"])
+    done = []
+    for entry in info["adapters"]:
+        folder = Path(entry["adapter"])
+
+        def work(show: Any, stop: Callable[[], bool], folder: Path = folder) -> Any:
+            return retrain_without(root, folder, paths, show, stop)
+
+        with_progress(work, quiet)
+        done.append(str(folder))
+    return done
+
+
+def with_progress(work: Callable[[Any, Callable[[], bool]], Any], quiet: bool = False) -> Any:
+    """Run ``work(progress, should_stop)`` under a rich bar on stderr; the first Ctrl-C
+    asks it to stop after the current step (it checkpoints), the second aborts."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from server.backends.base import BackendError
     from server.trainer.lora import TrainingInterrupted
     from server.trainer.progress import TrainProgress, clock
-    from server.trainer.train import TrainingError, train
+    from server.trainer.train import TrainingError
 
     stop = threading.Event()
 
@@ -154,7 +184,7 @@ def train_with_progress(root: Path, options: Any, index: Any, quiet: bool = Fals
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         with bar:
-            return train(root, options, progress=show, should_stop=stop.is_set, index=index)
+            return work(show, stop.is_set)
     except TrainingInterrupted as e:
         print(f"tandem train: {e} (checkpoint in {e.checkpoint})", file=sys.stderr)
         raise SystemExit(130) from None

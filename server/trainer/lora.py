@@ -186,7 +186,7 @@ def run_training(
         result.steps += 1
         result.tokens += n_tokens
         result.seconds += elapsed
-        result.losses.append(float(loss))
+        result.losses.append(loss.item())
         recent = [*recent[-9:], (elapsed, n_tokens)]
         _report(progress, "training", result, steps, recent=recent)
         stop = should_stop is not None and should_stop()
