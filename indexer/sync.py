@@ -67,7 +67,7 @@ class SyncReport:
     total_files: int = 0
     total_chunks: int = 0
     embedded: int = 0  # vectors computed by this run
-    cached: int = 0  # chunks whose vector came from the cache
+    cached: int = 0  # distinct chunk texts written by this run whose vector was cached
     pending: int = 0  # chunks still without a vector
     lexical_seconds: float = 0.0
     seconds: float = 0.0
@@ -307,7 +307,7 @@ def embed_pending(
     have = store.vector_hashes(embedder.slug)
     missing = sorted(referenced - have)
     if report is not None:
-        report.cached += sum(1 for h in hashes if h in have)
+        report.cached += len(set(known_texts or ()) & have)
     texts = dict(known_texts or {})
     need = [h for h in missing if h not in texts]
     for i in range(0, len(need), 500):
@@ -353,7 +353,9 @@ def _wants_embedder(settings: IndexSettings, embed: bool) -> bool:
     return embed and settings.embedder.strip().lower() not in ("", "none", "off")
 
 
-def _embedder_if_needed(store: Store, settings: IndexSettings) -> Embedder | None:
+def _embedder_if_needed(
+    store: Store, settings: IndexSettings, report: SyncReport, written: dict[str, str]
+) -> Embedder | None:
     """The embedder, unless the index already has a vector for every chunk with this
     embedder (then loading the model, seconds of work, is skipped)."""
     meta = store.meta()
@@ -361,6 +363,7 @@ def _embedder_if_needed(store: Store, settings: IndexSettings) -> Embedder | Non
     if meta.get("embedder") == settings.embedder and slug:
         hashes = set(store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist())
         if hashes <= store.vector_hashes(slug):
+            report.cached += len(written)
             return None
     return load_embedder(settings.embedder)
 
@@ -383,7 +386,11 @@ def _finish(
     _checkpoint("lexical-done")
     # loaded after the lexical commit: the workspace is searchable while the model loads,
     # and a bad model name fails here with nothing lost
-    embedder = _embedder_if_needed(store, settings) if _wants_embedder(settings, embed) else None
+    embedder = (
+        _embedder_if_needed(store, settings, report, texts)
+        if _wants_embedder(settings, embed)
+        else None
+    )
     if embedder is not None:
         store.set_meta(
             {

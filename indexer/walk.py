@@ -67,6 +67,7 @@ DEFAULT_IGNORES = [
     "vendor/",
     "Pods/",
     ".DS_Store",
+    "/.tandemignore",
     "*.pyc",
     "*.pyo",
     "*.map",

@@ -70,7 +70,7 @@ def test_tandemignore_and_settings_exclude(workspace: Callable[..., Path]) -> No
         }
     )
     entries, skipped = run_walk(root, exclude=["src/gen/", "c.py"])
-    assert entries == {".tandemignore", "src/a.py"}
+    assert entries == {"src/a.py"}  # .tandemignore is config, not indexed
     assert skipped["docs/"] == "ignored (.tandemignore)"
     assert skipped["src/gen/"] == "ignored (settings.exclude)"
     assert skipped["src/c.py"] == "ignored (settings.exclude)"
