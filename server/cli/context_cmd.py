@@ -77,11 +77,12 @@ def _relative(root: Path, file: str) -> str:
 
 
 def open_workspace_index(root: Path) -> Any:
-    from indexer.search import open_index
+    from indexer.search import IndexNotFound, open_index
 
-    if not (root / ".tandem").exists():
-        raise UserError(f"no index in {root}; run `tandem index {root}` first")
-    return open_index(root)
+    try:
+        return open_index(root)
+    except IndexNotFound:
+        raise UserError(f"no index in {root}; run `tandem index {root}` first") from None
 
 
 def _answer(index: Any, root: Path, rel: str, line: int, col: int, args: Any) -> dict[str, Any]:

@@ -1,13 +1,15 @@
 """``tandem eval``: measure Tandem on a workspace.
 
-Each mode is one flag mapped to one function in ``MODES``; a mode reads the shared
-arguments (PATH, --limit, --seed, --json, --embedder) and adds its own. ``--retrieval``:
-hit@1/5/10 of the context builder against BM25 and Jaccard baselines on cross-file
-completion points."""
+A thin dispatcher: each mode is one flag, run by one function (``MODES``); a mode reads the
+shared arguments (PATH, --limit, --seed, --json, --embedder) and may add its own.
+``--retrieval`` (here): hit@1/5/10 of the context builder against BM25 and Jaccard baselines
+on cross-file completion points. ``--models`` (``eval_models_cmd``): the four model
+set-ups; it is the default when no mode is given."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,10 @@ from server.cli.common import UserError, print_json, resolve_root
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from server.cli import eval_models_cmd
+
     modes = p.add_argument_group("modes (choose one)")
+    eval_models_cmd.add_arguments(p, modes)
     modes.add_argument(
         "--retrieval",
         action="store_true",
@@ -36,18 +41,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def ensure_index(root: Path, embedder: str | None) -> Any:
-    """Open the workspace's index, building it first when there is none."""
-    from indexer.search import open_index
+    """Open the workspace's index, building it first when there is none (with
+    ``embedder``, default the settings' minilm)."""
+    from indexer.search import IndexNotFound, open_index
 
-    if not (root / ".tandem").exists():
-        from indexer.sync import sync
+    try:
+        return open_index(root)
+    except IndexNotFound:
+        pass
+    from indexer.sync import sync
+    from server.settings import IndexSettings
 
-        from server.settings import Settings
-
-        settings = Settings()
-        if embedder:
-            settings.index.embedder = embedder
-        sync(root, settings.index)
+    settings = IndexSettings()
+    if embedder:
+        settings.embedder = embedder
+    print(f"indexing {root} (embedder {settings.embedder}) ...", file=sys.stderr)
+    sync(root, settings)
     return open_index(root)
 
 
@@ -91,12 +100,21 @@ def run_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
-# flag → the function running that mode. Add a mode with one flag and one entry here.
-MODES: dict[str, Callable[[argparse.Namespace], int]] = {"retrieval": run_retrieval}
+def run_models(args: argparse.Namespace) -> int:
+    from server.cli import eval_models_cmd
+
+    return int(eval_models_cmd.run(args) or 0)
+
+
+# flag → the function running that mode; the first is the default.
+MODES: dict[str, Callable[[argparse.Namespace], int]] = {
+    "models": run_models,
+    "retrieval": run_retrieval,
+}
 
 
 def run(args: argparse.Namespace) -> int:
-    chosen = [name for name in MODES if getattr(args, name, False)]
+    chosen = [name for name in MODES if getattr(args, name, False)] or [next(iter(MODES))]
     if len(chosen) != 1:
         flags = " or ".join(f"--{m}" for m in MODES)
         raise UserError(f"choose one mode: {flags}")

@@ -9,9 +9,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from indexer.languages import language_for_path
 from indexer.types import ImportRef, ParsedFile, content_hash
 from server.context.bm25 import code_terms
-from server.context.cursor import identifier_list, locate, nearby_identifiers, query_window
+from server.context.cursor import code_identifiers, locate, nearby_identifiers, query_window
 from server.context.definitions import definition_candidates
 from server.context.rank import Candidate, approx_tokens, fit, is_own_region, merge_overlapping
 from server.context.relevance import make_relevance
@@ -113,7 +114,7 @@ def build_context(
     timings["parse"] = (t2 - t1) * 1000
 
     nearby = nearby_identifiers(cursor)
-    prefix_counts = Counter(identifier_list(cursor.prefix))
+    prefix_counts = Counter(code_identifiers(cursor.prefix, language_for_path(path)))
     query = query_window(cursor, QUERY_LINES)
     lexical = view.bm25.scores(code_terms(query), max_df=MAX_DF)
     relevance = make_relevance(layer, cursor, lexical)

@@ -106,3 +106,32 @@ def nearby_identifiers(cursor: Cursor, above: int = 12, below: int = 3) -> dict[
 def identifier_list(text: str) -> list[str]:
     """Every identifier occurrence in ``text``, in order."""
     return _IDENT.findall(text)
+
+
+# Strings and comments of the common languages, roughly: a name mentioned in a docstring or
+# a comment is not a use of it.
+_NOISE = re.compile(
+    r'"""[\s\S]*?(?:"""|$)|\'\'\'[\s\S]*?(?:\'\'\'|$)|/\*[\s\S]*?(?:\*/|$)'
+    r'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`(?:\\.|[^`\\])*`'
+    r"|#[^\n]*|//[^\n]*"
+)
+
+
+_HASH_COMMENTS = frozenset({"python", "shell", "ruby", "yaml", "toml", "r", "julia", "elixir"})
+
+
+def code_identifiers(text: str, language: str | None = None) -> list[str]:
+    """Identifier occurrences outside strings and comments. ``#`` starts a comment only in
+    the languages where it does (not C's ``#include``), ``//`` only where it is not
+    Python's floor division."""
+    cleaned = _NOISE.sub(lambda m: _blank(m.group(0), language), text)
+    return _IDENT.findall(cleaned)
+
+
+def _blank(match: str, language: str | None) -> str:
+    hash_comments = language in _HASH_COMMENTS
+    if match.startswith("#") and not hash_comments:
+        return match
+    if match.startswith("//") and hash_comments:
+        return match
+    return " "

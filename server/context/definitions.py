@@ -62,7 +62,8 @@ def resolve_ref(layer: Layered, ref: ImportRef, importer: str) -> Resolved | Non
 
 def definition_span(entry: FileEntry, d: SymbolDef) -> tuple[int, int, str, int] | None:
     """The lines of a definition, from the chunk that holds its header: the class summary
-    for a class, cut to ``MAX_DEF_LINES``."""
+    for a class, cut to ``MAX_DEF_LINES``. (start, end, text, chunk index); a summary's
+    text has fewer lines than its span."""
     best = None
     for i, c in enumerate(entry.chunks):
         if not c.start_line <= d.start_line <= c.end_line:
@@ -80,7 +81,7 @@ def definition_span(entry: FileEntry, d: SymbolDef) -> tuple[int, int, str, int]
     c = entry.chunks[index]
     lines = c.text.split("\n")
     if c.kind == "class_summary":
-        start, end = c.start_line, c.end_line
+        return c.start_line, c.end_line, c.text, index
     else:
         start = max(d.start_line, c.start_line)
         end = min(d.end_line, c.end_line)
@@ -108,7 +109,7 @@ def definition_candidates(
     bound: dict[str, int] = Counter(r.local_name for r in current.imports)
     imported_files: set[str] = set()
 
-    def add(res: Resolved, score: float, reason: str) -> None:
+    def add(res: Resolved, local: str, score: float, reason: str) -> None:
         entry = layer.file(res.path)
         if entry is None or res.definition is None:
             return
@@ -132,15 +133,17 @@ def definition_candidates(
             continue
         weight = nearby.get(name, 0.0)
         uses = prefix_counts.get(name, 0) - bound.get(name, 0)
+        qualified = res.definition.qualified
+        what = f"`{qualified}`" + (f" as `{name}`" if name != qualified else "")
         where = f"imported at line {ref.line}"
         if cursor.partial and name != cursor.partial and name.startswith(cursor.partial):
-            add(res, 3.0, f"`{name}` completes `{cursor.partial}`, {where}")
+            add(res, name, 3.0, f"`{name}` completes `{cursor.partial}`, {where}")
         elif uses <= 0:
-            add(res, 1.6, f"defines `{name}`, {where}, not used yet")
+            add(res, name, 1.6, f"defines {what}, {where}, not used yet")
         elif weight > 0:
-            add(res, 1.0 + 0.5 * weight, f"defines `{name}`, used near the cursor, {where}")
+            add(res, name, 1.0 + 0.5 * weight, f"defines {what}, used near the cursor, {where}")
         else:
-            add(res, 0.5, f"defines `{name}`, {where}")
+            add(res, name, 0.5, f"defines {what}, {where}")
 
     for name, weight in nearby.items():
         if name in bound:
@@ -148,7 +151,7 @@ def definition_candidates(
         rows = [
             (p, d)
             for p, d in layer.definitions(name)
-            if not (p == path and d.end_line >= cursor_line1)
+            if d.qualified == name and not (p == path and d.end_line >= cursor_line1)
         ]
         if not rows or len(rows) > MAX_AMBIGUOUS:
             continue

@@ -4,7 +4,7 @@ and fit the token budget."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.context.snippet import Snippet
 
@@ -20,6 +20,11 @@ class Candidate:
     score: float
     source: str
     reason: str
+    aligned: bool = field(init=False)  # one text line per span line (not a class summary)
+    second: float = 0.0  # after a merge: the best score among the other candidates merged
+
+    def __post_init__(self) -> None:
+        self.aligned = self.text.count("\n") == self.end_line - self.start_line
 
     def lines(self) -> dict[int, str]:
         return {self.start_line + i: t for i, t in enumerate(self.text.split("\n"))}
@@ -51,25 +56,44 @@ def merge_overlapping(cands: Iterable[Candidate]) -> list[Candidate]:
             else:
                 if current is not None:
                     out.append(current)
-                current = Candidate(
-                    c.path, c.start_line, c.end_line, c.text, c.score, c.source, c.reason
-                )
+                current = c
         if current is not None:
             out.append(current)
     return out
 
 
+MERGE_BONUS = 0.25
+
+
 def _merge(a: Candidate, b: Candidate) -> Candidate:
+    """One candidate for two overlapping ones. Two signals for one region are worth more
+    than either alone, but only the best two count: a class holding many methods named
+    near the cursor is not thereby the best snippet."""
+    base_a, base_b = _base(a), _base(b)
+    best, other = (a, b) if base_a >= base_b else (b, a)
+    top, rest = max(base_a, base_b), min(base_a, base_b)
+    second = max(rest, a.second, b.second)
+    score = top + MERGE_BONUS * second
+    reasons = best.reason if other.reason in best.reason else f"{best.reason}; {other.reason}"
+    if not (a.aligned and b.aligned):  # a summary's lines cannot be spliced: keep the best
+        merged = Candidate(
+            best.path, best.start_line, best.end_line, best.text, score, best.source, reasons
+        )
+        merged.second = second
+        return merged
     lines = a.lines()
     for n, t in b.lines().items():
         lines.setdefault(n, t)
     start, end = min(a.start_line, b.start_line), max(a.end_line, b.end_line)
     text = "\n".join(lines.get(n, "") for n in range(start, end + 1))
-    best, other = (a, b) if a.score >= b.score else (b, a)
-    reasons = best.reason if other.reason in best.reason else f"{best.reason}; {other.reason}"
-    # Two independent signals for one region are worth more than either alone.
-    score = best.score + 0.25 * other.score
-    return Candidate(a.path, start, end, text, score, best.source, reasons)
+    merged = Candidate(a.path, start, end, text, score, best.source, reasons)
+    merged.second = second
+    return merged
+
+
+def _base(c: Candidate) -> float:
+    """A candidate's own score, without the bonus a merge added."""
+    return c.score - MERGE_BONUS * c.second
 
 
 def fit(
