@@ -203,8 +203,9 @@ class FolderIndexer:
             job = self._take()
             if job is None:
                 return
+            ends: list[Progress] = []
             try:
-                self._do(job)
+                self._do(job, ends)
                 self.last_error = None
                 self.state = "idle"
             except Exception as e:
@@ -215,11 +216,14 @@ class FolderIndexer:
                 self._refresh_reader()
             except Exception:
                 log.exception("reopening the index of %s failed", self.root)
+            # "end" only once readers see the new rows: a client may query right away.
+            for end in ends:
+                self._on_progress(end)
             with self._cond:
                 if not self._pending:
                     self._idle.set()
 
-    def _do(self, job: _Pending) -> None:
+    def _do(self, job: _Pending, ends: list[Progress]) -> None:
         from indexer import sync as sync_mod
 
         index_settings = self.settings.index
@@ -229,7 +233,7 @@ class FolderIndexer:
             log.info("forgot %d indexed file(s) in %s", len(removed), self.root.name)
         if job.full:
             self.state = "indexing"
-            self._full_sync(sync_mod)
+            self._full_sync(sync_mod, ends)
         elif job.paths:
             self.state = "syncing"
             self.batches += 1
@@ -238,9 +242,9 @@ class FolderIndexer:
             log.info("synced %d changed path(s) in %s", len(job.paths), self.root.name)
         elif job.embed:
             self.state = "embedding"
-            self._embed(sync_mod)
+            self._embed(sync_mod, ends)
 
-    def _full_sync(self, sync_mod: Any) -> None:
+    def _full_sync(self, sync_mod: Any, ends: list[Progress]) -> None:
         """Lexical first (chunks, symbols, full-text): completion can use it at once. The
         vectors follow as a separate job, after any file events that queued meanwhile."""
         title = f"Tandem: indexing {self.root.name}"
@@ -255,13 +259,13 @@ class FolderIndexer:
             ok = True
         finally:
             message = summarize(self.last_report) if ok else "failed (see the log)"
-            self._on_progress(Progress("end", message=message, percentage=100))
+            ends.append(Progress("end", message=message, percentage=100))
         if ok and self.settings.index.embedder != "none":
             with self._cond:
                 self._pending.embed = True
                 self._touch()
 
-    def _embed(self, sync_mod: Any) -> None:
+    def _embed(self, sync_mod: Any, ends: list[Progress]) -> None:
         title = f"Tandem: embedding {self.root.name}"
         self._on_progress(Progress("begin", title=title, message="embedding", percentage=0))
         ok = False
@@ -272,7 +276,7 @@ class FolderIndexer:
             ok = True
         finally:
             message = "vectors ready" if ok else "failed (see the log)"
-            self._on_progress(Progress("end", message=message, percentage=100))
+            ends.append(Progress("end", message=message, percentage=100))
 
     def _progress_reporter(self) -> Callable[[str, int, int, str], None]:
         last = [0.0]

@@ -162,6 +162,7 @@ class RawServer:
         )
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.bad_output: list[bytes] = []
+        self.notifications: list[dict[str, Any]] = []  # everything the server notified
         self._ids = itertools.count(1)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -195,6 +196,8 @@ class RawServer:
             if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
                 self.bad_output.append(body)
                 continue
+            if "method" in message and "id" not in message:
+                self.notifications.append(message)
             self.messages.put(message)
 
     def send_bytes(self, data: bytes) -> None:
