@@ -19,12 +19,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
 from indexer.definitions import text_of
-from indexer.languages import get_language
 from indexer.types import ImportRef
 
 # --- Python -------------------------------------------------------------------------------
@@ -226,7 +224,14 @@ def _go_candidates(spec: str) -> tuple[str, ...]:
 
 def _go(language: str, path: str, root: Node) -> list[ImportRef]:
     refs: list[ImportRef] = []
-    for spec_node in _captures(language, root):
+    specs: list[Node] = []
+    for declaration in _captures(language, root):
+        for child in declaration.named_children:
+            if child.type == "import_spec":
+                specs.append(child)
+            elif child.type == "import_spec_list":
+                specs.extend(c for c in child.named_children if c.type == "import_spec")
+    for spec_node in specs:
         spec = _string_value(spec_node.child_by_field_name("path"))
         alias_node = spec_node.child_by_field_name("name")
         parts = [p for p in spec.split("/") if p]
@@ -415,22 +420,26 @@ def _c(language: str, path: str, root: Node) -> list[ImportRef]:
 
 # --- registry -----------------------------------------------------------------------------
 
-_JS_QUERY = """
-(import_statement) @i
-(export_statement source: (_)) @i
-(call_expression function: (identifier) arguments: (arguments . (string))) @i
-"""
-
-_QUERIES: dict[str, str] = {
-    "python": "(import_statement) @i (import_from_statement) @i",
-    "javascript": _JS_QUERY,
-    "typescript": _JS_QUERY,
-    "tsx": _JS_QUERY,
-    "go": "(import_spec) @i",
-    "rust": "(use_declaration) @i (mod_item) @i",
-    "java": "(import_declaration) @i",
-    "c": "(preproc_include) @i",
-    "cpp": "(preproc_include) @i",
+# Where imports can start (a fast scan of the bytes), and the nodes they belong to. Only the
+# few anchored spots are looked up in the tree, instead of walking all of it.
+_JS_ANCHOR = (
+    re.compile(rb"\b(?:import|export|require)\b"),
+    frozenset({"import_statement", "export_statement", "call_expression"}),
+)
+_C_ANCHOR = (re.compile(rb"(?m)^[ \t]*#[ \t]*include"), frozenset({"preproc_include"}))
+_ANCHORS: dict[str, tuple[re.Pattern[bytes], frozenset[str]]] = {
+    "python": (
+        re.compile(rb"(?m)^[ \t]*(?:import|from)\b"),
+        frozenset({"import_statement", "import_from_statement"}),
+    ),
+    "javascript": _JS_ANCHOR,
+    "typescript": _JS_ANCHOR,
+    "tsx": _JS_ANCHOR,
+    "go": (re.compile(rb"\bimport\b"), frozenset({"import_declaration"})),
+    "rust": (re.compile(rb"\b(?:use|mod)\b"), frozenset({"use_declaration", "mod_item"})),
+    "java": (re.compile(rb"(?m)^[ \t]*import\b"), frozenset({"import_declaration"})),
+    "c": _C_ANCHOR,
+    "cpp": _C_ANCHOR,
 }
 
 Extractor = Callable[[str, str, Node], list[ImportRef]]
@@ -448,24 +457,23 @@ _EXTRACTORS: dict[str, Extractor] = {
 }
 
 
-@cache
-def _query(language: str) -> Query | None:
-    lang = get_language(language)
-    source = _QUERIES.get(language)
-    if lang is None or source is None:
-        return None
-    return Query(lang, source)
-
-
 def _captures(language: str, root: Node) -> list[Node]:
-    """The import-like nodes of a tree in source order (found by a query, in C)."""
-    query = _query(language)
-    if query is None:
+    """The import-like nodes of a tree in source order."""
+    anchor = _ANCHORS.get(language)
+    data = root.text
+    if anchor is None or data is None:
         return []
-    found = QueryCursor(query).captures(root)
-    nodes = [node for group in found.values() for node in group]
-    nodes.sort(key=lambda n: n.start_byte)
-    return nodes
+    pattern, targets = anchor
+    found: dict[tuple[int, int, str], Node] = {}
+    for match in pattern.finditer(data):
+        node = root.named_descendant_for_byte_range(match.start(), match.end())
+        for _ in range(4):
+            if node is None or node.type in targets:
+                break
+            node = node.parent
+        if node is not None and node.type in targets:
+            found.setdefault((node.start_byte, node.end_byte, node.type), node)
+    return [found[key] for key in sorted(found)]
 
 
 def extract_imports(language: str, path: str, root: Node) -> list[ImportRef]:
