@@ -321,7 +321,8 @@ def embed_pending(
     missing = [h for h in missing if h in texts]
     missing.sort(key=lambda h: len(texts[h]))
     done = 0
-    big = EMBED_BATCH * 4  # commit every few model batches: fewer LanceDB fragments
+    # commit every few model batches (fewer LanceDB fragments); tests make it small
+    big = int(os.environ.get("TANDEM_EMBED_COMMIT", EMBED_BATCH * 4))
     for i in range(0, len(missing), big):
         part = missing[i : i + big]
         vecs = embedder.embed([texts[h] for h in part], batch_size=EMBED_BATCH)
