@@ -283,10 +283,11 @@ def test_throughput_is_linear() -> None:
         parse_file("big.py", text)
         return time.perf_counter() - start
 
-    timed(small)
-    t_small = min(timed(small) for _ in range(2))
-    t_large = timed(large)
-    assert t_large < 8 * t_small + 0.05, (t_small, t_large)
+    # Best of three each, so a busy machine does not fail the test; quadratic work would
+    # make the 4x file 16x slower.
+    t_small = min(timed(small) for _ in range(3))
+    t_large = min(timed(large) for _ in range(3))
+    assert t_large < 10 * t_small + 0.05, (t_small, t_large)
 
 
 @pytest.mark.parametrize("path", ["a.py", "a.js", "a.go", "a.rs", "A.java", "a.c", "a.cpp"])
