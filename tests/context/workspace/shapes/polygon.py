@@ -19,6 +19,4 @@ class Polygon:
 
     def perimeter(self) -> float:
         n = len(self.corners)
-        return sum(
-            (self.corners[(i + 1) % n].scaled(-1.0)).length() for i in range(n)
-        )
+        return sum((self.corners[(i + 1) % n].scaled(-1.0)).length() for i in range(n))

@@ -1,0 +1,53 @@
+"""Merging overlapping candidates and fitting the budget, on plain data."""
+
+from __future__ import annotations
+
+from server.context.rank import Candidate, fit, merge_overlapping
+
+
+def _cand(start: int, end: int, score: float, path: str = "a.py", tag: str = "x") -> Candidate:
+    text = "\n".join(f"{tag}{n}" for n in range(start, end + 1))
+    return Candidate(path, start, end, text, score, "similar", f"why {tag}")
+
+
+def test_overlapping_candidates_merge_into_one_region() -> None:
+    merged = merge_overlapping([_cand(1, 5, 1.0, tag="a"), _cand(4, 8, 2.0, tag="b")])
+    assert len(merged) == 1
+    m = merged[0]
+    assert (m.start_line, m.end_line) == (1, 8)
+    assert m.text.split("\n") == ["a1", "a2", "a3", "a4", "a5", "b6", "b7", "b8"]
+    assert m.score == 2.0 + 0.25 * 1.0
+    assert "why a" in m.reason and "why b" in m.reason
+
+
+def test_disjoint_or_other_file_candidates_stay_apart() -> None:
+    merged = merge_overlapping([_cand(1, 5, 1.0), _cand(6, 8, 1.0), _cand(1, 5, 1.0, "b.py")])
+    assert len(merged) == 3
+
+
+def test_merge_bonus_counts_only_the_two_best() -> None:
+    """A class overlapping many small candidates does not climb without bound."""
+    parts = [_cand(1, 40, 1.0)] + [_cand(n, n + 1, 1.0) for n in range(2, 38, 3)]
+    (m,) = merge_overlapping(parts)
+    assert m.score == 1.25
+
+
+def test_summary_text_is_never_spliced() -> None:
+    summary = Candidate("a.py", 1, 30, "class A:\n    def f(self): ...", 2.0, "definition", "s")
+    merged = merge_overlapping([summary, _cand(10, 12, 1.0)])
+    assert merged[0].text == summary.text and (merged[0].start_line, merged[0].end_line) == (1, 30)
+
+
+def test_fit_cuts_the_last_snippet_to_the_budget_and_keeps_order() -> None:
+    cands = [_cand(1, 10, 3.0, tag="a"), _cand(1, 10, 2.0, "b.py", "b")]
+    out = fit(cands, k=5, budget_tokens=45, count_tokens=len, min_tokens=5)
+    assert [s.path for s in out] == ["a.py", "b.py"]
+    assert sum(len(s.text) for s in out) <= 45
+    assert out[1].text.split("\n") == ["b1", "b2", "b3", "b4", "b5"]
+    assert (out[1].start_line, out[1].end_line) == (1, 5)
+
+
+def test_fit_skips_a_snippet_when_too_little_budget_remains() -> None:
+    cands = [_cand(1, 10, 3.0, tag="a"), _cand(1, 10, 2.0, "b.py", "b")]
+    out = fit(cands, k=5, budget_tokens=45, count_tokens=len, min_tokens=24)
+    assert [s.path for s in out] == ["a.py"]
