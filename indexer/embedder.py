@@ -75,6 +75,9 @@ class Embedder:
 
 def _load(name: str, quantize: bool) -> Embedder:
     path = _minilm_path() if name == MINILM else name
+    looks_local = path.startswith(("/", "./", "../", "~"))
+    if looks_local and not os.path.isdir(os.path.expanduser(path)):
+        raise EmbedderError(f"cannot load embedding model {name!r}: no such folder")
     try:
         import torch
         from sentence_transformers import SentenceTransformer
