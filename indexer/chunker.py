@@ -174,8 +174,10 @@ def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
                     unit.end = max(prev.end, end)
                     units[-1] = unit
                     continue
+                # Two definitions on one row: one unit, keeping every name inside both.
+                names = _flat_names(file, prev.desc) + _flat_names(file, desc)
                 prev.end = max(prev.end, end)
-                prev.desc = Desc("code", prev.desc.node, prev.desc.names + desc.names)
+                prev.desc = Desc("code", prev.desc.node, names)
                 continue
         units.append(unit)
     # Comments directly above a definition (no blank line) belong to it.
@@ -200,15 +202,21 @@ def _in_span(names: list[tuple[str, Name]], start: int, end: int) -> list[tuple[
     return [qn for qn in names if start <= qn[1].header <= end]
 
 
+def _flat_names(file: _File, desc: Desc) -> list[Name]:
+    """A unit's own names and, for a container, all its members' names (scoped)."""
+    names = list(desc.names)
+    if desc.role == "container":
+        own = desc.prefix or ""
+        for member in _units(file, members(desc), desc.summarize):
+            for name in _flat_names(file, member.desc):
+                scope = ".".join(p for p in (own, name.scope) if p)
+                names.append(Name(name.name, name.kind, name.start, name.end, name.header, scope))
+    return names
+
+
 def _deep_names(file: _File, unit: _Unit, prefix: str) -> list[tuple[str, Name]]:
     """The unit's own names and, for a container, all its members' names, qualified."""
-    names = [_qual(prefix, n) for n in unit.desc.names]
-    desc = unit.desc
-    if desc.role == "container":
-        inner = _member_prefix(prefix, desc)
-        for member in _units(file, members(desc), desc.summarize):
-            names.extend(_deep_names(file, member, inner))
-    return names
+    return [_qual(prefix, n) for n in _flat_names(file, unit.desc)]
 
 
 def _member_prefix(prefix: str, desc: Desc) -> str:

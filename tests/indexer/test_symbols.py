@@ -247,3 +247,10 @@ def test_cpp_classes_namespaces_and_out_of_class_methods() -> None:
         "Alias": "type",
         "P": "struct",
     }
+
+
+def test_definitions_sharing_a_row_keep_all_their_names() -> None:
+    text = "public class A { int f; A() {} void m() {} interface Inner { void q(); } }\n"
+    assert set(defs("A.java", text)) == {"A", "A.A", "A.m", "A.Inner", "A.Inner.q"}
+    text = "namespace n { struct S { void f(); }; } struct T { int g() { return 1; } };\n"
+    assert set(defs("a.cpp", text)) == {"n.S", "n.S.f", "T", "T.g"}
