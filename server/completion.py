@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from server.backends.base import Backend, Generation, GenerationParams
 from server.backends.retrieval_backend import RetrievalBackend
@@ -23,7 +23,6 @@ from server.settings import Settings
 
 if TYPE_CHECKING:
     from indexer.search import Index
-
     from indexer.types import ParsedFile
 
 log = logging.getLogger(__name__)
@@ -194,8 +193,8 @@ class Completer:
         if src is None:
             return None
         if callable(src) and not hasattr(src, "search"):
-            return src()
-        return src
+            return cast("Callable[[], Index | None]", src)()
+        return cast("Index", src)
 
     def complete(
         self,

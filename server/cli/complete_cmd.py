@@ -98,20 +98,22 @@ def run(args: argparse.Namespace) -> int:
 
     file_s, line, col = parse_position(args.position)
     file = Path(file_s).expanduser()
-    if not file.is_absolute() and args.root and (Path(args.root) / file).exists():
-        file = Path(args.root) / file
+    if not file.is_absolute() and args.root:
+        in_root = Path(args.root).expanduser() / file
+        if in_root.exists() or not file.exists():
+            file = in_root
     file = file.resolve()
-    root = _root(args, file)
-    try:
-        rel = file.relative_to(root).as_posix()
-    except ValueError:
-        raise UserError(f"{file_s} is not inside the workspace {root}") from None
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"no such file: {file_s}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"cannot read {file_s}: {e}") from None
+    root = _root(args, file)
+    try:
+        rel = file.relative_to(root).as_posix()
+    except ValueError:
+        raise UserError(f"{file_s} is not inside the workspace {root}") from None
     n_lines = len(text.splitlines()) or 1
     if line > n_lines:
         raise UserError(f"{file_s} has {n_lines} lines; line {line} is past its end")

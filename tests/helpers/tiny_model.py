@@ -44,7 +44,7 @@ def build_tiny_model(dir: Path) -> Path:
         # above zero, so greedy decoding always picks a plain word piece.
         special = set(tokenizer.all_special_ids)
         for token_id in range(len(tokenizer)):
-            piece = tokenizer.decode([token_id])
+            piece = str(tokenizer.decode([token_id]))
             if token_id in special or not piece.strip() or _AVOID & set(piece):
                 model.lm_head.weight[token_id].zero_()
     model.save_pretrained(str(dir))

@@ -1,0 +1,157 @@
+"""The OpenAI-compatible backend against a fake completions server on 127.0.0.1.
+
+The server is a fake because no real model server can run here; it speaks the
+``/v1/completions`` wire format and records what it was sent."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.backends.base import GenerationParams
+from server.backends.openai_backend import OpenAIBackend
+from server.completion import Completer, CompletionRequest
+from server.prompt import ApproxTokenizer, Budgets, build_prompt
+from server.settings import Settings
+
+
+class FakeCompletionsServer(ThreadingHTTPServer):
+    """Answers POST /v1/completions with ``reply``; ``mode`` switches to failures."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.mode = "ok"  # ok | http_error | slow
+        self.reply = "total_cents()\nmore"
+        self.requests: list[dict[str, Any]] = []
+        self.headers_seen: list[dict[str, str]] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeCompletionsServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length))
+        self.server.requests.append(body)
+        self.server.headers_seen.append(dict(self.headers))
+        if self.path != "/v1/completions":
+            self.send_error(404)
+            return
+        if self.server.mode == "http_error":
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b'{"error": "model crashed"}')
+            return
+        if self.server.mode == "slow":
+            time.sleep(3)
+        text = self.server.reply
+        for s in body.get("stop") or []:
+            if s in text:
+                text = text[: text.index(s)]
+        payload = {
+            "choices": [{"text": text, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 3},
+        }
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)  # the timeout test's client has given up by now
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeCompletionsServer]:
+    server = FakeCompletionsServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def simple_prompt() -> Any:
+    return build_prompt(ApproxTokenizer(), "qwen", "x = cart.", "\n", [], Budgets(), path="a.py")
+
+
+def test_success_sends_prompt_model_key_and_stops(
+    fake_server: FakeCompletionsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TANDEM_TEST_KEY", "sk-test")
+    settings = Settings()
+    settings.model.openai_base_url = fake_server.base_url
+    settings.model.openai_model = "qwen2.5-coder"
+    settings.model.openai_api_key_env = "TANDEM_TEST_KEY"
+    backend = OpenAIBackend.from_settings(settings.model)
+    prompt = simple_prompt()
+    g = backend.generate(prompt, GenerationParams(max_tokens=16, stop=prompt.stop))
+    assert g.error is None and g.text == "total_cents()"
+    assert g.prompt_tokens == 12 and g.new_tokens == 3
+    sent = fake_server.requests[0]
+    assert sent["model"] == "qwen2.5-coder" and sent["prompt"] == prompt.text
+    assert sent["max_tokens"] == 16 and sent["stop"][0] == "\n" and len(sent["stop"]) <= 4
+    assert fake_server.headers_seen[0]["Authorization"] == "Bearer sk-test"
+
+
+def test_http_error_is_reported(fake_server: FakeCompletionsServer) -> None:
+    fake_server.mode = "http_error"
+    backend = OpenAIBackend(fake_server.base_url, "m", timeout_s=5)
+    g = backend.generate(simple_prompt(), GenerationParams())
+    assert g.finish_reason == "error" and g.text == ""
+    assert g.error is not None and "HTTP 500" in g.error and "model crashed" in g.error
+
+
+def test_timeout_is_an_error_not_a_hang(fake_server: FakeCompletionsServer) -> None:
+    fake_server.mode = "slow"
+    backend = OpenAIBackend(fake_server.base_url, "m", timeout_s=0.5)
+    t0 = time.perf_counter()
+    g = backend.generate(simple_prompt(), GenerationParams())
+    assert time.perf_counter() - t0 < 2.5
+    assert g.error is not None and "too slow" in g.error
+
+
+def test_completer_uses_openai_and_falls_back_when_it_fails(
+    fake_server: FakeCompletionsServer, tmp_path: Path
+) -> None:
+    settings = Settings()
+    settings.model.backend = "openai"
+    settings.model.openai_base_url = fake_server.base_url
+    settings.model.openai_model = "starcoder2-3b"
+    completer = Completer(tmp_path, None, settings)
+    assert completer.wait_until_loaded(10)
+    assert completer.status()["template"] == "starcoder"
+    req = CompletionRequest("a.py", "def f(cart):\n    return cart.\n", 1, 16)
+    r = completer.complete(req)
+    assert r.backend == "openai" and r.text == "total_cents()" and r.error is None
+    assert fake_server.requests[-1]["prompt"].startswith("<file_sep>a.py\n<fim_prefix>")
+
+    fake_server.mode = "http_error"
+    r = completer.complete(req)
+    assert r.backend == "retrieval" and r.error is not None and "HTTP 500" in r.error
+
+
+def test_missing_model_name_is_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings()
+    settings.model.backend = "openai"
+    completer = Completer(tmp_path, None, settings)
+    assert not completer.wait_until_loaded(10)
+    reason = completer.status()["fallback_reason"]
+    assert "model.openai_model is empty" in reason
