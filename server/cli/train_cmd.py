@@ -181,8 +181,14 @@ def with_progress(work: Callable[[Any, Callable[[], bool]], Any], quiet: bool = 
             eta=clock(p.eta_s) if p.eta_s is not None else "-",
         )
 
+    def log_line(p: TrainProgress) -> None:  # not a terminal (a log file, CI): plain lines
+        if not quiet:
+            print(p.describe(), file=sys.stderr, flush=True)
+
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
+        if not console.is_terminal:
+            return work(log_line, stop.is_set)
         with bar:
             return work(show, stop.is_set)
     except TrainingInterrupted as e:

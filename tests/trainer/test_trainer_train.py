@@ -1,55 +1,66 @@
 """Training the tiny model on an indexed fixture: the loss falls, the adapter reloads and
-changes the model, the manifest says what was trained, and an interrupted run resumes to
-the same weights as an uninterrupted one."""
+changes the model, the manifest says what was trained (and never a secret or an ignored
+file), and an interrupted run resumes to the same weights as an uninterrupted one."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
-from trainer_workspace import IGNORED_MARKER, SECRET_MARKER
+from trainer_workspace import IGNORED_MARKER, SECRET_MARKER, Trained
 
 from indexer.types import content_hash
 from server.backends.loader import load_causal_lm
+from server.cli import main
+from server.evaluation.models import eval_point_files
 from server.trainer.lora import TrainingInterrupted
-from server.trainer.manifest import list_adapters, read_manifest
+from server.trainer.manifest import read_manifest
 from server.trainer.options import TrainOptions
 from server.trainer.train import checkpoints_dir, train
 
-FAST = {"seq_len": 64, "batch_size": 2, "holdout_examples": 8, "holdout_fraction": 0.2}
 
-
-def _options(model: Path, **kw: object) -> TrainOptions:
-    return TrainOptions(model=str(model), **{**FAST, **kw})  # type: ignore[arg-type]
+@pytest.mark.slow
+def test_tandem_train_lowers_holdout_loss_and_records_it(trained: Trained) -> None:
+    m = trained.manifest
+    h = m["holdout"]
+    assert h["loss_after"] < h["loss_before"] - 0.05, h
+    assert h["bits_per_token_after"] == pytest.approx(h["loss_after"] / 0.6931471805599453)
+    assert h["tokens"] > 0
+    assert m["base_model"] == str(trained.tiny_model)
+    assert m["base_weights_hash"] == load_causal_lm(str(trained.tiny_model)).weights_hash
+    assert m["template"] == "prefix"  # SmolLM2's tokenizer has no FIM tokens
+    assert m["steps"] == 8 and m["examples"] > 0 and m["train_tokens"] > 0
+    assert m["hyperparameters"]["rank"] == 8 and m["hyperparameters"]["lr"] == 2e-2
+    assert m["time_s"] > 0 and m["tokens_per_s"] > 0
+    assert read_manifest(trained.adapter).to_json() == m
+    assert not list(checkpoints_dir(trained.root).glob("*/*"))  # done: no checkpoint left
 
 
 @pytest.mark.slow
-def test_training_lowers_holdout_loss_and_the_adapter_reloads(
-    workspace: Path, tiny_model: Path
-) -> None:
-    seen = []
-    manifest = train(workspace, _options(tiny_model, max_steps=8, lr=2e-2), progress=seen.append)
+def test_manifest_lists_training_files_never_secrets_nor_eval_files(trained: Trained) -> None:
+    from indexer.search import open_index
 
-    h = manifest.holdout
-    assert h.loss_before is not None and h.loss_after is not None
-    assert h.loss_after < h.loss_before - 0.05, h
-    assert h.bits_per_token_after == pytest.approx(h.loss_after / 0.6931471805599453)
-    assert h.tokens > 0
-    training_steps = [p for p in seen if p.phase == "training"]
-    assert [p.step for p in training_steps] == list(range(1, 9))
-    assert all(p.tokens_per_s > 0 and p.loss is not None for p in training_steps)
-    assert training_steps[-1].eta_s == 0
+    m = trained.manifest
+    files, holdout = m["training_files"], m["holdout_files"]
+    assert len(files) >= 5
+    for path, digest in files.items():
+        assert digest == content_hash((trained.root / path).read_text())
+    assert not set(files) & set(holdout)  # the split is by file
+    everything = set(files) | set(holdout)
+    assert ".env" not in everything and not any(p.startswith("build/") for p in everything)
+    text = (trained.adapter / "manifest.json").read_text()
+    assert SECRET_MARKER not in text and IGNORED_MARKER not in text
+    eval_files = eval_point_files(trained.root, open_index(trained.root), 4, 0)
+    assert eval_files and set(eval_files) <= set(m["excluded_files"])
+    assert not set(eval_files) & everything
 
-    (adapter,) = list_adapters(workspace)
-    assert (adapter / "adapter_model.safetensors").is_file()
-    assert read_manifest(adapter) == manifest
-    assert not list(checkpoints_dir(workspace).glob("*/*"))  # finished: no checkpoint left
 
-    base = load_causal_lm(str(tiny_model))
-    tuned = load_causal_lm(str(tiny_model), str(adapter))
+@pytest.mark.slow
+def test_adapter_reloads_and_changes_the_model(trained: Trained) -> None:
+    base = load_causal_lm(str(trained.tiny_model))
+    tuned = load_causal_lm(str(trained.tiny_model), str(trained.adapter))
     ids = torch.tensor([base.tokenizer.encode("def create_orders(ident: int, name: str)")])
     with torch.no_grad():
         difference = (base.model(ids).logits - tuned.model(ids).logits).abs().max()
@@ -57,38 +68,15 @@ def test_training_lowers_holdout_loss_and_the_adapter_reloads(
 
 
 @pytest.mark.slow
-def test_manifest_records_what_was_trained_and_never_secrets(
-    workspace: Path, tiny_model: Path
-) -> None:
-    out = workspace.parent / "adapter"
-    manifest = train(workspace, _options(tiny_model, max_steps=2, rank=4, alpha=8, out=str(out)))
-    raw = json.loads((out / "manifest.json").read_text())
-
-    assert raw["base_model"] == str(tiny_model)
-    assert raw["base_weights_hash"] == load_causal_lm(str(tiny_model)).weights_hash
-    assert raw["template"] == "prefix"  # SmolLM2's tokenizer has no FIM tokens
-    assert raw["steps"] == 2 and raw["examples"] == manifest.examples > 0
-    assert raw["hyperparameters"]["rank"] == 4 and raw["hyperparameters"]["alpha"] == 8
-    assert raw["time_s"] > 0 and raw["train_tokens"] > 0
-    for key in ("loss_before", "loss_after", "bits_per_token_before", "bits_per_token_after"):
-        assert raw["holdout"][key] > 0
-    files = raw["training_files"]
-    assert "shop/util.py" in files or "shop/util.py" in raw["holdout_files"]
-    for path, digest in files.items():
-        assert digest == content_hash((workspace / path).read_text())
-    assert not set(files) & set(raw["holdout_files"])  # split by file
-    everything = set(files) | set(raw["holdout_files"])
-    assert ".env" not in everything and not any(p.startswith("build/") for p in everything)
-    assert SECRET_MARKER not in (out / "manifest.json").read_text()
-    assert IGNORED_MARKER not in (out / "manifest.json").read_text()
-
-
-@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_adapter(workspace: Path, tiny_model: Path) -> None:
-    straight = workspace.parent / "straight"
-    resumed = workspace.parent / "resumed"
-    train(workspace, _options(tiny_model, max_steps=5, lr=1e-2, out=str(straight)))
+    def options(out: Path) -> TrainOptions:
+        return TrainOptions(
+            model=str(tiny_model), max_steps=4, lr=1e-2, seq_len=48, batch_size=2,
+            holdout_examples=2, out=str(out),
+        )  # fmt: skip
 
+    straight, resumed = workspace.parent / "straight", workspace.parent / "resumed"
+    train(workspace, options(straight))
     calls = {"n": 0}
 
     def stop_after_two() -> bool:
@@ -96,22 +84,13 @@ def test_interrupted_run_resumes_to_the_same_adapter(workspace: Path, tiny_model
         return calls["n"] == 2
 
     with pytest.raises(TrainingInterrupted) as stopped:
-        train(
-            workspace,
-            _options(tiny_model, max_steps=5, lr=1e-2, out=str(resumed)),
-            should_stop=stop_after_two,
-        )
+        train(workspace, options(resumed), should_stop=stop_after_two)
     assert stopped.value.step == 2 and (stopped.value.checkpoint / "checkpoint.pt").is_file()
     assert not resumed.exists()
 
-    messages = []
-    manifest = train(
-        workspace,
-        _options(tiny_model, max_steps=5, lr=1e-2, out=str(resumed)),
-        progress=lambda p: messages.append(p.message),
-    )
-    assert "resumed at step 2" in messages
-    assert manifest.steps == 5
+    messages: list[str] = []
+    manifest = train(workspace, options(resumed), progress=lambda p: messages.append(p.message))
+    assert "resumed at step 2" in messages and manifest.steps == 4
     a = load_file(straight / "adapter_model.safetensors")
     b = load_file(resumed / "adapter_model.safetensors")
     assert a.keys() == b.keys()
@@ -119,8 +98,15 @@ def test_interrupted_run_resumes_to_the_same_adapter(workspace: Path, tiny_model
         torch.testing.assert_close(a[key], b[key])
 
 
-def test_bad_options_are_refused_before_any_work(workspace: Path) -> None:
-    from server.trainer.train import TrainingError
+def test_bad_options_are_refused_with_a_clear_message(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", str(workspace), "--rank", "0", "--lr", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "rank must be at least 1" in err and "learning rate must be positive" in err
+    assert not (workspace / ".tandem" / "adapters").exists()
 
-    with pytest.raises(TrainingError, match="rank must be at least 1"):
-        train(workspace, TrainOptions(rank=0, lr=-1))
+
+def test_train_refuses_an_unindexed_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["train", str(tmp_path)]) == 2
+    assert "tandem index" in capsys.readouterr().err

@@ -3,7 +3,9 @@ secret file and an ignored file that must never be trained on."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SECRET_MARKER = "sk_live_SECRETMARKER0123456789abcdef"
 IGNORED_MARKER = "IGNORED_MARKER_do_not_train"
@@ -119,3 +121,13 @@ def index_workspace(root: Path) -> None:
     from server.settings import IndexSettings
 
     sync(root, IndexSettings(embedder="none"))
+
+
+@dataclass
+class Trained:
+    """A workspace with an adapter trained on it, and that adapter's manifest."""
+
+    root: Path
+    adapter: Path
+    manifest: dict[str, Any]
+    tiny_model: Path
