@@ -108,6 +108,23 @@ def _py_targets(node: Node | None, out: list[Node]) -> None:
             _py_targets(child, out)
 
 
+_PY_COMPOUND = frozenset({"if_statement", "try_statement", "with_statement"})
+_PY_CLAUSES = frozenset(
+    {"else_clause", "elif_clause", "except_clause", "except_group_clause", "finally_clause"}
+)
+
+
+def _py_blocks(node: Node) -> list[Node]:
+    """The statement blocks of an if/try/with statement and its clauses."""
+    blocks: list[Node] = []
+    for child in node.named_children:
+        if child.type == "block":
+            blocks.append(child)
+        elif child.type in _PY_CLAUSES:
+            blocks.extend(c for c in child.named_children if c.type == "block")
+    return blocks
+
+
 def _python(node: Node, in_class: bool) -> Desc:
     kind = node.type
     inner = node
@@ -129,7 +146,13 @@ def _python(node: Node, in_class: bool) -> Desc:
     if kind == "comment":
         return Desc("comment", node)
     names: list[Name] = []
-    if not in_class:
+    if not in_class and kind in _PY_COMPOUND:
+        # try: from fast import f / except ImportError: def f(): ... - one level deep.
+        for block in _py_blocks(node):
+            for statement in block.named_children:
+                inner_desc = _python(statement, False)
+                names.extend(inner_desc.names)
+    elif not in_class:
         if kind == "expression_statement":
             for child in node.named_children:
                 assign: Node | None = child
@@ -194,6 +217,19 @@ def _is_require(node: Node | None) -> bool:
     return text_of(_field(node, "function")) == "require"
 
 
+def _js_commonjs_export(node: Node) -> tuple[str, Node | None] | None:
+    """``exports.name = value`` / ``module.exports.name = value`` -> (name, value)."""
+    if node.type != "assignment_expression":
+        return None
+    left = _field(node, "left")
+    if left is None or left.type != "member_expression":
+        return None
+    owner = text_of(_field(left, "object"))
+    if owner not in ("exports", "module.exports"):
+        return None
+    return text_of(_field(left, "property")), _field(node, "right")
+
+
 def _javascript(node: Node, in_class: bool) -> Desc:
     names: list[Name]
     if node.type == "comment":
@@ -213,6 +249,21 @@ def _javascript(node: Node, in_class: bool) -> Desc:
         name = text_of(_field(inner, "name")).strip("\"'")
         return Desc("container", inner, body=_field(inner, "body"), prefix=name, summarize=False)
     names = []
+    if in_class and kind in ("field_definition", "public_field_definition"):
+        value = _field(inner, "value")
+        target = _field(inner, "property") or _field(inner, "name")
+        if value is not None and value.type in _JS_FUNCTION_VALUES and target is not None:
+            method = _name(node, text_of(target), "method", inner)
+            return Desc("def", inner, [method], body=_field(value, "body"))
+        return Desc("code", node)
+    if not in_class and kind == "expression_statement" and inner.named_children:
+        exported = _js_commonjs_export(inner.named_children[0])
+        if exported is not None:
+            name, value = exported
+            if value is not None and value.type in _JS_FUNCTION_VALUES:
+                fn = _name(node, name, "function", inner)
+                return Desc("def", inner, [fn], body=_field(value, "body"))
+            return Desc("code", node, [_name(node, name, _var_kind(name), inner)])
     if in_class and kind in _JS_SIGNATURES:
         name = text_of(_field(inner, "name"))
         return Desc("code", node, [_name(node, name, "method", inner)] if name else [])
@@ -319,8 +370,10 @@ _RUST_CONTAINERS = {
 
 
 def _rust_type_name(node: Node | None) -> str:
-    text = text_of(node)
-    return text.split("<", 1)[0].strip()
+    """``&'a mut crate::Foo<T>`` -> ``Foo``."""
+    text = text_of(node).split("<", 1)[0]
+    words = [w for w in text.replace("&", " ").split() if w != "mut" and not w.startswith("'")]
+    return words[-1].rsplit("::", 1)[-1] if words else ""
 
 
 def _rust(node: Node, in_class: bool) -> Desc:

@@ -254,3 +254,29 @@ def test_definitions_sharing_a_row_keep_all_their_names() -> None:
     assert set(defs("A.java", text)) == {"A", "A.A", "A.m", "A.Inner", "A.Inner.q"}
     text = "namespace n { struct S { void f(); }; } struct T { int g() { return 1; } };\n"
     assert set(defs("a.cpp", text)) == {"n.S", "n.S.f", "T", "T.g"}
+
+
+def test_python_names_defined_in_top_level_try_and_if_blocks() -> None:
+    text = (
+        "try:\n    from fast import parse\nexcept ImportError:\n    def parse(x):\n"
+        "        return x\nif TYPE_CHECKING:\n    class Hint: ...\nelse:\n    LIMIT = 3\n"
+    )
+    assert defs("m.py", text) == {"parse": "function", "Hint": "class", "LIMIT": "const"}
+
+
+def test_javascript_commonjs_exports_and_arrow_fields() -> None:
+    text = (
+        "exports.parse = function (s) { return s; };\nmodule.exports.LIMIT = 3;\n"
+        "class View {\n  onClick = (e) => { this.go(e); };\n  count = 0;\n}\n"
+    )
+    assert defs("v.js", text) == {
+        "parse": "function",
+        "LIMIT": "const",
+        "View": "class",
+        "View.onClick": "method",
+    }
+
+
+def test_rust_impl_of_a_generic_reference_type_qualifies_by_the_bare_name() -> None:
+    text = "impl<'a, T> fmt::Display for &'a crate::x::Foo<T> {\n    fn fmt(&self) {}\n}\n"
+    assert defs("a.rs", text) == {"Foo.fmt": "method"}
