@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from server.backends.base import Backend, Generation, GenerationParams
 from server.backends.retrieval_backend import RetrievalBackend
-from server.context.snippet import Snippet
+from server.context import Snippet, build_context
 from server.postprocess import decide_multiline, postprocess
 from server.settings import Settings
 
@@ -289,7 +289,7 @@ class Completer:
         if index is None or cs.snippets <= 0:
             return []
         count_tokens = _token_counter(model.tokenizer) if model else None
-        return _build_context(
+        result = build_context(
             index,
             req.path,
             req.text,
@@ -300,6 +300,7 @@ class Completer:
             budget_tokens=cs.snippet_tokens,
             count_tokens=count_tokens,
         )
+        return list(result.snippets)
 
 
 def _token_counter(tokenizer: Any) -> Callable[[str], int] | None:
@@ -310,49 +311,6 @@ def _token_counter(tokenizer: Any) -> Callable[[str], int] | None:
         return len(tokenizer.encode(text, add_special_tokens=False))
 
     return count
-
-
-def _build_context(
-    index: Index,
-    path: str,
-    text: str,
-    line: int,
-    col: int,
-    *,
-    overlay: Mapping[str, ParsedFile] | None,
-    k: int,
-    budget_tokens: int,
-    count_tokens: Callable[[str], int] | None,
-) -> list[Snippet]:
-    try:
-        from server.context import build_context
-    except ImportError:
-        return _context_shim(index, path, text, line, k)
-    result = build_context(
-        index,
-        path,
-        text,
-        line,
-        col,
-        overlay=overlay,
-        k=k,
-        budget_tokens=budget_tokens,
-        count_tokens=count_tokens,
-    )
-    return list(result.snippets)
-
-
-def _context_shim(index: Index, path: str, text: str, line: int, k: int) -> list[Snippet]:
-    """TEMPORARY until server.context.build_context lands: a plain index search with the
-    last lines before the cursor, excluding the cursor's own file."""
-    lines = [ln for ln in text.splitlines()[: line + 1] if ln.strip()][-10:]
-    hits = index.search("\n".join(lines), k=k + 4)
-    out: list[Snippet] = []
-    for h in hits:
-        if h.path == path:
-            continue
-        out.append(Snippet(h.path, h.start_line, h.end_line, h.text, h.score, "similar", "search"))
-    return out[:k]
 
 
 def _model_label(settings: Settings) -> str:
