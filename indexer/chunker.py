@@ -50,6 +50,7 @@ SUMMARY_TOKENS = 2 * MAX_TOKENS  # a summary may run past the embedder: its text
 SIGNATURE_CHARS = 120
 
 _DATA_KINDS = frozenset({"const", "variable", "type"})
+_CPP_HINT = re.compile(r"^\s*(?:class|namespace|template)\b|\bstd::", re.MULTILINE)
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SPACE = re.compile(r"\s+")
 
@@ -489,6 +490,8 @@ def _syntax_pieces(file: _File, data: bytes) -> tuple[list[_Piece], list[ImportR
 def parse_file(path: str, text: str, language: str | None = None) -> ParsedFile:
     """Chunks, definitions and imports of one file; never raises."""
     language = language or language_for_path(path) or "text"
+    if language == "c" and path.endswith(".h") and _CPP_HINT.search(text):
+        language = "cpp"  # a C++ header: the C grammar would misread classes and templates
     result = ParsedFile(path=path, language=language)
     if not text or text.isspace():
         return result

@@ -280,3 +280,10 @@ def test_javascript_commonjs_exports_and_arrow_fields() -> None:
 def test_rust_impl_of_a_generic_reference_type_qualifies_by_the_bare_name() -> None:
     text = "impl<'a, T> fmt::Display for &'a crate::x::Foo<T> {\n    fn fmt(&self) {}\n}\n"
     assert defs("a.rs", text) == {"Foo.fmt": "method"}
+
+
+def test_cpp_headers_with_a_dot_h_extension_use_the_cpp_grammar() -> None:
+    parsed = parse_file("inc/shape.h", "namespace geo {\nclass Shape {\n  int sides();\n};\n}\n")
+    assert parsed.language == "cpp"
+    assert {d.qualified for d in parsed.definitions} == {"geo.Shape", "geo.Shape.sides"}
+    assert parse_file("inc/c.h", "int add(int a, int b);\n").language == "c"
