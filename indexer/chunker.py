@@ -266,13 +266,11 @@ def _run_pieces(file: _File, run: list[_Unit], prefix: str, kind: str) -> list[_
         return []
     start, end = run[0].start, run[-1].end
     names = [_qual(prefix, n) for unit in run for n in unit.desc.names]
-    breaks = sorted({unit.start for unit in run})
-    blank_after = [r + 1 for r in range(start, end) if file.blank(r)]
-    spans = (
-        file.pack(start, end, [breaks, blank_after])
-        if file.tokens(start, end) > MAX_TOKENS
-        else [(start, end)]
-    )
+    spans = [(start, end)]
+    if file.tokens(start, end) > MAX_TOKENS:
+        breaks = sorted({unit.start for unit in run})
+        blank_after = [r + 1 for r in range(start, end) if file.blank(r)]
+        spans = file.pack(start, end, [breaks, blank_after])
     return [_Piece(s, e, kind, _in_span(names, s, e)) for s, e in spans]
 
 
