@@ -11,7 +11,6 @@ import importlib
 import threading
 from collections.abc import Callable
 from functools import cache
-from pathlib import PurePosixPath
 from typing import Any
 
 import tree_sitter
@@ -170,7 +169,7 @@ _COMMENT_END: dict[str, str] = {
 
 def language_for_path(path: str) -> str | None:
     """The language name for a path by its file name or extension; None if unknown."""
-    name = PurePosixPath(path.replace("\\", "/")).name.lower()
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].lower()
     if name in _FILENAMES:
         return _FILENAMES[name]
     dot = name.rfind(".")
