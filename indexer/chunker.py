@@ -12,10 +12,16 @@ Rules (all line-aligned; a chunk's text is exactly the file's lines start..end, 
   where a statement of the definition's body starts. Pieces are plain lines (the header is
   not repeated); the piece holding the header line carries the symbol;
 - a large class yields a ``class_summary`` (decorators, the class line(s), the docstring's
-  first line and one signature line per member) carrying the class's symbol, then chunks of
-  its body exactly as for the top level; a small class stays one chunk carrying the class
-  and all its members' symbols;
-- runs of tiny siblings (definitions or statements) are merged into one chunk;
+  first line and one signature line per member, within ``SUMMARY_TOKENS``, then "... N more
+  members") carrying the class's symbol, then chunks of its body as for the top level (all
+  of kind ``definition``; the first starts at the class line and carries no symbol, the
+  closing brace joins the last); a small class stays one chunk carrying the class and all
+  its members' symbols. Namespaces, Rust ``mod`` blocks and ``#if`` blocks are transparent:
+  no summary, their members chunked as top-level code;
+- runs of tiny siblings (definitions or statements, each under ``TINY_TOKENS``) are merged
+  into one chunk of at most ``MERGE_TOKENS``;
+- lines no node claims (an ``#else``) join the next chunk, so every non-blank line is in a
+  chunk;
 - languages without a grammar, and any failure of the syntax path, get ``window`` chunks:
   at most ``WINDOW_LINES`` lines and the token budget, no overlap, breaking at blank lines
   and headings where possible.
