@@ -42,8 +42,7 @@ from itertools import accumulate
 
 from tree_sitter import Node
 
-from indexer.definitions import BRACES, Desc, Name, describe, members, rows, text_of
-from indexer.imports import extract_imports
+from indexer.grammars import BRACES, Desc, Name, describe, extract_imports, members, rows, text_of
 from indexer.languages import comment_prefix, get_parser, language_for_path
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
 

@@ -129,6 +129,7 @@ def test_go_definitions_and_imports() -> None:
         '\t"github.com/acme/app/v2"\n)\n\n'
         "const A, B = 1, 2\nvar V int\ntype S struct{ x int }\ntype I interface{ M() }\n"
         "type N = int\nfunc (s *S) Get() int { return s.x }\nfunc F() {}\n"
+        "func (l *List[T]) Push(v T) {}\n"
     )
     assert defs("p/p.go", text) == {
         "A": "const",
@@ -139,6 +140,7 @@ def test_go_definitions_and_imports() -> None:
         "N": "type",
         "S.Get": "method",
         "F": "function",
+        "List.Push": "method",
     }
     refs = imports("p/p.go", text)
     assert [(r.local_name, r.module) for r in refs] == [

@@ -1,0 +1,67 @@
+"""Per-language syntax knowledge, one module per grammar: what a node defines (for the
+chunker and the symbol table) and what a file imports (with candidate paths).
+
+Import candidates are computed from the importing file's path and the import text alone
+(never from which files exist), so a file's rows stay valid when other files change:
+
+- a relative import gives exact workspace-relative paths ("pkg/m.py");
+- an absolute import gives path suffixes ("a/b.py" matches "src/a/b.py"), most specific
+  first;
+- a candidate ending in "/" names a folder: any file directly inside it (Go packages,
+  Java wildcard imports).
+
+Conventions for ``ImportRef``: ``local_name`` and ``name`` are "*" for star imports
+(``from m import *``, ``export * from``, C ``#include``); ``name`` is None when the module
+itself is bound (``import a.b as c``); ``import a.b`` binds ``local_name`` "a.b", the dotted
+expression the file uses; a JS default import has ``name`` "default"; a side-effect import
+(``import './x'``) has ``local_name`` "".
+
+Everything here is best-effort and total: an unexpected node shape is plain ``code``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+from tree_sitter import Node
+
+from indexer.grammars import c, go, java, javascript, python, rust
+from indexer.grammars.base import Desc, Name, members, rows, text_of
+from indexer.types import ImportRef
+
+__all__ = ["BRACES", "Desc", "Name", "describe", "extract_imports", "members", "rows", "text_of"]
+
+_MODULES: dict[str, ModuleType] = {
+    "python": python,
+    "javascript": javascript,
+    "typescript": javascript,
+    "tsx": javascript,
+    "go": go,
+    "rust": rust,
+    "java": java,
+    "c": c,
+    "cpp": c,
+}
+
+Describer = Callable[[Node, bool], Desc]
+Extractor = Callable[[str, str, Node], list[ImportRef]]
+_DESCRIBERS: dict[str, Describer] = {lang: m.describe for lang, m in _MODULES.items()}
+_EXTRACTORS: dict[str, Extractor] = {lang: m.imports for lang, m in _MODULES.items()}
+
+# Languages whose bodies are delimited by braces (a summary repeats "{ ... }" and the closer).
+BRACES: frozenset[str] = frozenset(_MODULES) - {"python"}
+
+
+def describe(language: str, node: Node, in_class: bool) -> Desc:
+    """What ``node`` (a top-level node, or a member of a container body) defines."""
+    describer = _DESCRIBERS.get(language)
+    if describer is None:
+        return Desc("comment" if "comment" in node.type else "code", node)
+    return describer(node, in_class)
+
+
+def extract_imports(language: str, path: str, root: Node) -> list[ImportRef]:
+    """All imports of a parsed file, in source order."""
+    extractor = _EXTRACTORS.get(language)
+    return extractor(language, path, root) if extractor is not None else []

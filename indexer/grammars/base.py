@@ -1,0 +1,141 @@
+"""The shared vocabulary of the per-language modules: what a node defines (``Desc``), the
+names it defines (``Name``), and small helpers over tree-sitter nodes and paths."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from tree_sitter import Node
+
+_CONST_NAME = re.compile(r"_*[A-Z][A-Z0-9_]*")
+
+
+@dataclass(slots=True)
+class Name:
+    """One defined name; rows are 0-based, ``header`` is the row holding its declaration."""
+
+    name: str
+    kind: str
+    start: int
+    end: int
+    header: int
+    scope: str = ""  # an extra qualifier: a Go receiver, a C++ "Class::" scope
+
+
+@dataclass(slots=True)
+class Desc:
+    """What a node is, for the chunker.
+
+    ``role`` is ``def`` (a function or method: its own chunk, split when too long),
+    ``container`` (a class, struct, interface, impl or namespace whose body holds members),
+    ``code`` (anything else, possibly defining names) or ``comment`` (comments and
+    attributes, attached to the definition they precede).
+    """
+
+    role: str
+    node: Node  # the inner definition node (decorators and export wrappers removed)
+    names: list[Name] = field(default_factory=list)
+    body: Node | None = None  # container: holds the members; def: the statements (split points)
+    prefix: str | None = None  # container: how members are qualified ("Parser")
+    # container: class-like (members are methods; a class_summary when large), or a
+    # transparent namespace/module/#if block whose members are top-level-like.
+    summarize: bool = True
+
+
+class Anchor(NamedTuple):
+    """Where imports may start in the source bytes, and the node types they belong to."""
+
+    pattern: re.Pattern[bytes]
+    targets: frozenset[str]
+
+
+def text_of(node: Node | None) -> str:
+    """A node's source text ("" for None)."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def rows(node: Node) -> tuple[int, int]:
+    """0-based inclusive rows; a node ending at column 0 does not own that last row."""
+    start = node.start_point.row
+    end = node.end_point.row
+    if end > start and node.end_point.column == 0:
+        end -= 1
+    return start, end
+
+
+def make_name(
+    node: Node, name: str, kind: str, header: Node | None = None, scope: str = ""
+) -> Name:
+    """A name spanning ``node``, declared on the first row of ``header`` (default: node)."""
+    start, end = rows(node)
+    return Name(name, kind, start, end, (header or node).start_point.row, scope)
+
+
+def var_kind(name: str) -> str:
+    """``const`` for UPPER_CASE names, else ``variable``."""
+    return "const" if _CONST_NAME.fullmatch(name) else "variable"
+
+
+def child_field(node: Node, name: str) -> Node | None:
+    return node.child_by_field_name(name)
+
+
+# Member lists nested one level deeper than the body (Java enum methods, #else branches).
+_FLATTEN = frozenset({"enum_body_declarations", "preproc_else", "preproc_elif", "preproc_elifdef"})
+
+
+def members(desc: Desc) -> list[Node]:
+    """The member nodes of a container's body, in source order."""
+    out: list[Node] = []
+    stack = list(reversed(desc.body.named_children)) if desc.body is not None else []
+    while stack:
+        child = stack.pop()
+        if child.type in _FLATTEN:
+            stack.extend(reversed(child.named_children))
+        else:
+            out.append(child)
+    return out
+
+
+def string_value(node: Node | None) -> str:
+    """A string literal's content (quotes of any kind removed)."""
+    text = text_of(node).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
+        return text[1:-1]
+    return text
+
+
+def join_relative(importer: str, relative: str) -> str | None:
+    """``relative`` against the importer's folder, normalised; None if it leaves the root."""
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(importer), relative))
+    if joined == ".":
+        return ""
+    if joined == ".." or joined.startswith("../") or joined.startswith("/"):
+        return None
+    return joined
+
+
+def anchored(root: Node, anchor: Anchor) -> list[Node]:
+    """The import nodes of a tree in source order.
+
+    The source bytes are scanned for the anchor pattern (in C) and only those spots are
+    looked up in the tree, which is far cheaper than walking every node from Python.
+    """
+    data = root.text
+    if data is None:
+        return []
+    found: dict[tuple[int, int, str], Node] = {}
+    for match in anchor.pattern.finditer(data):
+        node = root.named_descendant_for_byte_range(match.start(), match.end())
+        for _ in range(4):
+            if node is None or node.type in anchor.targets:
+                break
+            node = node.parent
+        if node is not None and node.type in anchor.targets:
+            found.setdefault((node.start_byte, node.end_byte, node.type), node)
+    return [found[key] for key in sorted(found)]

@@ -1,0 +1,158 @@
+"""C and C++: functions, structs/classes/enums, typedefs, globals, macros, namespaces and
+``#if`` blocks (transparent); ``#include`` with paths near the file and as suffixes."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from tree_sitter import Node
+
+from indexer.grammars.base import (
+    Anchor,
+    Desc,
+    Name,
+    anchored,
+    child_field,
+    join_relative,
+    make_name,
+    text_of,
+    var_kind,
+)
+from indexer.types import ImportRef
+
+_C_DECLARATOR_NAMES = frozenset(
+    {
+        "identifier",
+        "field_identifier",
+        "type_identifier",
+        "qualified_identifier",
+        "destructor_name",
+        "operator_name",
+        "primitive_type",
+    }
+)
+_C_RECORDS = {
+    "struct_specifier": "struct",
+    "union_specifier": "struct",
+    "enum_specifier": "enum",
+    "class_specifier": "class",
+}
+_C_TRANSPARENT = frozenset(
+    {"preproc_if", "preproc_ifdef", "linkage_specification", "namespace_definition"}
+)
+
+
+def _c_declarator(node: Node | None) -> tuple[str, bool]:
+    """The declared name under a declarator chain, and whether it declares a function."""
+    is_function = False
+    while node is not None and node.type not in _C_DECLARATOR_NAMES:
+        if node.type == "function_declarator":
+            is_function = True
+        inner = child_field(node, "declarator")
+        if inner is None:
+            named = [c for c in node.named_children if c.type != "attribute_specifier"]
+            inner = named[0] if named else None
+        node = inner
+    return text_of(node), is_function
+
+
+def _split_scope(qualified: str) -> tuple[str, str]:
+    parts = [p.strip() for p in qualified.split("::")]
+    return ".".join(p.split("<", 1)[0] for p in parts[:-1] if p), parts[-1]
+
+
+def describe(node: Node, in_class: bool) -> Desc:
+    names: list[Name]
+    kind = node.type
+    if kind == "comment":
+        return Desc("comment", node)
+    inner = node
+    while inner.type == "template_declaration":
+        named = [c for c in inner.named_children if c.type != "template_parameter_list"]
+        if not named:
+            break
+        inner = named[-1]
+    kind = inner.type
+    if kind == "function_definition":
+        declared, _ = _c_declarator(child_field(inner, "declarator"))
+        scope, name = _split_scope(declared)
+        fkind = "method" if in_class or scope else "function"
+        return Desc(
+            "def",
+            inner,
+            [make_name(node, name, fkind, inner, scope)],
+            body=child_field(inner, "body"),
+        )
+    record = inner
+    if kind == "type_definition":
+        spec = child_field(inner, "type")
+        if spec is not None and spec.type in _C_RECORDS and child_field(spec, "body") is not None:
+            alias, _ = _c_declarator(child_field(inner, "declarator"))
+            name = alias or text_of(child_field(spec, "name"))
+            names = [make_name(node, name, _C_RECORDS[spec.type], inner)]
+            return Desc("container", inner, names, body=child_field(spec, "body"), prefix=name)
+        alias, _ = _c_declarator(child_field(inner, "declarator"))
+        return Desc("code", node, [make_name(node, alias, "type", inner)] if alias else [])
+    if kind in _C_RECORDS and child_field(record, "body") is not None:
+        name = text_of(child_field(record, "name"))
+        scope, short = _split_scope(name)
+        names = [make_name(node, short, _C_RECORDS[kind], inner, scope)] if short else []
+        return Desc("container", inner, names, body=child_field(record, "body"), prefix=short)
+    if kind in _C_TRANSPARENT:
+        body = child_field(inner, "body") or inner
+        prefix = (
+            text_of(child_field(inner, "name")).replace("::", ".")
+            if kind.startswith("name")
+            else ""
+        )
+        return Desc("container", inner, body=body, prefix=prefix, summarize=False)
+    names = []
+    if kind in ("preproc_def", "preproc_function_def"):
+        ident = text_of(child_field(inner, "name"))
+        pkind = "function" if kind == "preproc_function_def" else var_kind(ident)
+        names.append(make_name(node, ident, pkind))
+    elif kind == "alias_declaration":
+        names.append(make_name(node, text_of(child_field(inner, "name")), "type", inner))
+    elif kind in ("declaration", "field_declaration") and not in_class:
+        for declarator in inner.children_by_field_name("declarator"):
+            declared, is_function = _c_declarator(declarator)
+            if not declared:
+                continue
+            scope, ident = _split_scope(declared)
+            dkind = "function" if is_function else var_kind(ident)
+            names.append(make_name(node, ident, dkind, inner, scope))
+    elif kind in ("declaration", "field_declaration"):
+        for declarator in inner.children_by_field_name("declarator"):
+            declared, is_function = _c_declarator(declarator)
+            if declared and is_function:
+                names.append(make_name(node, declared, "method", inner))
+    return Desc("code", node, names)
+
+
+# --- imports -------------------------------------------------------------------------
+
+ANCHOR = Anchor(re.compile(rb"(?m)^[ \t]*#[ \t]*include"), frozenset({"preproc_include"}))
+
+
+def imports(language: str, path: str, root: Node) -> list[ImportRef]:
+    refs: list[ImportRef] = []
+    for node in anchored(root, ANCHOR):
+        target = node.child_by_field_name("path")
+        if target is None:
+            continue
+        raw = text_of(target).strip()
+        spec = raw[1:-1] if len(raw) >= 2 and raw[0] in '"<' else raw
+        if not spec:
+            continue
+        candidates: list[str] = []
+        if raw.startswith('"'):
+            near = join_relative(path, spec)
+            if near is not None:
+                candidates.append(near)
+        cleaned = posixpath.normpath(spec)
+        if not cleaned.startswith(".."):
+            candidates.append(cleaned)
+        line = node.start_point.row + 1
+        refs.append(ImportRef("*", spec, "*", line, tuple(dict.fromkeys(candidates))))
+    return refs

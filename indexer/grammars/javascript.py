@@ -1,0 +1,255 @@
+"""JavaScript, TypeScript and TSX: functions, classes, interfaces, enums, types, top-level
+const/let/var and CommonJS exports; ES imports, re-exports and ``require``."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from tree_sitter import Node
+
+from indexer.grammars.base import (
+    Anchor,
+    Desc,
+    Name,
+    anchored,
+    child_field,
+    join_relative,
+    make_name,
+    string_value,
+    text_of,
+    var_kind,
+)
+from indexer.types import ImportRef
+
+_JS_FUNCTIONS = frozenset(
+    {"function_declaration", "generator_function_declaration", "function_signature"}
+)
+_JS_FUNCTION_VALUES = frozenset(
+    {"arrow_function", "function_expression", "function", "generator_function"}
+)
+_JS_CLASSES = {
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "class": "class",
+    "interface_declaration": "interface",
+    "enum_declaration": "enum",
+}
+_JS_MEMBER_FUNCTIONS = frozenset({"method_definition"})
+_JS_SIGNATURES = frozenset({"method_signature", "abstract_method_signature"})
+
+
+def _js_unwrap(node: Node) -> Node:
+    while node.type in ("export_statement", "ambient_declaration"):
+        inner = child_field(node, "declaration")
+        if inner is None:
+            named = [c for c in node.named_children if c.type not in ("decorator", "comment")]
+            if node.type == "ambient_declaration" and named:
+                inner = named[0]
+            else:
+                return node
+        node = inner
+    if node.type == "expression_statement" and node.named_children:
+        child = node.named_children[0]
+        if child.type == "internal_module":
+            return child
+    return node
+
+
+def _is_require(node: Node | None) -> bool:
+    while node is not None and node.type == "await_expression":
+        node = node.named_children[0] if node.named_children else None
+    if node is None or node.type != "call_expression":
+        return False
+    return text_of(child_field(node, "function")) == "require"
+
+
+def _js_commonjs_export(node: Node) -> tuple[str, Node | None] | None:
+    """``exports.name = value`` / ``module.exports.name = value`` -> (name, value)."""
+    if node.type != "assignment_expression":
+        return None
+    left = child_field(node, "left")
+    if left is None or left.type != "member_expression":
+        return None
+    owner = text_of(child_field(left, "object"))
+    if owner not in ("exports", "module.exports"):
+        return None
+    return text_of(child_field(left, "property")), child_field(node, "right")
+
+
+def describe(node: Node, in_class: bool) -> Desc:
+    names: list[Name]
+    if node.type == "comment":
+        return Desc("comment", node)
+    inner = _js_unwrap(node)
+    kind = inner.type
+    if kind in _JS_FUNCTIONS or kind in _JS_MEMBER_FUNCTIONS:
+        name = text_of(child_field(inner, "name"))
+        fkind = "method" if in_class or kind in _JS_MEMBER_FUNCTIONS else "function"
+        names = [make_name(node, name, fkind, inner)] if name else []
+        return Desc("def", inner, names, body=child_field(inner, "body"))
+    if kind in _JS_CLASSES:
+        name = text_of(child_field(inner, "name"))
+        names = [make_name(node, name, _JS_CLASSES[kind], inner)] if name else []
+        return Desc("container", inner, names, body=child_field(inner, "body"), prefix=name)
+    if kind in ("internal_module", "module"):
+        name = text_of(child_field(inner, "name")).strip("\"'")
+        return Desc(
+            "container", inner, body=child_field(inner, "body"), prefix=name, summarize=False
+        )
+    names = []
+    if in_class and kind in ("field_definition", "public_field_definition"):
+        value = child_field(inner, "value")
+        target = child_field(inner, "property") or child_field(inner, "name")
+        if value is not None and value.type in _JS_FUNCTION_VALUES and target is not None:
+            method = make_name(node, text_of(target), "method", inner)
+            return Desc("def", inner, [method], body=child_field(value, "body"))
+        return Desc("code", node)
+    if not in_class and kind == "expression_statement" and inner.named_children:
+        exported = _js_commonjs_export(inner.named_children[0])
+        if exported is not None:
+            name, value = exported
+            if value is not None and value.type in _JS_FUNCTION_VALUES:
+                fn = make_name(node, name, "function", inner)
+                return Desc("def", inner, [fn], body=child_field(value, "body"))
+            return Desc("code", node, [make_name(node, name, var_kind(name), inner)])
+    if in_class and kind in _JS_SIGNATURES:
+        name = text_of(child_field(inner, "name"))
+        return Desc("code", node, [make_name(node, name, "method", inner)] if name else [])
+    if kind == "type_alias_declaration":
+        names.append(make_name(node, text_of(child_field(inner, "name")), "type", inner))
+    elif kind in ("lexical_declaration", "variable_declaration") and not in_class:
+        declarators = [c for c in inner.named_children if c.type == "variable_declarator"]
+        is_const = inner.child(0) is not None and text_of(inner.child(0)) == "const"
+        if len(declarators) == 1:
+            value = child_field(declarators[0], "value")
+            target = child_field(declarators[0], "name")
+            if (
+                value is not None
+                and value.type in _JS_FUNCTION_VALUES
+                and target is not None
+                and target.type == "identifier"
+            ):
+                fn = make_name(node, text_of(target), "function", inner)
+                return Desc("def", inner, [fn], body=child_field(value, "body"))
+        for declarator in declarators:
+            target = child_field(declarator, "name")
+            if target is None or target.type != "identifier":
+                continue
+            if _is_require(child_field(declarator, "value")):
+                continue
+            ident = text_of(target)
+            names.append(make_name(node, ident, "const" if is_const else "variable", inner))
+    return Desc("code", inner if inner is not node else node, names)
+
+
+# --- imports -------------------------------------------------------------------------
+
+ANCHOR = Anchor(
+    re.compile(rb"\b(?:import|export|require)\b"),
+    frozenset({"import_statement", "export_statement", "call_expression"}),
+)
+
+
+_JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")
+_JS_COMPILED = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+_JS_ASSETS = frozenset({".json", ".css", ".scss", ".less", ".vue", ".svelte", ".d.ts", ".mts"})
+
+
+def _js_variants(base: str) -> list[str]:
+    """Files an extensionless or compiled-extension specifier may name."""
+    stem, ext = posixpath.splitext(base)
+    if ext in _JS_EXTENSIONS or ext in _JS_ASSETS:
+        # TypeScript's ESM style imports "./x.js" for the source file x.ts.
+        return [base, *(stem + alt for alt in _JS_COMPILED.get(ext, ()))]
+    prefix = f"{base}/" if base else ""
+    return [base + e for e in _JS_EXTENSIONS if base] + [
+        f"{prefix}index{e}" for e in _JS_EXTENSIONS
+    ]
+
+
+def _js_candidates(importer: str, spec: str) -> tuple[str, ...]:
+    if spec.startswith("."):
+        base = join_relative(importer, spec)
+        return tuple(_js_variants(base)) if base is not None else ()
+    if spec.startswith(("@/", "~/", "#/")):
+        spec = spec[2:]
+    elif spec.startswith("@") or "/" not in spec:
+        return ()  # a package from node_modules
+    return tuple(_js_variants(spec.strip("/")))
+
+
+def imports(language: str, path: str, root: Node) -> list[ImportRef]:
+    refs: list[ImportRef] = []
+    for node in anchored(root, ANCHOR):
+        line = node.start_point.row + 1
+        if node.type == "call_expression":
+            if text_of(node.child_by_field_name("function")) != "require":
+                continue
+            args = node.child_by_field_name("arguments")
+            spec = string_value(args.named_children[0] if args and args.named_children else None)
+            candidates = _js_candidates(path, spec)
+            parent = node.parent
+            while parent is not None and parent.type == "await_expression":
+                parent = parent.parent
+            target = parent.child_by_field_name("name") if parent is not None else None
+            if parent is None or parent.type != "variable_declarator" or target is None:
+                refs.append(ImportRef("", spec, None, line, candidates))
+            elif target.type == "identifier":
+                refs.append(ImportRef(text_of(target), spec, None, line, candidates))
+            elif target.type == "object_pattern":
+                for item in target.named_children:
+                    if item.type == "shorthand_property_identifier_pattern":
+                        name = text_of(item)
+                        refs.append(ImportRef(name, spec, name, line, candidates))
+                    elif item.type == "pair_pattern":
+                        key = text_of(item.child_by_field_name("key"))
+                        value = text_of(item.child_by_field_name("value"))
+                        refs.append(ImportRef(value, spec, key, line, candidates))
+            continue
+        source = node.child_by_field_name("source")
+        clause_list = [c for c in node.named_children if c.type in _JS_CLAUSES]
+        if source is None:
+            require = [c for c in node.named_children if c.type == "import_require_clause"]
+            if not require:
+                continue
+            source = require[0].child_by_field_name("source")
+            spec = string_value(source)
+            local = text_of(require[0].named_children[0]) if require[0].named_children else ""
+            refs.append(ImportRef(local, spec, None, line, _js_candidates(path, spec)))
+            continue
+        spec = string_value(source)
+        candidates = _js_candidates(path, spec)
+        before = len(refs)
+        for clause in clause_list:
+            _js_clause(clause, spec, line, candidates, refs)
+        if len(refs) == before:
+            if node.type == "export_statement":
+                refs.append(ImportRef("*", spec, "*", line, candidates))  # export * from
+            else:
+                refs.append(ImportRef("", spec, None, line, candidates))  # side effect only
+    return refs
+
+
+_JS_CLAUSES = frozenset({"import_clause", "export_clause", "namespace_export"})
+
+
+def _js_clause(
+    clause: Node, spec: str, line: int, candidates: tuple[str, ...], refs: list[ImportRef]
+) -> None:
+    if clause.type == "namespace_export":
+        local = text_of(clause.named_children[0]) if clause.named_children else "*"
+        refs.append(ImportRef(local, spec, None, line, candidates))
+        return
+    for item in clause.named_children:
+        if item.type == "identifier":  # import D from
+            refs.append(ImportRef(text_of(item), spec, "default", line, candidates))
+        elif item.type == "namespace_import":
+            local = text_of(item.named_children[0]) if item.named_children else "*"
+            refs.append(ImportRef(local, spec, None, line, candidates))
+        elif item.type in ("named_imports", "export_clause"):
+            _js_clause(item, spec, line, candidates, refs)
+        elif item.type in ("import_specifier", "export_specifier"):
+            name = text_of(item.child_by_field_name("name"))
+            alias = item.child_by_field_name("alias")
+            refs.append(ImportRef(text_of(alias) if alias else name, spec, name, line, candidates))
