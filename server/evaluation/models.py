@@ -5,7 +5,7 @@ retrieval. Each point (``points.build_points``) is a cursor just before the firs
 name imported from another file; its true continuation is the rest of that line. For each
 set-up we measure the bits per token the model assigns to that continuation (teacher
 forcing, lower is better), the exact match and edit similarity of the line it generates
-greedily (through the same prompt builder, backend and post-processing as completion), and,
+greedily (the same prompt builder, decoding rules and post-processing as completion), and,
 with retrieval, whether the defining line reached the prompt (hit@1, hit@k).
 
 Points in files the adapter was trained on are dropped: the adapter must be judged on code
@@ -220,15 +220,72 @@ def _prepare(
     return cases
 
 
-def _target_bits(model: Any, prompt_ids: list[int], target_ids: list[int]) -> float:
-    """Bits the model needs for ``target_ids`` after ``prompt_ids`` (teacher forcing)."""
-    import torch
+class _Scorer:
+    """Bits of the true continuation and the greedy line, from one prefill of the prompt.
 
-    ids = torch.tensor([prompt_ids + target_ids])
-    with torch.inference_mode():
-        logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1 : -1].float()
-    nll = torch.nn.functional.cross_entropy(logits, torch.tensor(target_ids), reduction="sum")
-    return float(nll) / LN2
+    Both measures share the prompt's KV cache (the prompt dominates the cost), so this
+    decodes itself rather than through ``TransformersBackend.generate``, with the same rules:
+    greedy, stop at end-of-text or a stop token, at a stop string, at the first newline
+    (single-line completion) or after ``max_tokens``."""
+
+    def __init__(self, lm: Any, max_tokens: int) -> None:
+        self.model = lm.model
+        self.tokenizer = lm.tokenizer
+        self.max_tokens = max_tokens
+        eos = lm.tokenizer.eos_token_id
+        self.eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+
+    def _stop_ids(self, stop: tuple[str, ...]) -> set[int]:
+        ids = set(self.eos)
+        for s in stop:
+            enc = self.tokenizer.encode(s, add_special_tokens=False)
+            if len(enc) == 1:
+                ids.add(enc[0])
+        return ids
+
+    def score(self, prompt: Any, target_ids: list[int]) -> tuple[float, str]:
+        """(bits for ``target_ids`` after the prompt, the generated line)."""
+        import torch
+        from transformers import DynamicCache
+
+        def forward(ids: list[int], cache: Any) -> Any:
+            inp = torch.tensor([ids], dtype=torch.long)
+            return self.model(input_ids=inp, past_key_values=cache, use_cache=True)
+
+        with torch.inference_mode():
+            cache = DynamicCache(config=self.model.config)
+            first = forward(list(prompt.ids), cache)
+            last = first.logits[0, -1].float()
+            # Bits of the true continuation, teacher-forced after the prompt.
+            rest = (
+                forward(target_ids[:-1], cache).logits[0].float() if len(target_ids) > 1 else None
+            )
+            logits = last[None] if rest is None else torch.cat([last[None], rest])
+            nll = torch.nn.functional.cross_entropy(
+                logits, torch.tensor(target_ids), reduction="sum"
+            )
+            if len(target_ids) > 1:
+                cache.crop(-(len(target_ids) - 1))  # back to the prompt alone
+            # The greedy line, from the same prompt cache.
+            stop_ids = self._stop_ids(tuple(prompt.stop))
+            new: list[int] = []
+            text = ""
+            logits_next = last
+            while len(new) < self.max_tokens:
+                token = int(torch.argmax(logits_next))
+                if token in stop_ids:
+                    break
+                new.append(token)
+                text = self.tokenizer.decode(new, skip_special_tokens=False)
+                hit = next((s for s in prompt.stop if s in text), None)
+                if hit is not None:
+                    text = text[: text.index(hit)]
+                    break
+                if "\n" in text:
+                    text = text[: text.index("\n")]
+                    break
+                logits_next = forward([token], cache).logits[0, -1].float()
+        return float(nll) / LN2, text
 
 
 def evaluate_models(
@@ -246,16 +303,13 @@ def evaluate_models(
     """Score the four set-ups. ``lm`` is a ``LoadedLM`` whose model is a peft model with the
     adapter loaded unmerged (``load_causal_lm(model, adapter, merge=False)``), so the base
     set-ups run the same weights with the adapter switched off."""
-    from server.backends.base import GenerationParams
-    from server.backends.transformers_backend import TransformersBackend
     from server.postprocess import postprocess
     from server.prompt import detect_template, resolve_template
 
     name = detect_template(lm.tokenizer) if template == "auto" else template
     tpl = resolve_template(name, lm.tokenizer)
     cases = _prepare(root, index, points, lm, tpl, settings)
-    backend = TransformersBackend(lm)
-    max_tokens = settings.completion.max_tokens
+    scorer = _Scorer(lm, settings.completion.max_tokens)
     report = ModelsReport(
         root=str(root),
         model=lm.model_id,
@@ -270,7 +324,6 @@ def evaluate_models(
     total = len(cases) * len(SETUPS)
     done = 0
     for lora in (False, True):
-        backend.reset_cache()  # the cache holds the other weights' keys and values
         with _adapter(lm.model, enabled=lora):
             for retrieval in (False, True):
                 setup = SETUPS[2 * lora + retrieval]
@@ -279,11 +332,8 @@ def evaluate_models(
                 exact = sim = 0.0
                 for case, detail in zip(cases, details, strict=True):
                     prompt = case.prompts[retrieval]
-                    b = _target_bits(lm.model, prompt.ids, case.target_ids)
-                    gen = backend.generate(
-                        prompt, GenerationParams(max_tokens=max_tokens, stop=prompt.stop)
-                    )
-                    line = postprocess(gen.text, case.prefix, case.suffix, case.language, False)
+                    b, raw = scorer.score(prompt, case.target_ids)
+                    line = postprocess(raw, case.prefix, case.suffix, case.language, False)
                     exact += float(line.strip() == case.target.strip())
                     sim += edit_similarity(line.strip(), case.target.strip())
                     bits += b
