@@ -341,6 +341,12 @@ def _summary_text(file: _File, unit: _Unit, nodes: list[Node]) -> str:
     header_end = body_row if braces else max(desc.node.start_point.row, body_row - 1)
     header_end = min(header_end, unit.end)
     lines = [file.lines[r] for r in range(header_start, header_end + 1)]
+    if unit.start < header_start:
+        # A doc comment above the class: its first line (a block comment closed again).
+        first = file.lines[unit.start]
+        if first.lstrip().startswith("/*") and "*/" not in first:
+            first += " */"
+        lines.insert(0, _clip(first))
     budget = SUMMARY_TOKENS - file.tokens(header_start, header_end)
     units = _units(file, nodes, True)
     for index, member in enumerate(units):

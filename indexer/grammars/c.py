@@ -57,6 +57,9 @@ def _c_declarator(node: Node | None) -> tuple[str, bool]:
     return text_of(node), is_function
 
 
+_KEYWORDS = frozenset({"public", "private", "protected", "signals", "slots", "operator"})
+
+
 def _split_scope(qualified: str) -> tuple[str, str]:
     parts = [p.strip() for p in qualified.split("::")]
     return ".".join(p.split("<", 1)[0] for p in parts[:-1] if p), parts[-1]
@@ -77,6 +80,8 @@ def describe(node: Node, in_class: bool) -> Desc:
     if kind == "function_definition":
         declared, _ = _c_declarator(child_field(inner, "declarator"))
         scope, name = _split_scope(declared)
+        if name in _KEYWORDS or not name:
+            return Desc("code", node)  # a macro (Q_OBJECT) made the parser misread the class
         fkind = "method" if in_class or scope else "function"
         return Desc(
             "def",
@@ -120,6 +125,8 @@ def describe(node: Node, in_class: bool) -> Desc:
             if not declared:
                 continue
             scope, ident = _split_scope(declared)
+            if ident in _KEYWORDS:
+                continue  # a macro (Q_OBJECT) misread the access specifier as a declaration
             dkind = "function" if is_function else var_kind(ident)
             names.append(make_name(node, ident, dkind, inner, scope))
     elif kind in ("declaration", "field_declaration"):

@@ -310,3 +310,31 @@ def test_huge_single_line_is_one_chunk_not_a_crash(path: str) -> None:
     parsed = parse_file(path, text)
     check_invariants(parsed, text)
     assert len(parsed.chunks) == 1
+
+
+def test_brace_language_summary_keeps_doc_comment_header_and_closer() -> None:
+    methods = "\n".join(
+        f"    public int method{i}(int a, String b) {{\n"
+        f"        int x = a * {i} + b.length();\n        return helper(x, a, b, {i});\n    }}\n"
+        for i in range(12)
+    )
+    text = (
+        "/** Counts things,\n * carefully. */\n@Service\n"
+        f"public class Big extends Base {{\n    private int count = 0;\n{methods}}}\n"
+    )
+    parsed = parse_file("Big.java", text)
+    check_invariants(parsed, text)
+    summary = next(c for c in parsed.chunks if c.kind == "class_summary")
+    lines = summary.text.split("\n")
+    assert lines[:4] == [
+        "/** Counts things, */",
+        "@Service",
+        "public class Big extends Base {",
+        "    private int count = 0;",
+    ]
+    assert lines[4] == "    public int method0(int a, String b) { ... }"
+    assert lines[-1] == "}"
+    assert summary.symbols == ("Big",)
+    assert {s for c in parsed.chunks for s in c.symbols} == {"Big"} | {
+        f"Big.method{i}" for i in range(12)
+    }

@@ -289,3 +289,8 @@ def test_cpp_headers_with_a_dot_h_extension_use_the_cpp_grammar() -> None:
     assert parsed.language == "cpp"
     assert {d.qualified for d in parsed.definitions} == {"geo.Shape", "geo.Shape.sides"}
     assert parse_file("inc/c.h", "int add(int a, int b);\n").language == "c"
+
+
+def test_cpp_macro_before_an_access_specifier_does_not_invent_a_method() -> None:
+    text = "class Widget : public QObject {\n  Q_OBJECT\n public:\n  void slot0(int v);\n};\n"
+    assert "Widget.public" not in defs("w.cpp", text)
