@@ -83,6 +83,17 @@ def describe(node: Node, in_class: bool) -> Desc:
         return Desc("comment", node)
     inner = _js_unwrap(node)
     kind = inner.type
+    if kind == "export_statement":
+        # export default class { } / export default () => { }: named "default".
+        value = child_field(inner, "value")
+        if value is not None and value.type == "class":
+            names = [make_name(node, "default", "class", value)]
+            return Desc(
+                "container", value, names, body=child_field(value, "body"), prefix="default"
+            )
+        if value is not None and value.type in _JS_FUNCTION_VALUES:
+            names = [make_name(node, "default", "function", value)]
+            return Desc("def", value, names, body=child_field(value, "body"))
     if kind in _JS_FUNCTIONS or kind in _JS_MEMBER_FUNCTIONS:
         name = text_of(child_field(inner, "name"))
         fkind = "method" if in_class or kind in _JS_MEMBER_FUNCTIONS else "function"

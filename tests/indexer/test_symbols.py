@@ -294,3 +294,11 @@ def test_cpp_headers_with_a_dot_h_extension_use_the_cpp_grammar() -> None:
 def test_cpp_macro_before_an_access_specifier_does_not_invent_a_method() -> None:
     text = "class Widget : public QObject {\n  Q_OBJECT\n public:\n  void slot0(int v);\n};\n"
     assert "Widget.public" not in defs("w.cpp", text)
+
+
+def test_anonymous_default_exports_are_named_default() -> None:
+    assert defs("a.js", "export default class {\n  m() {}\n}\n") == {
+        "default": "class",
+        "default.m": "method",
+    }
+    assert defs("b.js", "export default () => 1;\n") == {"default": "function"}
