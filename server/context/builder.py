@@ -22,7 +22,7 @@ from server.context.workspace import FileEntry, Layered, WorkspaceView
 
 DEFAULT_BUDGET_TOKENS = 1024
 QUERY_LINES = 10
-MAX_DF = 0.2  # query terms in more chunks than this say little (see BM25.scores)
+MAX_DF = 0.2  # query terms in more chunks than this say little (see BM25.score_vector)
 
 _views: weakref.WeakKeyDictionary[Any, WorkspaceView] = weakref.WeakKeyDictionary()
 _views_lock = threading.Lock()
@@ -43,7 +43,6 @@ def view_for(index: Any) -> WorkspaceView:
 def _buffer_imports(path: str, text: str) -> list[ImportRef]:
     """The imports of an unsaved buffer: a tree-sitter parse and the import query, without
     chunking (the costly part); cached, so a cursor moving in an unchanged buffer is free."""
-    from indexer.imports import extract_imports
     from indexer.languages import get_parser, language_for_path
 
     key = (path, content_hash(text))
@@ -54,9 +53,16 @@ def _buffer_imports(path: str, text: str) -> list[ImportRef]:
     language = language_for_path(path)
     parser = get_parser(language) if language else None
     imports: list[ImportRef] = []
-    if parser is not None and language is not None:
-        tree = parser.parse(text.encode("utf-8", "surrogatepass"))
-        imports = extract_imports(language, path, tree.root_node)
+    try:
+        from indexer.grammars import extract_imports
+    except ImportError:  # the grammar package moved: the full parse has them too
+        from indexer.chunker import parse_file
+
+        imports = parse_file(path, text).imports
+    else:
+        if parser is not None and language is not None:
+            tree = parser.parse(text.encode("utf-8", "surrogatepass"))
+            imports = extract_imports(language, path, tree.root_node)
     _imports_cache[key] = imports
     if len(_imports_cache) > 32:
         _imports_cache.popitem(last=False)
@@ -116,7 +122,7 @@ def build_context(
     nearby = nearby_identifiers(cursor)
     prefix_counts = Counter(code_identifiers(cursor.prefix, language_for_path(path)))
     query = query_window(cursor, QUERY_LINES)
-    lexical = view.bm25.scores(code_terms(query), max_df=MAX_DF)
+    lexical = view.bm25.score_vector(code_terms(query), max_df=MAX_DF)
     relevance = make_relevance(layer, cursor, lexical)
     cands: list[Candidate] = definition_candidates(
         layer, path, current, cursor, nearby, prefix_counts, relevance

@@ -8,12 +8,13 @@ lexically close to them (BM25), and the workspace imports it often."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+
+import numpy as np
 
 from server.context.bm25 import code_terms
 from server.context.cursor import Cursor
 from server.context.definitions import Relevance
-from server.context.workspace import ChunkKey, Layered
+from server.context.workspace import Layered
 
 NAME, LEXICAL, POPULAR = 0.5, 0.3, 0.2
 LINES = 10
@@ -43,17 +44,20 @@ def name_terms(name: str) -> list[str]:
     return terms[1:] if len(terms) > 1 else terms
 
 
-def make_relevance(layer: Layered, cursor: Cursor, lexical: Mapping[ChunkKey, float]) -> Relevance:
-    """A relevance function over the view, given the BM25 scores of the query window."""
+def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray) -> Relevance:
+    """A relevance function over the view, given the BM25 scores of the query window (one
+    per slot of the view's BM25)."""
     weights = term_weights(cursor)
-    top_lexical = max(lexical.values(), default=0.0) or 1.0
+    top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
+    bm25 = layer.view.bm25
     counts = layer.view.imported_names
     top_count = math.log1p(max(counts.values(), default=0)) or 1.0
 
     def relevance(name: str, path: str, chunk: int) -> float:
         parts = name_terms(name)
         match = sum(weights.get(p, 0.0) for p in parts) / len(parts) if parts else 0.0
-        lex = 0.0 if path in layer.overlay else lexical.get((path, chunk), 0.0) / top_lexical
+        slot = None if path in layer.overlay else bm25.slot((path, chunk))
+        lex = float(lexical[slot]) / top_lexical if slot is not None else 0.0
         popular = math.log1p(max(0, counts.get(name, 0))) / top_count
         return NAME * match + LEXICAL * lex + POPULAR * popular
 

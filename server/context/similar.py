@@ -7,17 +7,16 @@ nearest complete chunks above the cursor, which the indexer already embedded."""
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 
 from indexer.types import Chunk
 from server.context.bm25 import code_terms
 from server.context.rank import Candidate
-from server.context.workspace import ChunkKey, Layered
+from server.context.workspace import Layered
 
 RRF_K = 60
 # Weight of the similar-code channel against definitions (scored from about 0.5 to 3).
@@ -31,7 +30,7 @@ def text_ranking(
     query: str,
     k: int,
     keep: Callable[[str, int, int], bool],
-    scores: Mapping[ChunkKey, float] | None = None,
+    scores: np.ndarray | None = None,
 ) -> list[tuple[str, int, int, str, float]]:
     """Chunks kept by ``keep`` by BM25 against ``query``: (path, start, end, text, score),
     best first. Overlay buffers are scored with the indexed corpus's statistics so the two
@@ -40,15 +39,15 @@ def text_ranking(
     if not terms:
         return []
     view = layer.view
+    bm25 = view.bm25
     if scores is None:
-        scores = view.bm25.scores(terms)
+        scores = bm25.score_vector(terms)
     rows: list[tuple[str, int, int, str, float]] = []
-    for (path, i), score in heapq.nlargest(4 * k + 16, scores.items(), key=lambda kv: kv[1]):
+    for (path, i), score in bm25.top_of(scores, 4 * k + 16):
         c = view.files[path].chunks[i]
         if path not in layer.overlay and keep(path, c.start_line, c.end_line):
             rows.append((path, c.start_line, c.end_line, c.text, score))
     q = Counter(terms)
-    bm25 = view.bm25
     for path, entry in layer.overlay.items():
         indexed = view.files.get(path)
         same = {id(c): i for i, c in enumerate(indexed.chunks)} if indexed else {}
@@ -56,7 +55,8 @@ def text_ranking(
             if not keep(path, c.start_line, c.end_line):
                 continue
             j = same.get(id(c))
-            s = scores.get((path, j), 0.0) if j is not None else bm25.score_doc(q, _terms(c))
+            slot = bm25.slot((path, j)) if j is not None else None
+            s = float(scores[slot]) if slot is not None else bm25.score_doc(q, _terms(c))
             if s > 0:
                 rows.append((path, c.start_line, c.end_line, c.text, s))
     rows.sort(key=lambda r: (-r[4], r[0], r[1]))
@@ -85,7 +85,7 @@ def similar_candidates(
     keep: Callable[[str, int, int], bool],
     k: int,
     qvec: np.ndarray | None = None,
-    lexical: Mapping[ChunkKey, float] | None = None,
+    lexical: np.ndarray | None = None,
 ) -> list[Candidate]:
     """The top ``k`` chunks similar to ``query``, kept by ``keep(path, start, end)``."""
     pool = 4 * k

@@ -27,7 +27,9 @@ class WindowCorpus:
         self.windows: list[Window] = []
         self._sets: list[frozenset[str]] = []
         self.bm25: BM25[int] = BM25()
+        self._span: dict[str, tuple[int, int]] = {}
         for path in sorted(files):
+            first = len(self.windows)
             lines = files[path].split("\n")
             start = 0
             while True:
@@ -40,6 +42,7 @@ class WindowCorpus:
                 if end >= len(lines):
                     break
                 start += step
+            self._span[path] = (first, len(self.windows))
 
     @classmethod
     def from_root(cls, root: Path, paths: list[str]) -> WindowCorpus:
@@ -52,12 +55,10 @@ class WindowCorpus:
         return cls(files)
 
     def bm25_top(self, query: str, k: int, exclude_path: str) -> list[Window]:
-        scored = self.bm25.scores(words(query))
-        ranked = sorted(
-            (i for i in scored if self.windows[i].path != exclude_path),
-            key=lambda i: (-scored[i], i),
-        )
-        return [self.windows[i] for i in ranked[:k]]
+        scores = self.bm25.score_vector(words(query))
+        lo, hi = self._span.get(exclude_path, (0, 0))
+        scores[lo:hi] = 0.0  # windows are added file by file: one file is one slot range
+        return [self.windows[i] for i, _ in self.bm25.top_of(scores, k)]
 
     def jaccard_top(self, query: str, k: int, exclude_path: str) -> list[Window]:
         q = frozenset(words(query))
