@@ -88,6 +88,8 @@ class _Unit:
 
 @dataclass(slots=True)
 class _Piece:
+    """A chunk in the making: rows (0-based), kind, and the names whose header it holds."""
+
     start: int
     end: int
     kind: str
@@ -267,6 +269,7 @@ def _level(
 
 
 def _run_pieces(file: _File, run: list[_Unit], prefix: str, kind: str) -> list[_Piece]:
+    """Consecutive non-definition units as one piece, or packed pieces when too long."""
     if not run:
         return []
     start, end = run[0].start, run[-1].end
@@ -280,6 +283,7 @@ def _run_pieces(file: _File, run: list[_Unit], prefix: str, kind: str) -> list[_
 
 
 def _def_pieces(file: _File, unit: _Unit, prefix: str) -> list[_Piece]:
+    """A definition as one piece, or split where its body's statements start."""
     names = [_qual(prefix, n) for n in unit.desc.names]
     if file.tokens(unit.start, unit.end) <= MAX_TOKENS:
         return [_Piece(unit.start, unit.end, "definition", names)]
@@ -300,6 +304,7 @@ def _def_pieces(file: _File, unit: _Unit, prefix: str) -> list[_Piece]:
 
 
 def _container_pieces(file: _File, unit: _Unit, prefix: str, run_kind: str) -> list[_Piece]:
+    """A small container as one piece; a large one as a summary plus its body's pieces."""
     desc = unit.desc
     if file.tokens(unit.start, unit.end) <= MAX_TOKENS or desc.body is None:
         if desc.body is None and file.tokens(unit.start, unit.end) > MAX_TOKENS:
@@ -427,6 +432,7 @@ def _clip(text: str) -> str:
 
 
 def _merge_tiny(file: _File, pieces: list[_Piece]) -> list[_Piece]:
+    """Merge runs of tiny sibling pieces (never split pieces or summaries)."""
     out: list[_Piece] = []
     for piece in pieces:
         piece.tiny = piece.mergeable and file.tokens(piece.start, piece.end) < TINY_TOKENS
