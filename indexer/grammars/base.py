@@ -131,7 +131,10 @@ def anchored(root: Node, anchor: Anchor) -> list[Node]:
         return []
     found: dict[tuple[int, int, str], Node] = {}
     for match in anchor.pattern.finditer(data):
-        node = root.named_descendant_for_byte_range(match.start(), match.end())
+        start = match.start()
+        while start < match.end() - 1 and data[start] in b" \t":  # indented: a nested import
+            start += 1
+        node = root.named_descendant_for_byte_range(start, match.end())
         for _ in range(4):
             if node is None or node.type in anchor.targets:
                 break
