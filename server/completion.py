@@ -162,6 +162,12 @@ class Completer:
                 self._load_error = None
         self._ensure_loading()
 
+    def loaded_backend(self) -> Backend | None:
+        """The model backend once loaded (None while loading, on failure, or for
+        retrieval): benchmarks use it to reset its KV cache and measure floors."""
+        with self._state_lock:
+            return self._model.backend if self._model else None
+
     def status(self) -> dict[str, Any]:
         with self._state_lock:
             ms = self._settings.model
@@ -244,6 +250,7 @@ class Completer:
                 snippets,
                 budgets_from_settings(cs),
                 path=req.path,
+                repo=self.root.name,
             )
             timings["prompt_ms"] = (time.perf_counter() - t) * 1000
             params = GenerationParams(

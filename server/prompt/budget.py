@@ -39,9 +39,13 @@ def keep_tail(tokenizer: Any, text: str, budget: int) -> str:
         return ""
     if len(text) <= budget:
         return text
-    window_start = max(0, len(text) - budget * _CHARS_PER_TOKEN_MAX)
-    window = text[window_start:]
-    spans = offsets(tokenizer, window)
+    # Code averages 3-4 characters a token: try a window of 6 a token, widen if short.
+    for chars_per_token in (6, _CHARS_PER_TOKEN_MAX):
+        window_start = max(0, len(text) - budget * chars_per_token)
+        window = text[window_start:]
+        spans = offsets(tokenizer, window)
+        if len(spans) > budget or window_start == 0:
+            break
     if len(spans) <= budget:
         return text if window_start == 0 else _align_start(text, window_start, window_start)
     cut = window_start + spans[len(spans) - budget][0]

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from server.prompt.budget import Budgets, keep_head, keep_tail
 from server.prompt.templates import Template, resolve_template
-from server.prompt.tokens import encode
+from server.prompt.tokens import encode, encode_cached
 
 _MIN_SNIPPET_TOKENS = 24  # a snippet cut shorter than this is not worth its header
 
@@ -98,9 +98,9 @@ def _fit_snippets(
     left = budget
     for snip in snippets:
         rendered = render_snippet(template, snip)
-        ids = encode(tokenizer, rendered)
+        ids = encode_cached(tokenizer, rendered)
         if len(ids) > left:
-            header = len(encode(tokenizer, render_snippet(template, snip, "")))
+            header = len(encode_cached(tokenizer, render_snippet(template, snip, "")))
             room = left - header
             if room < _MIN_SNIPPET_TOKENS:
                 break

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import weakref
 import zlib
+from collections import OrderedDict
 from typing import Any
 
 _PIECE = re.compile(r"[A-Za-z]{1,5}|\d{1,3}| ?[^\sA-Za-z\d]|\n|[ \t]+")
@@ -35,6 +37,28 @@ def offsets(tokenizer: Any, text: str) -> list[tuple[int, int]]:
         return tokenizer.offsets(text)
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     return [(int(a), int(b)) for a, b in enc["offset_mapping"]]
+
+
+_CACHE_SIZE = 512
+_caches: weakref.WeakKeyDictionary[Any, OrderedDict[str, list[int]]] = weakref.WeakKeyDictionary()
+
+
+def encode_cached(tokenizer: Any, text: str) -> list[int]:
+    """``encode`` memoised per tokenizer for texts that recur request after request
+    (rendered snippets while the user types)."""
+    try:
+        cache = _caches.setdefault(tokenizer, OrderedDict())
+    except TypeError:  # not weak-referenceable
+        return encode(tokenizer, text)
+    ids = cache.get(text)
+    if ids is None:
+        ids = encode(tokenizer, text)
+        cache[text] = ids
+        if len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(text)
+    return list(ids)
 
 
 def count(tokenizer: Any, text: str) -> int:

@@ -141,7 +141,11 @@ def test_completer_uses_openai_and_falls_back_when_it_fails(
     req = CompletionRequest("a.py", "def f(cart):\n    return cart.\n", 1, 16)
     r = completer.complete(req)
     assert r.backend == "openai" and r.text == "total_cents()" and r.error is None
-    assert fake_server.requests[-1]["prompt"].startswith("<file_sep>a.py\n<fim_prefix>")
+    sent = fake_server.requests[-1]["prompt"]
+    assert sent == (
+        f"<repo_name>{tmp_path.name}<file_sep>a.py\n"
+        "<fim_prefix>def f(cart):\n    return cart.<fim_suffix>\n<fim_middle>"
+    )
 
     fake_server.mode = "http_error"
     r = completer.complete(req)
