@@ -134,7 +134,10 @@ def anchored(root: Node, anchor: Anchor) -> list[Node]:
         start = match.start()
         while start < match.end() - 1 and data[start] in b" \t":  # indented: a nested import
             start += 1
-        node = root.named_descendant_for_byte_range(start, match.end())
+        # Offsets in root.text are relative to the root, which starts after leading blanks.
+        node = root.named_descendant_for_byte_range(
+            root.start_byte + start, root.start_byte + match.end()
+        )
         for _ in range(4):
             if node is None or node.type in anchor.targets:
                 break
