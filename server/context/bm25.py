@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -28,16 +29,32 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+@lru_cache(maxsize=1 << 18)
+def _expand(word: str) -> tuple[str, ...]:
+    low = word.lower()
+    parts = _SUBWORD.findall(word)
+    if len(parts) > 1:
+        return (low, *(p.lower() for p in parts if len(p) > 1))
+    return (low,)
+
+
 def code_terms(text: str) -> list[str]:
     """Search terms for code: each identifier lower-cased, plus its camelCase/snake_case
     parts, so that ``parse_config`` matches ``ConfigParser``."""
     out: list[str] = []
     for w in _WORD.findall(text):
-        low = w.lower()
-        out.append(low)
-        parts = _SUBWORD.findall(w)
-        if len(parts) > 1:
-            out.extend(p.lower() for p in parts if len(p) > 1)
+        out.extend(_expand(w))
+    return out
+
+
+def term_counts(text: str) -> dict[str, int]:
+    """``Counter(code_terms(text))``, several times faster on long texts (each distinct
+    identifier is split once)."""
+    out: dict[str, int] = {}
+    get = out.get
+    for w, n in Counter(_WORD.findall(text)).items():
+        for t in _expand(w):
+            out[t] = get(t, 0) + n
     return out
 
 
@@ -73,7 +90,8 @@ class BM25(Generic[K]):
     def slot(self, key: K) -> int | None:
         return self._slot.get(key)
 
-    def add(self, key: K, terms: Iterable[str]) -> None:
+    def add(self, key: K, terms: Iterable[str] | Mapping[str, int]) -> None:
+        """Index a document by its terms (or their counts)."""
         if key in self._slot:
             self.remove(key)
         slot = self._free.pop() if self._free else len(self._keys)
@@ -82,10 +100,16 @@ class BM25(Generic[K]):
         else:
             self._keys[slot] = key
         self._slot[key] = slot
-        counts = Counter(terms)
+        counts = terms if isinstance(terms, Mapping) else Counter(terms)
+        postings, arrays = self._postings, self._arrays
         for term, tf in counts.items():
-            self._postings.setdefault(term, {})[slot] = tf
-            self._arrays.pop(term, None)
+            posting = postings.get(term)
+            if posting is None:
+                postings[term] = {slot: tf}
+            else:
+                posting[slot] = tf
+                if arrays:
+                    arrays.pop(term, None)
         n = sum(counts.values())
         self._lengths[slot] = n
         self._terms[slot] = tuple(counts)
@@ -165,7 +189,7 @@ class BM25(Generic[K]):
                 out.append((key, float(scores[i])))
         return out
 
-    def score_doc(self, query: Counter[str], doc: Counter[str]) -> float:
+    def score_doc(self, query: Mapping[str, int], doc: Mapping[str, int]) -> float:
         """BM25 of a document outside the corpus (an unsaved buffer's chunk), with the
         corpus's statistics."""
         if not self._lengths:

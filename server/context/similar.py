@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from indexer.types import Chunk
-from server.context.bm25 import code_terms
+from server.context.bm25 import code_terms, term_counts
 from server.context.rank import Candidate
 from server.context.workspace import Layered
 
@@ -63,20 +63,20 @@ def text_ranking(
     return rows[:k]
 
 
-def _terms(chunk: Chunk) -> Counter[str]:
+def _terms(chunk: Chunk) -> dict[str, int]:
     """Term counts of a chunk's text, cached by content (an open buffer is re-scored on
     every keystroke, and most of its chunks have not changed)."""
     key = chunk.text
     hit = _term_cache.get(key)
     if hit is None:
-        hit = Counter(code_terms(key))
+        hit = term_counts(key)
         _term_cache[key] = hit
         if len(_term_cache) > 4096:
             _term_cache.pop(next(iter(_term_cache)))
     return hit
 
 
-_term_cache: dict[str, Counter[str]] = {}
+_term_cache: dict[str, dict[str, int]] = {}
 
 
 def similar_candidates(

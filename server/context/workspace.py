@@ -19,7 +19,7 @@ import numpy as np
 
 from indexer.resolve import PathIndex
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
-from server.context.bm25 import BM25, code_terms
+from server.context.bm25 import BM25, term_counts
 
 
 @dataclass(slots=True)
@@ -111,7 +111,7 @@ class WorkspaceView:
         for d in entry.definitions:
             self.by_name.setdefault(d.name, []).append((entry.path, d))
         for i, chunk in enumerate(entry.chunks):
-            self.bm25.add((entry.path, i), code_terms(chunk.text))
+            self.bm25.add((entry.path, i), term_counts(chunk.text))
         self.imported_names.update(r.name for r in entry.imports if r.name and r.name != "*")
         self._paths = None
         self._matrix = None
