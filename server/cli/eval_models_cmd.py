@@ -34,6 +34,13 @@ def add_arguments(p: argparse.ArgumentParser, modes: argparse._ArgumentGroup) ->
         help="bar chart path (default <root>/.tandem/eval/models.png)",
     )
     g.add_argument("--markdown", default=None, metavar="MD", help="also write the table here")
+    g.add_argument(
+        "--max-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help="cap on generated tokens per line (default: completion.max_tokens, 48)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,12 +89,17 @@ def run(args: argparse.Namespace) -> int:
         if not args.json and sys.stderr.isatty():
             print(f"\r{setup}: {done}/{total}", end="", file=sys.stderr, flush=True)
 
+    settings = Settings()
+    if args.max_tokens is not None:
+        if args.max_tokens < 1:
+            raise UserError("--max-tokens must be at least 1")
+        settings.completion.max_tokens = args.max_tokens
     report = evaluate_models(
         root,
         index,
         kept,
         lm,
-        Settings(),
+        settings,
         adapter=str(adapter),
         dropped=len(points) - len(kept),
         template=manifest.template,

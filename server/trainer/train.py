@@ -152,7 +152,7 @@ def train(
         template=renderer.name,
         training_files=examples.train_files,
         holdout_files=examples.holdout_files,
-        excluded_files=examples.excluded,
+        excluded_files=sorted({*examples.excluded, *options.exclude}),
         examples=len(examples.train),
         holdout_examples=len(examples.holdout),
         train_tokens=loop.tokens,

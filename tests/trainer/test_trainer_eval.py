@@ -19,7 +19,8 @@ def test_eval_models_reports_four_setups(
 ) -> None:
     chart = tmp_path / "chart.png"
     table_file = tmp_path / "table.md"
-    argv = ["eval", str(trained.root), "--models", "--limit", "4", "--chart", str(chart)]
+    argv = ["eval", str(trained.root), "--models", "--limit", "4", "--max-tokens", "6"]
+    argv += ["--chart", str(chart)]
     assert main([*argv, "--markdown", str(table_file), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
 
