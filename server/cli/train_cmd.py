@@ -33,13 +33,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="comma-separated module names (default: every linear layer but the head)",
     )
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--max-steps", type=int, default=None, metavar="N")
-    budget.add_argument("--epochs", type=float, default=d.epochs, help=f"(default {d.epochs:g})")
-    p.add_argument("--max-examples", type=int, default=None, metavar="N")
+    budget.add_argument("--max-steps", type=int, default=None, metavar="N", help="optimizer steps")
+    budget.add_argument(
+        "--epochs", type=float, default=d.epochs, help=f"passes over the data ({d.epochs:g})"
+    )
+    p.add_argument(
+        "--max-examples", type=int, default=None, metavar="N", help="cap on training examples"
+    )
     p.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr:g})")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--seq-len", type=int, default=d.seq_len, help="tokens per example")
-    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, metavar="STEPS")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"({d.batch_size})")
+    p.add_argument(
+        "--seq-len", type=int, default=d.seq_len, help=f"tokens per example ({d.seq_len})"
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=d.checkpoint_every,
+        metavar="STEPS",
+        help=f"resumable checkpoint interval ({d.checkpoint_every})",
+    )
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device)
     p.add_argument("--out", default=None, metavar="DIR", help="adapter folder")
