@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/tandem index .
 	$(BIN)/tandem search "walk the workspace honouring gitignore" --k 3
-	@# One completion in this repository: the cursor just before `resolve()` in sync().
-	$(BIN)/tandem complete indexer/sync.py:$$(awk '/root = Path\(root\)\.resolve\(\)/ \
+	@# One completion in this repository: sync()'s `root = Path(root).` typed up to the dot.
+	$(BIN)/tandem complete --as-typed indexer/sync.py:$$(awk '/root = Path\(root\)\.resolve\(\)/ \
 		{ print NR ":" index($$0, "resolve"); exit }' indexer/sync.py)
 
 lint: setup

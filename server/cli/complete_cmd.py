@@ -39,6 +39,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="prompt template (default: from the tokenizer)",
     )
     p.add_argument("--multiline", choices=("auto", "always", "never"), help="completion shape")
+    p.add_argument(
+        "--as-typed",
+        action="store_true",
+        help="drop the rest of the cursor's line first, as if it were being typed "
+        "(shows what the file has there beside the completion)",
+    )
     p.add_argument("--max-tokens", type=int, metavar="N", help="tokens to generate at most")
 
 
@@ -118,6 +124,14 @@ def run(args: argparse.Namespace) -> int:
     if line > n_lines:
         raise UserError(f"{file_s} has {n_lines} lines; line {line} is past its end")
 
+    typed_away: str | None = None
+    if args.as_typed:
+        lines = text.split("\n")
+        current = lines[line - 1].rstrip("\r")
+        typed_away = current[col - 1 :]
+        lines[line - 1] = current[: col - 1]
+        text = "\n".join(lines)
+
     settings = _settings(args)
     index = _open_index(root)
     completer = Completer(root, index, settings)
@@ -140,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         "line": line,
         "col": col,
         "completion": result.text,
+        "file_has": typed_away,
         "backend": result.backend,
         "model": status["model"] if result.backend != "retrieval" else None,
         "template": status["template"],
@@ -175,6 +190,8 @@ def _print_human(obj: dict[str, Any]) -> None:
             print(f"  │ {line}")
     else:
         print("  (empty)")
+    if obj["file_has"] is not None:
+        print(f"  (the file has: {obj['file_has']!r})")
     if obj["error"]:
         print(f"note: {obj['error']}")
     print(f"snippets ({len(obj['snippets'])}):")

@@ -54,6 +54,14 @@ def test_human_output_shows_stages(indexed_workspace: Path) -> None:
         assert stage in out
 
 
+def test_as_typed_drops_the_rest_of_the_line(indexed_workspace: Path) -> None:
+    obj = complete_json(cursor_in_report(indexed_workspace), "--backend", "retrieval", "--as-typed")
+    assert obj["file_has"] == "al_cents() for item in cart.items)"
+    # With the rest of the line gone, the completion is the whole rest, brackets balanced.
+    # (copied from Cart.total_cents, the only other line that starts the same way)
+    assert obj["completion"] == "al_cents() for item in self.items)"
+
+
 def test_bad_model_falls_back_and_says_why(indexed_workspace: Path, tmp_path: Path) -> None:
     proc = tandem(
         "complete", cursor_in_report(indexed_workspace), "--model", str(tmp_path / "nope")
