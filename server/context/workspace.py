@@ -53,7 +53,7 @@ class WorkspaceView:
         self.vectors_version: Any = None
         self._paths: PathIndex | None = None
         self._matrix: tuple[list[ChunkKey], np.ndarray] | None = None
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()  # held while the view is read or changed
 
     # --- loading -------------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ class WorkspaceView:
         version = source.index_version(index)
         if source.same(version, self.version):
             return
-        with self._lock:
+        with self.lock:
             if source.same(version, self.version):
                 return
             signatures = source.file_signatures(index)
@@ -100,7 +100,7 @@ class WorkspaceView:
 
     def add_files(self, entries: Iterable[FileEntry]) -> None:
         """Put rows in directly (tests, and building a view without an index)."""
-        with self._lock:
+        with self.lock:
             for entry in entries:
                 self._put(entry)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.context.builder import _buffer_imports
+from server.context.buffer import buffer_imports
 
 BUFFER = '''
 
@@ -33,7 +33,7 @@ def f():
 
 
 def test_nested_multiline_and_doc_example_imports() -> None:
-    got = [(r.local_name, r.module, r.line) for r in _buffer_imports("pkg/mod.py", BUFFER)]
+    got = [(r.local_name, r.module, r.line) for r in buffer_imports("pkg/mod.py", BUFFER)]
     assert got == [
         ("os", "os", 7),
         ("TYPE_CHECKING", "typing", 8),
