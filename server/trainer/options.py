@@ -4,6 +4,7 @@ the manifest (which records it, so a replacement can be trained with the same se
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,28 @@ class TrainOptions:
         """The options that shape the adapter (recorded in the manifest)."""
         skip = {"out", "device", "exclude"}
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> TrainOptions:
+        """Options from untrusted JSON (the ``tandem.train`` command's argument): an unknown
+        key or a value of the wrong type is an error naming it, never silently dropped."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise ValueError(f"unknown training option(s): {', '.join(unknown)}")
+        options = cls(**dict(raw))
+        for name, value in raw.items():
+            default = getattr(cls(), name)
+            ok = (
+                value is None
+                or isinstance(value, type(default))
+                or (isinstance(default, float) and isinstance(value, int))
+            )
+            if default is None:
+                ok = value is None or isinstance(value, (int, str, list))
+            if not ok or (isinstance(value, bool) and not isinstance(default, bool)):
+                raise ValueError(f"training option {name}: {value!r} has the wrong type")
+        return options
 
     @classmethod
     def from_hyperparameters(cls, raw: dict[str, Any]) -> TrainOptions:

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,8 +53,8 @@ def checkpoints_dir(root: Path) -> Path:
 
 
 def train(
-    root: Path,
-    options: TrainOptions,
+    root: Path | str,
+    options: TrainOptions | Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
     *,
@@ -63,11 +63,21 @@ def train(
 ) -> Manifest:
     """Fine-tune a LoRA adapter on the workspace's indexed code and return its manifest.
 
+    ``options`` may be a ``TrainOptions`` or the same as a JSON object (the LSP command's
+    argument); None means the defaults.
+
     ``lm`` (a ``LoadedLM``) and ``index`` may be passed in to reuse ones already open;
     ``should_stop`` lets a caller interrupt (a checkpoint is written, then
     ``TrainingInterrupted`` is raised; the same call later resumes).
     """
-    root = root.resolve()
+    root = Path(root).resolve()
+    if options is None:
+        options = TrainOptions()
+    elif not isinstance(options, TrainOptions):
+        try:
+            options = TrainOptions.from_mapping(options)
+        except (TypeError, ValueError) as e:
+            raise TrainingError(str(e)) from None
     problems = options.validate()
     if problems:
         raise TrainingError("; ".join(problems))
