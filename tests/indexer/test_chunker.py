@@ -338,3 +338,13 @@ def test_brace_language_summary_keeps_doc_comment_header_and_closer() -> None:
     assert {s for c in parsed.chunks for s in c.symbols} == {"Big"} | {
         f"Big.method{i}" for i in range(12)
     }
+
+
+def test_parsing_from_several_threads_gives_the_same_results() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [engine_class(6 + i) + f"\n\ndef tail_{i}():\n    return {i}\n" for i in range(8)]
+    expected = [parse_file(f"m{i}.py", t) for i, t in enumerate(texts)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda it: parse_file(f"m{it[0]}.py", it[1]), enumerate(texts)))
+    assert got == expected
