@@ -6,7 +6,8 @@ Rules (all line-aligned; a chunk's text is exactly the file's lines start..end, 
 ``class_summary``, which is synthetic but repeats the real header line verbatim):
 
 - one chunk per function, method or class-level definition (kind ``definition``), with its
-  attached leading comments, decorators and attributes;
+  leading comments (adjacent ones, or a lone comment of up to three lines such as a section
+  marker), decorators and attributes;
 - code between definitions (imports, constants, docstrings) becomes ``module`` chunks;
 - a chunk over the embedder's budget is split into line-aligned pieces, preferring to break
   where a statement of the definition's body starts. Pieces are plain lines (the header is
@@ -256,6 +257,9 @@ def _level(
         if unit.desc.role in ("code", "comment"):
             run.append(unit)
             continue
+        if run and all(u.desc.role == "comment" for u in run) and run[-1].end - run[0].start < 3:
+            unit.start = run[0].start  # a lone section comment leads the next definition
+            run = []
         pieces.extend(_run_pieces(file, run, prefix, run_kind))
         run = []
         if unit.desc.role == "def":

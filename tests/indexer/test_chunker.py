@@ -348,3 +348,18 @@ def test_parsing_from_several_threads_gives_the_same_results() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda it: parse_file(f"m{it[0]}.py", it[1]), enumerate(texts)))
     assert got == expected
+
+
+def test_a_lone_section_comment_leads_the_next_definition() -> None:
+    body = "\n".join(
+        f"    def op{i}(self, key, value):\n        self.items[key] = transform(value, {i})\n"
+        f"        return self.items[key]\n"
+        for i in range(10)
+    )
+    text = f"class Store:\n{body}\n    # -- tables {'-' * 60}\n\n    def tables(self):\n"
+    text += "        return sorted(self.items, key=len)\n"
+    parsed = parse_file("store.py", text)
+    check_invariants(parsed, text)
+    tables = next(c for c in parsed.chunks if "Store.tables" in c.symbols)
+    assert tables.text.startswith("    # -- tables")
+    assert all(c.text.strip() != text.split("\n")[-4].strip() for c in parsed.chunks)
