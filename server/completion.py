@@ -7,6 +7,7 @@ when it cannot load) the retrieval backend answers, with the reason in ``status(
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -78,6 +79,7 @@ class _Model:
     model_id: str
     adapter: str | None
     load_ms: float
+    stamp: tuple[Any, ...] = ()  # the adapter's files when loaded (see adapter_stamp)
 
 
 class Completer:
@@ -151,11 +153,17 @@ class Completer:
             return self._model is not None
 
     def reload(self, settings: Settings) -> None:
-        """New settings (or a new adapter): drop the model if what to load changed."""
+        """New settings, or the adapter folder's files changed (retrained): drop the model
+        if what to load changed; the new one loads in the background."""
         with self._state_lock:
             old = self._settings.model
             self._settings = settings
-            if settings.model != old:
+            retrained = (
+                self._model is not None
+                and settings.model.backend == "transformers"
+                and self._model.stamp != adapter_stamp(settings.model.adapter)
+            )
+            if settings.model != old or retrained or self._load_error:
                 self._generation += 1
                 self._model = None
                 self._loading = None
@@ -335,17 +343,54 @@ def _load_model(settings: Settings) -> _Model | None:
         from server.backends.openai_backend import OpenAIBackend
         from server.prompt import ApproxTokenizer, template_for_name
 
-        backend = OpenAIBackend.from_settings(ms)
+        remote = OpenAIBackend.from_settings(ms)
         template = ms.template if ms.template != "auto" else template_for_name(ms.openai_model)
-        return _Model(backend, ApproxTokenizer(), template, backend.model, None, 0.0)
+        return _Model(remote, ApproxTokenizer(), template, remote.model, None, 0.0)
     if ms.backend != "transformers":
         return None
     from server.backends.loader import load_causal_lm
     from server.backends.transformers_backend import TransformersBackend
     from server.prompt import detect_template
 
-    loaded = load_causal_lm(ms.model, ms.adapter, device=ms.device)
-    template = ms.template if ms.template != "auto" else detect_template(loaded.tokenizer)
-    return _Model(
-        TransformersBackend(loaded), loaded.tokenizer, template, loaded.model_id, ms.adapter, 0.0
-    )
+    key = _shared_key(settings)
+    with _shared_lock:
+        key_lock = _key_locks.setdefault(key, threading.Lock())
+    with key_lock:  # two workspaces asking for the same model load it once
+        shared = _shared.get(key)
+        if shared is not None:
+            return dataclasses.replace(shared, load_ms=0.0)
+        loaded = load_causal_lm(ms.model, ms.adapter, device=ms.device)
+        template = ms.template if ms.template != "auto" else detect_template(loaded.tokenizer)
+        backend = TransformersBackend(loaded)
+        backend.warm_up()
+        model = _Model(backend, loaded.tokenizer, template, loaded.model_id, ms.adapter, 0.0)
+        model.stamp = key[-1]
+        with _shared_lock:
+            # A retrained adapter replaces the old copy; keep few models in memory.
+            for old in [k for k in _shared if k[:-1] == key[:-1] or len(_shared) >= 2]:
+                del _shared[old]
+            _shared[key] = model
+        return model
+
+
+# Loaded local models, shared by every workspace's Completer (one copy in memory).
+_shared_lock = threading.Lock()
+_shared: dict[tuple[Any, ...], _Model] = {}
+_key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+
+
+def adapter_stamp(adapter: str | None) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and mtimes of an adapter folder's files: changes when it is retrained."""
+    if not adapter:
+        return ()
+    folder = Path(adapter).expanduser()
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return ()
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+
+def _shared_key(settings: Settings) -> tuple[Any, ...]:
+    ms = settings.model
+    return (ms.model, ms.adapter, ms.device, ms.template, adapter_stamp(ms.adapter))

@@ -40,6 +40,7 @@ class TransformersBackend:
         self.max_context = max_context or int(
             getattr(config, "max_position_embeddings", 2048) or 2048
         )
+        self._lock = threading.Lock()  # one generation at a time: the cache is shared state
         self._cache: Any = None
         self._cache_ids: list[int] = []
         self.tokens_fed = 0  # every token ever fed to the model: tests and benches read it
@@ -47,6 +48,18 @@ class TransformersBackend:
         self._eos: set[int] = set(
             eos if isinstance(eos, list) else [eos] if eos is not None else []
         )
+
+    def warm_up(self) -> None:
+        """One small forward pass, so the first real request does not pay torch's
+        one-time set-up."""
+        import torch
+
+        ids = self.tokenizer.encode("def main():\n    return 0\n", add_special_tokens=False)
+        with self._lock, torch.inference_mode():
+            self.reset_cache()
+            self._forward(ids or [0])
+            self.reset_cache()
+            self.tokens_fed = 0
 
     def reset_cache(self) -> None:
         self._cache = None
@@ -113,7 +126,7 @@ class TransformersBackend:
         gen = Generation(text="", prompt_tokens=len(ids))
         new: list[int] = []
         try:
-            with torch.inference_mode():
+            with self._lock, torch.inference_mode():
                 reused = self._reuse(ids)
                 gen.reused_tokens = reused
                 if cancel is not None and cancel.is_set():

@@ -117,3 +117,42 @@ def test_multiline_setting_is_obeyed(indexed_workspace: Path, multiline: str) ->
         assert r.text == "    lines = []"
     else:
         assert r.text.startswith("    lines = []\n    for item in cart.items:\n        lines.")
+
+
+def save_adapter(tiny_model_dir: Path, folder: Path, seed: int) -> None:
+    """A LoRA adapter for the tiny model, as peft writes one (what `tandem train` saves)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_model_dir))
+    config = LoraConfig(
+        r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False
+    )
+    get_peft_model(base, config).save_pretrained(str(folder))
+
+
+def test_adapter_loads_and_a_retrained_one_is_picked_up(
+    indexed_workspace: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    adapter = tmp_path / "adapter"
+    save_adapter(tiny_model_dir, adapter, seed=1)
+    settings = settings_for("transformers", str(tiny_model_dir))
+    settings.model.adapter = str(adapter)
+    completer = Completer(indexed_workspace, open_index(indexed_workspace), settings)
+    assert completer.wait_until_loaded(60), completer.status()["fallback_reason"]
+    assert completer.status()["adapter"] == str(adapter)
+    req = request_in_report(indexed_workspace)
+    before = completer.complete(req)
+    assert before.backend == "transformers" and before.text
+
+    completer.reload(settings)  # nothing changed: the model stays
+    assert completer.status()["loaded"]
+
+    save_adapter(tiny_model_dir, adapter, seed=2)  # retrained in place
+    completer.reload(settings)
+    assert not completer.status()["loaded"]
+    assert completer.wait_until_loaded(60)
+    after = completer.complete(req)
+    assert after.backend == "transformers" and after.text != before.text
