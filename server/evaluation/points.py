@@ -38,7 +38,8 @@ _IDENT_TYPES = ("identifier", "type_identifier")
 @dataclass(frozen=True, slots=True)
 class Point:
     """A cursor (0-based ``line``/``col``, as in the Python APIs) before the first use of
-    ``name``, which is defined at ``def_path``:``def_line`` (1-based header line)."""
+    ``name``, which is defined at ``def_path``:``def_line`` (1-based: the line declaring
+    it, after any decorators or doc comments)."""
 
     path: str
     line: int
@@ -62,6 +63,7 @@ def build_points(
     view = view_for(index)
     layer = Layered(view, None)
     points: list[Point] = []
+    texts: dict[str, list[str]] = {}
     for path in sorted(view.files):
         entry = view.files[path]
         if not entry.imports:
@@ -89,13 +91,34 @@ def build_points(
             if sum(1 for t in lines[:row] if t.strip()) < MIN_LINES_ABOVE:
                 continue
             d = res.definition
-            points.append(
-                Point(path, row, col, name, res.path, d.start_line, d.qualified, import_line)
-            )
+            header = header_line(_lines(root, res.path, texts), d.start_line, d.end_line)
+            points.append(Point(path, row, col, name, res.path, header, d.qualified, import_line))
     if limit is not None and len(points) > limit:
         order = {id(p): i for i, p in enumerate(points)}
         points = sorted(random.Random(seed).sample(points, limit), key=lambda p: order[id(p)])
     return points
+
+
+_NOT_HEADER = ("@", "#[", "//", "/*", "*", "#", "///")
+
+
+def header_line(lines: list[str], start: int, end: int) -> int:
+    """The line that declares a definition spanning ``start``-``end`` (1-based): the first
+    one that is not blank, a decorator, an attribute or a comment."""
+    for n in range(start, min(end, len(lines)) + 1):
+        text = lines[n - 1].strip()
+        if text and not text.startswith(_NOT_HEADER):
+            return n
+    return start
+
+
+def _lines(root: Path, path: str, cache: dict[str, list[str]]) -> list[str]:
+    if path not in cache:
+        try:
+            cache[path] = (root / path).read_text(encoding="utf-8").split("\n")
+        except (OSError, UnicodeDecodeError):
+            cache[path] = []
+    return cache[path]
 
 
 def first_uses(path: str, text: str, names: set[str]) -> dict[str, tuple[int, int]]:

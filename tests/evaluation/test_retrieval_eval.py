@@ -81,3 +81,11 @@ def test_eval_cli_builds_the_index_and_prints_hit_at_k(tmp_path: Path) -> None:
     table = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
     assert table.returncode == 0, table.stderr
     assert "hit@5" in table.stdout and "context builder" in table.stdout and "BM25" in table.stdout
+
+
+def test_header_line_skips_decorators_and_comments() -> None:
+    from server.evaluation.points import header_line
+
+    lines = ["", "# about A", "@dataclass(frozen=True)", "class A:", "    x: int"]
+    assert header_line(lines, 2, 5) == 4
+    assert header_line(["def f():", "    pass"], 1, 2) == 1
