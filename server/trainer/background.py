@@ -15,9 +15,10 @@ For the language server (``tandem.train``)::
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from server.trainer.manifest import MANIFEST_NAME, Manifest, active_adapter
 from server.trainer.options import TrainOptions
@@ -57,7 +58,7 @@ class TrainingHandle:
 
 def start_training(
     root: Path,
-    options: TrainOptions,
+    options: TrainOptions | Mapping[str, Any],
     progress_cb: ProgressCallback | None = None,
     on_done: Callable[[TrainingHandle], None] | None = None,
 ) -> TrainingHandle:
@@ -67,7 +68,9 @@ def start_training(
     the event loop if needed); ``on_done`` runs once at the end, success or not, after
     ``handle.manifest``/``handle.adapter`` or ``handle.error`` are set.
     """
-    handle = TrainingHandle(root=root.resolve(), options=options)
+    if not isinstance(options, TrainOptions):
+        options = TrainOptions.from_mapping(options)  # ValueError names a bad option
+    handle = TrainingHandle(root=Path(root).resolve(), options=options)
 
     def work() -> None:
         from server.trainer.train import train

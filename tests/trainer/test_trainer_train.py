@@ -18,6 +18,7 @@ from server.evaluation.models import eval_point_files
 from server.trainer.lora import TrainingInterrupted
 from server.trainer.manifest import read_manifest
 from server.trainer.options import TrainOptions
+from server.trainer.progress import TrainProgress
 from server.trainer.train import checkpoints_dir, train
 
 
@@ -110,3 +111,39 @@ def test_bad_options_are_refused_with_a_clear_message(
 def test_train_refuses_an_unindexed_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["train", str(tmp_path)]) == 2
     assert "tandem index" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_background_training_reports_progress_cancels_and_resumes(
+    workspace: Path, tiny_model: Path
+) -> None:
+    from server.trainer import AdapterWatch, TrainingInterrupted, start_training
+
+    options = {"model": str(tiny_model), "max_steps": 3, "seq_len": 48, "batch_size": 2}
+    options |= {"holdout_examples": 2}  # the LSP command passes a JSON object like this
+    watch = AdapterWatch(workspace)
+    assert watch.current is None
+
+    def cancel_at_first_step(p: TrainProgress) -> None:
+        if p.phase == "training":
+            first.cancel()
+
+    first = start_training(workspace, options, cancel_at_first_step)
+    assert first.wait(120) and isinstance(first.error, TrainingInterrupted)
+    assert first.manifest is None and not watch.poll()
+
+    phases: list[str] = []
+    second = start_training(workspace, options, lambda p: phases.append(p.phase))
+    assert second.wait(120) and second.error is None, second.error
+    assert second.manifest is not None and second.manifest.steps == 3
+    assert phases[-1] == "done" and "training" in phases
+    assert watch.poll() and watch.current == second.adapter
+
+
+def test_options_from_the_editor_are_checked(workspace: Path) -> None:
+    from server.trainer.train import TrainingError
+
+    with pytest.raises(TrainingError, match="unknown training option"):
+        train(workspace, {"rnak": 4})
+    with pytest.raises(TrainingError, match="rank"):
+        train(workspace, {"rank": "four"})
