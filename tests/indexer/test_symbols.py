@@ -302,3 +302,19 @@ def test_anonymous_default_exports_are_named_default() -> None:
         "default.m": "method",
     }
     assert defs("b.js", "export default () => 1;\n") == {"default": "function"}
+
+
+def test_nested_imports_and_files_starting_with_blank_lines() -> None:
+    text = (
+        "\n\n\nimport os\n"
+        "if TYPE_CHECKING:\n    from .types import Row\n"
+        "try:\n    import ujson as json\nexcept ImportError:\n    import json\n"
+        "def lazy():\n    from .heavy import model\n    return model\n"
+        'DOC = """\nfrom nowhere import nothing\n"""\n'
+    )
+    got = [(r.local_name, r.line) for r in imports("pkg/m.py", text)]
+    assert got == [("os", 4), ("Row", 6), ("json", 8), ("json", 10), ("model", 12)]
+    js = "\n\n  import { a } from './a';\nfunction f() {\n  const b = require('./b');\n}\n"
+    assert [(r.local_name, r.line) for r in imports("src/x.js", js)] == [("a", 3), ("b", 5)]
+    c = '\n\n#ifdef X\n  #include "x.h"\n#endif\n'
+    assert [r.candidates for r in imports("src/m.c", c)] == [("src/x.h", "x.h")]
