@@ -247,27 +247,14 @@ class Completer:
             errors.append("cancelled")
             gen = Generation(text="", finish_reason="cancelled")
         elif model is not None:
-            from server.prompt import budgets_from_settings, build_prompt
-
-            t = time.perf_counter()
-            prompt = build_prompt(
-                model.tokenizer,
-                model.template,
-                prefix,
-                suffix,
-                snippets,
-                budgets_from_settings(cs),
-                path=req.path,
-                repo=self.root.name,
-            )
-            timings["prompt_ms"] = (time.perf_counter() - t) * 1000
-            params = GenerationParams(
-                max_tokens=cs.max_tokens, multiline=multiline, stop=prompt.stop
-            )
-            with self._generate_lock:
-                gen = model.backend.generate(prompt, params, cancel)
+            try:
+                gen = self._generate(
+                    model, req, prefix, suffix, snippets, multiline, cancel, timings
+                )
+            except Exception as e:  # a model failure must not break typing: fall back
+                log.exception("generation failed")
+                gen = Generation(text="", error=f"{type(e).__name__}: {e}")
             backend_name = model.backend.name
-            timings["prompt_tokens"] = float(prompt.total_tokens)
             if gen.error:
                 errors.append(f"{backend_name}: {gen.error}")
                 gen = None  # fall back to retrieval below
@@ -281,7 +268,12 @@ class Completer:
         timings["new_tokens"] = float(gen.new_tokens)
 
         t = time.perf_counter()
-        text = postprocess(gen.text, prefix, suffix, language, multiline)
+        try:
+            text = postprocess(gen.text, prefix, suffix, language, multiline)
+        except Exception as e:  # show the raw first line rather than nothing
+            log.exception("post-processing failed")
+            errors.append(f"postprocess: {e}")
+            text = gen.text if multiline else gen.text.split("\n", 1)[0]
         timings["postprocess_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t_start) * 1000
         if not errors and model is None and self._wants_model():
@@ -295,6 +287,37 @@ class Completer:
             backend=backend_name,
             error="; ".join(errors) or None,
         )
+
+    def _generate(
+        self,
+        model: _Model,
+        req: CompletionRequest,
+        prefix: str,
+        suffix: str,
+        snippets: list[Snippet],
+        multiline: bool,
+        cancel: threading.Event | None,
+        timings: dict[str, float],
+    ) -> Generation:
+        from server.prompt import budgets_from_settings, build_prompt
+
+        cs = self._settings.completion
+        t = time.perf_counter()
+        prompt = build_prompt(
+            model.tokenizer,
+            model.template,
+            prefix,
+            suffix,
+            snippets,
+            budgets_from_settings(cs),
+            path=req.path,
+            repo=self.root.name,
+        )
+        timings["prompt_ms"] = (time.perf_counter() - t) * 1000
+        timings["prompt_tokens"] = float(prompt.total_tokens)
+        params = GenerationParams(max_tokens=cs.max_tokens, multiline=multiline, stop=prompt.stop)
+        with self._generate_lock:
+            return model.backend.generate(prompt, params, cancel)
 
     def _context(
         self, req: CompletionRequest, overlay: Mapping[str, ParsedFile] | None, model: _Model | None
