@@ -35,6 +35,13 @@ def add_arguments(p: argparse.ArgumentParser, modes: argparse._ArgumentGroup) ->
     )
     g.add_argument("--markdown", default=None, metavar="MD", help="also write the table here")
     g.add_argument(
+        "--max-points",
+        type=int,
+        default=None,
+        metavar="K",
+        help="score a seeded subset of K of the points (after dropping those in training files)",
+    )
+    g.add_argument(
         "--max-tokens",
         type=int,
         default=None,
@@ -69,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
             "trained on: retrain with `tandem train --eval-points N` (same --seed), then "
             "`tandem eval --limit N`"
         )
+    if args.max_points is not None and len(kept) > args.max_points >= 1:
+        import random
+
+        chosen = set(random.Random(args.seed).sample(range(len(kept)), args.max_points))
+        kept = [p for i, p in enumerate(kept) if i in chosen]
     from server.backends.base import BackendError
     from server.backends.loader import load_causal_lm
     from server.evaluation.models import evaluate_models
