@@ -1,5 +1,8 @@
 """Assemble a prompt: snippets first (the stable part), then prefix, then suffix.
 
+Snippets are chosen best first within their budget and written best last, nearest the
+code they are meant to inform.
+
 Token ids are the concatenation of each piece's own ids, so a piece that did not change
 keeps its ids, and the backend can reuse the KV cache up to the first piece that did.
 """
@@ -140,7 +143,7 @@ def build_prompt(
         if tpl.repo_name and repo:
             p.add(tpl.repo_name, "special")
             p.add(repo + "\n" if tpl.name == "qwen" else repo, "snippets")
-        for rendered, ids in fitted:
+        for rendered, ids in reversed(fitted):  # the best snippet nearest the cursor
             p.add(rendered, "snippets", ids)
         p.add(tpl.file_sep, "special")
         p.add(f"{path or 'untitled'}\n", "snippets")
@@ -149,7 +152,7 @@ def build_prompt(
     else:
         if tpl.fim:
             p.add(tpl.fim_prefix + (" " if tpl.codellama_spacing else ""), "special")
-        for rendered, ids in fitted:
+        for rendered, ids in reversed(fitted):  # the best snippet nearest the cursor
             p.add(rendered, "snippets", ids)
     p.add(kept_prefix, "prefix")
     if tpl.fim:

@@ -53,8 +53,8 @@ def test_prefix_form_renders_snippets_as_other_files(smollm2_tokenizer: Any) -> 
     )
     assert p.text == (
         "<repo_name>shop"
-        "<file_sep>lib/models.py\nclass Item:\n    name: str\n"
         "<file_sep>web/app.js\nfunction total(items) {\n  return 0;\n}\n"
+        "<file_sep>lib/models.py\nclass Item:\n    name: str\n"  # the best one last
         "<file_sep>main.py\ndef f():\n    return "
     )
     assert p.suffix == ""  # no FIM tokens: the suffix cannot be shown
@@ -83,8 +83,8 @@ def test_qwen_repo_level_fim(smollm2_tokenizer: Any) -> None:
 def test_deepseek_snippets_as_path_comments(smollm2_tokenizer: Any) -> None:
     tok = with_tokens(smollm2_tokenizer, FAMILY_TOKENS["deepseek"])
     p = build_prompt(tok, "deepseek", "x = ", "\n", SNIPPETS, Budgets(), path="a.py")
-    assert p.text.startswith("<｜fim▁begin｜># lib/models.py:3-5\nclass Item:")
-    assert "// web/app.js:1-2\nfunction total" in p.text  # the comment of the file's language
+    assert p.text.startswith("<｜fim▁begin｜>// web/app.js:1-2\nfunction total")
+    assert "\n\n# lib/models.py:3-5\nclass Item:" in p.text  # each in its language's comment
     assert p.text.endswith("x = <｜fim▁hole｜>\n<｜fim▁end｜>")
     # Stable part first: snippets come before the prefix.
     assert p.text.index("class Item") < p.text.index("x = ")
