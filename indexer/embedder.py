@@ -3,10 +3,12 @@
 ``load_embedder("minilm")`` is the bundled all-MiniLM-L6-v2; any sentence-transformers name
 or local path works; ``"none"`` means lexical only. Vectors are L2-normalised float32.
 
-Speed on CPU: texts are sorted by length and batched so that padding is minimal, and the
-transformer's Linear layers run as dynamic int8 (``torch.ao.quantization.quantize_dynamic``)
-when ``quantize`` is on; the vectors differ from float32 by a cosine of about 0.99, so a
-quantised model gets its own cache table (its ``slug`` says ``q8``).
+Speed on CPU (most of a cold index): texts are sorted by length across the whole set and
+batched, so padding is minimal; and on CPUs with native bfloat16 (AVX512-BF16 or AMX) the
+model runs in bfloat16, about 2x the float32 throughput here, with vectors within a cosine
+of 0.998 of float32 (dynamic int8 was as fast but only 0.91, so it is not used). The
+precision is part of the embedder's ``slug``, so vectors of different precision never mix
+in one cache. ``TANDEM_EMBED_DTYPE=float32`` forces float32.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 MINILM = "minilm"
 MAX_SEQ_LENGTH = 256
+PRECISIONS = ("float32", "bfloat16")
 _LOCK = threading.Lock()
-_CACHE: dict[tuple[str, bool], Embedder] = {}
+_CACHE: dict[tuple[str, str], Embedder] = {}
 
 
 class EmbedderError(RuntimeError):
@@ -41,16 +45,38 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[-48:] or "model"
 
 
+@cache
+def native_bf16() -> bool:
+    """True when the CPU computes bfloat16 natively (else bf16 would be slower)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = f.read(200_000)
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def default_precision() -> str:
+    forced = os.environ.get("TANDEM_EMBED_DTYPE", "").strip().lower()
+    if forced in PRECISIONS:
+        return forced
+    return "bfloat16" if native_bf16() else "float32"
+
+
+def precision_of_slug(slug: str) -> str:
+    return "bfloat16" if slug.endswith("_bf16") else "float32"
+
+
 class Embedder:
     """A loaded sentence-transformers model: ``embed(texts) -> (n, dim) float32``."""
 
-    def __init__(self, name: str, model: Any, quantized: bool) -> None:
+    def __init__(self, name: str, model: Any, precision: str) -> None:
         self.name = name
         self.model = model
-        self.quantized = quantized
+        self.precision = precision
         self.dim = int(model.get_embedding_dimension() or 0)
         base = MINILM if name == MINILM else _slug(os.path.basename(name.rstrip("/")) or name)
-        self.slug = f"{base}_{self.dim}" + ("_q8" if quantized else "")
+        self.slug = f"{base}_{self.dim}" + ("_bf16" if precision == "bfloat16" else "")
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -65,18 +91,17 @@ class Embedder:
                 vecs = self.model.encode(
                     [texts[i] for i in idx],
                     batch_size=batch_size,
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
+                    convert_to_tensor=True,
                     show_progress_bar=False,
                 )
-                out[idx] = np.asarray(vecs, dtype=np.float32)
-        return out
+                out[idx] = vecs.float().numpy()
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
 
 
-def _load(name: str, quantize: bool) -> Embedder:
+def _load(name: str, precision: str) -> Embedder:
     path = _minilm_path() if name == MINILM else name
-    looks_local = path.startswith(("/", "./", "../", "~"))
-    if looks_local and not os.path.isdir(os.path.expanduser(path)):
+    if path.startswith(("/", "./", "../", "~")) and not os.path.isdir(os.path.expanduser(path)):
         raise EmbedderError(f"cannot load embedding model {name!r}: no such folder")
     try:
         import torch
@@ -84,8 +109,10 @@ def _load(name: str, quantize: bool) -> Embedder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-
-        model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        kwargs = {"dtype": torch.bfloat16} if precision == "bfloat16" else {}
+        model = SentenceTransformer(
+            os.path.expanduser(path), device="cpu", local_files_only=True, model_kwargs=kwargs
+        )
     except Exception as e:
         raise EmbedderError(
             f"cannot load embedding model {name!r}: {type(e).__name__}: {str(e)[:200]} "
@@ -93,12 +120,10 @@ def _load(name: str, quantize: bool) -> Embedder:
         ) from e
     model.max_seq_length = min(int(model.max_seq_length or MAX_SEQ_LENGTH), MAX_SEQ_LENGTH)
     model.eval()
-    if quantize:
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    return Embedder(name, model, quantize)
+    return Embedder(name, model, precision)
 
 
-def load_embedder(name: str | None, quantize: bool | None = None) -> Embedder | None:
+def load_embedder(name: str | None, precision: str | None = None) -> Embedder | None:
     """The embedder for a setting value; ``none`` (or empty) gives None. Loaded once per
     process and shared. Raises ``EmbedderError`` with a one-line reason on failure."""
     if name is None or name.strip().lower() in ("", "none", "off"):
@@ -106,12 +131,11 @@ def load_embedder(name: str | None, quantize: bool | None = None) -> Embedder | 
     name = name.strip()
     if name.lower() == MINILM:
         name = MINILM
-    if quantize is None:
-        quantize = os.environ.get("TANDEM_EMBED_QUANTIZE", "0") == "1"
-    key = (name, quantize)
+    precision = precision or default_precision()
+    key = (name, precision)
     with _LOCK:
         emb = _CACHE.get(key)
         if emb is None:
-            emb = _load(name, quantize)
+            emb = _load(name, precision)
             _CACHE[key] = emb
         return emb

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.embedder import Embedder, load_embedder
+from indexer.embedder import Embedder, load_embedder, precision_of_slug
 from indexer.store import (
     CHUNKS,
     FILES,
@@ -296,7 +296,7 @@ class Index:
         name = meta.get("embedder", "none")
         slug = meta.get("embedder_slug", "")
         if self._embedder is None or self._embedder.slug != slug:
-            self._embedder = load_embedder(name, quantize=slug.endswith("_q8"))
+            self._embedder = load_embedder(name, precision_of_slug(slug))
         return self._embedder
 
     def _vector(self, query: str, n: int) -> list[tuple[Chunk, float]]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.chunker import parse_file
-from indexer.embedder import Embedder, load_embedder
+from indexer.embedder import Embedder, load_embedder, precision_of_slug
 from indexer.secrets import redact
 from indexer.store import (
     CHUNKS,
@@ -366,7 +366,11 @@ def _embedder_if_needed(
         if hashes <= store.vector_hashes(slug):
             report.cached += len(written)
             return None
-    return load_embedder(settings.embedder)
+    # keep the precision the cache was built with, unless one is forced
+    same = meta.get("embedder") == settings.embedder and slug
+    forced = os.environ.get("TANDEM_EMBED_DTYPE")
+    precision = precision_of_slug(slug) if same and slug and not forced else None
+    return load_embedder(settings.embedder, precision)
 
 
 def _finish(
