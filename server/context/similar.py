@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from indexer.types import Chunk
+from indexer.types import Chunk, content_hash
 from server.context.bm25 import code_terms, term_counts
 from server.context.rank import Candidate
 from server.context.workspace import Layered
@@ -105,7 +105,7 @@ def similar_candidates(
                 break
     if qvec is not None:
         rank = 0
-        for path, start, end, text, _ in vector_ranking(layer, qvec, pool * 2):
+        for path, start, end, text, _ in vector_ranking(layer, qvec, pool * 2, keep):
             if keep(path, start, end):
                 rank += 1
                 vote(path, start, end, text, rank, "vector")
@@ -145,7 +145,7 @@ def query_vector(layer: Layered, path: str, cursor_line1: int) -> np.ndarray | N
             continue
         above = [c for c in entry.chunks if c.end_line < cursor_line1]
         above.sort(key=lambda c: c.end_line)
-        vecs = [view.vectors.get(c.content_hash) for c in above[-QUERY_CHUNKS:]]
+        vecs = [view.vectors.get(_hash(c.text)) for c in above[-QUERY_CHUNKS:]]
         found = [v for v in vecs if v is not None]
         if found:
             q = np.mean(np.vstack(found), axis=0)
@@ -155,28 +155,53 @@ def query_vector(layer: Layered, path: str, cursor_line1: int) -> np.ndarray | N
 
 
 def vector_ranking(
-    layer: Layered, qvec: np.ndarray, k: int
+    layer: Layered, qvec: np.ndarray, k: int, keep: Callable[[str, int, int], bool]
 ) -> list[tuple[str, int, int, str, float]]:
-    """Chunks by cosine similarity to ``qvec``: (path, start, end, text, score), best first.
-    Overlay buffers count through the vectors of their unchanged chunks."""
+    """Chunks kept by ``keep`` by cosine similarity to ``qvec``: (path, start, end, text,
+    score), best first. Overlay buffers count through the vectors of their chunks unchanged
+    since indexing."""
     view = layer.view
+    same: dict[str, set[int]] = {}  # overlay path → ids of its chunks that are indexed rows
+    for path, entry in layer.overlay.items():
+        indexed = view.files.get(path)
+        ids = {id(c) for c in indexed.chunks} if indexed else set()
+        same[path] = {id(c) for c in entry.chunks if id(c) in ids}
     rows: list[tuple[str, int, int, str, float]] = []
     m = view.matrix()
     if m is not None:
         keys, matrix = m
-        scores = matrix @ qvec
-        n = min(len(keys), k + 4 * len(layer.overlay) + 8)
+        # einsum, not BLAS: waking BLAS threads between keystrokes costs ~10 ms on a
+        # loaded machine, more than the product itself.
+        scores = np.einsum("ij,j->i", matrix, qvec)
+        n = min(len(keys), 4 * k + 16)
         top = np.argpartition(-scores, n - 1)[:n] if n < len(keys) else np.arange(len(keys))
         for j in top:
             path, i = keys[int(j)]
-            if path in layer.overlay:
-                continue
             c = view.files[path].chunks[i]
-            rows.append((path, c.start_line, c.end_line, c.text, float(scores[j])))
+            if path in same and id(c) not in same[path]:
+                continue  # replaced by the unsaved buffer
+            if keep(path, c.start_line, c.end_line):
+                rows.append((path, c.start_line, c.end_line, c.text, float(scores[j])))
     for path, entry in layer.overlay.items():
         for c in entry.chunks:
-            v = view.vectors.get(c.content_hash)
+            if id(c) in same[path] or not keep(path, c.start_line, c.end_line):
+                continue
+            v = view.vectors.get(_hash(c.text))
             if v is not None:
                 rows.append((path, c.start_line, c.end_line, c.text, float(v @ qvec)))
     rows.sort(key=lambda r: (-r[4], r[0], r[1]))
     return rows[:k]
+
+
+def _hash(text: str) -> str:
+    """A chunk's content hash, cached: an open buffer's chunks are looked up per keystroke."""
+    h = _hash_cache.get(text)
+    if h is None:
+        h = content_hash(text)
+        _hash_cache[text] = h
+        if len(_hash_cache) > 4096:
+            _hash_cache.pop(next(iter(_hash_cache)))
+    return h
+
+
+_hash_cache: dict[str, str] = {}
