@@ -34,6 +34,8 @@ VECTOR_INDEX_MIN_ROWS = 50_000
 # is mid-query on the previous version, short enough that edits do not pile up on disk.
 CLEANUP_AFTER = timedelta(seconds=30)
 _DELETE_BATCH = 400
+_FRAGMENT_ROWS = 4096  # fragments below this are merged by compaction
+_MAX_SMALL_FRAGMENTS = 24
 
 FILES = "files"
 CHUNKS = "chunks"
@@ -399,14 +401,46 @@ class Store:
 
     # -- housekeeping -----------------------------------------------------------------
 
-    def optimize(self, cleanup_after: timedelta = CLEANUP_AFTER) -> None:
-        """Compact fragments, bring indices (FTS, vector) up to date and delete versions
-        older than ``cleanup_after``, so repeated edits do not grow the folder."""
+    def optimize(self, full: bool = False, cleanup_after: timedelta = CLEANUP_AFTER) -> None:
+        """Keep the folder bounded and reads fast under a stream of small edits.
+
+        Each table: small fragments are merged once there are many (full-size fragments
+        are left alone, so an edit never rewrites the table); the indices (FTS, vector)
+        are brought up to date only when many rows are unindexed (queries scan those
+        few rows directly; rebuilding the index after each edit was what grew the folder);
+        versions older than ``cleanup_after`` are deleted. ``full`` does all of it now.
+        """
         with self.lock:
             for name in self.table_names():
                 t = self.table(name)
-                if t is not None:
-                    t.optimize(cleanup_older_than=cleanup_after, delete_unverified=False)
+                if t is None:
+                    continue
+                try:
+                    ds = t.to_lance()
+                except Exception:  # a remote table: let LanceDB decide
+                    t.optimize(cleanup_older_than=cleanup_after)
+                    continue
+                small = sum(1 for f in ds.get_fragments() if f.count_rows() < _FRAGMENT_ROWS)
+                if full or small >= _MAX_SMALL_FRAGMENTS:
+                    ds.optimize.compact_files(
+                        target_rows_per_fragment=_FRAGMENT_ROWS,
+                        materialize_deletions_threshold=0.3,
+                    )
+                    ds = t.to_lance()
+                if full or self._unindexed(t) > max(2000, t.count_rows() // 20):
+                    ds.optimize.optimize_indices()
+                    ds = t.to_lance()
+                ds.cleanup_old_versions(older_than=cleanup_after)
+                t.checkout_latest()
+
+    @staticmethod
+    def _unindexed(t: Any) -> int:
+        total = 0
+        for index in t.list_indices():
+            stats = t.index_stats(index.name)
+            if stats is not None:
+                total = max(total, int(stats.num_unindexed_rows))
+        return total
 
     def disk_bytes(self) -> int | None:
         path = local_path(self.uri)

@@ -47,6 +47,7 @@ Progress = Callable[[str, int, int, str], None]
 EMBED_BATCH = 64
 _WRITE_BATCH_FILES = 200
 _WRITE_BATCH_CHUNKS = 4000
+_FULL_OPTIMIZE_FILES = 100
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -408,8 +409,8 @@ def _finish(
             changed = True
     elif not _wants_embedder(settings, True):
         store.set_meta({"embedder": "none", "embedder_slug": ""})
-    if changed:
-        store.optimize()
+    if changed:  # after a big change, index everything now; after small ones, when due
+        store.optimize(full=report.indexed + report.deleted >= _FULL_OPTIMIZE_FILES)
         _checkpoint("optimized")
     files = store.files()
     report.total_files = len(files)
@@ -524,7 +525,8 @@ def sync_paths(
                 gone.add(rel)
                 continue
             entries.append(WalkEntry(rel, p, st.st_mtime_ns, st.st_size))
-        plan = _Plan(entries, sorted(gone))
+        unique = list({e.path: e for e in entries}.values())  # a file and its folder both named
+        plan = _Plan(unique, sorted(gone - {e.path for e in unique}))
         texts = _apply(store, plan, settings, report, progress, None)
         changed = bool(report.indexed or report.deleted or report.restamped)
         return _finish(store, embed, report, texts, progress, settings, start, changed)
