@@ -40,6 +40,10 @@ class Documents:
         self.parses = 0
         self.last_parse_ms = 0.0
 
+    def warm_up(self) -> None:
+        """Load the parser and grammar now, not on the user's first keystroke."""
+        self._parser.submit(_warm_up)
+
     def overlay(self, root: Path) -> dict[str, ParsedFile]:
         """A snapshot of one folder's overlay, safe to hand to another thread."""
         with self._lock:
@@ -116,6 +120,15 @@ class Documents:
         for timer in self._timers.values():
             timer.cancel()
         self._parser.shutdown(wait=False, cancel_futures=True)
+
+
+def _warm_up() -> None:
+    from indexer.chunker import parse_file
+
+    try:
+        parse_file("warm_up.py", "def warm_up():\n    return 1\n")
+    except Exception as e:  # only a head start: a failure here shows up on real use
+        log.debug("parser warm-up failed: %s", e)
 
 
 def debounce_s(ls: TandemServer) -> float:

@@ -193,6 +193,7 @@ def create_server() -> TandemServer:
     async def on_initialized(ls: TandemServer, params: types.InitializedParams) -> None:
         ls.loop = asyncio.get_running_loop()
         logging_setup.attach_lsp_handler(ls.log_to_client)
+        ls.documents.warm_up()
         await options.pull(ls)
         ls.watchers.client_watches = await watched_files.register_watchers(ls)
         init = ls.init_params

@@ -195,7 +195,11 @@ def test_server_survives_malformed_messages(fuzz_workspace: Path, tmp_path: Path
 
         # Still serving: reopen a document and get a suggestion.
         uri = (ws / "fresh.py").as_uri()
-        text = "from geometry.units import inches_to_centimetres\n\nwidth = inches_to_c"
+        line = "    return inches * CENTIM"
+        text = (
+            "from geometry.units import CENTIMETRES_PER_INCH\n\n\n"
+            "def to_cm(inches: float) -> float:\n" + line
+        )
         server.notify(
             "textDocument/didOpen",
             {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
@@ -204,14 +208,17 @@ def test_server_survives_malformed_messages(fuzz_workspace: Path, tmp_path: Path
             "textDocument/inlineCompletion",
             {
                 "textDocument": {"uri": uri},
-                "position": {"line": 2, "character": len("width = inches_to_c")},
+                "position": {"line": 4, "character": len(line)},
                 "context": {"triggerKind": 2},
             },
             timeout=30,
         )
         assert "result" in response, response
-        assert response["result"]["items"], "expected a suggestion after the fuzz"
+        assert [i["insertText"] for i in response["result"]["items"]] == ["ETRES_PER_INCH"]
         assert not server.bad_output
+        log = (tmp_path / "stderr.log").read_text()
+        assert log.count("ignoring a message header claiming") >= 1  # the huge ones
+        assert log.count("ignored bad input") >= 100  # broken JSON, wrong shapes
     finally:
         code = server.close()
     assert code == 0
