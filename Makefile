@@ -39,13 +39,17 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup client editors-setup
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The editor clients: `client` builds the VS Code .vsix, `editors-setup` installs the editors
+# the client tests drive (see editors/clients.mk).
+include editors/clients.mk
 
 clean:
 	rm -rf $(VENV) .tandem .mypy_cache .ruff_cache .pytest_cache
