@@ -95,22 +95,43 @@ def status(ls: TandemServer) -> dict[str, Any]:
 
 
 def train(ls: TandemServer, args: tuple[Any, ...]) -> Any:
+    """Fine-tune a LoRA adapter on the first folder, reporting ``$/progress``."""
+    from server.lsp.indexing import Progress, _plain
+
     try:
         trainer = importlib.import_module("server.trainer")
-    except ImportError as e:
+        train_fn = trainer.train
+    except (ImportError, AttributeError) as e:
         raise JsonRpcInternalError(f"{TRAIN}: the trainer is not available ({e})") from e
-    train_fn = getattr(trainer, "train", None)
-    if train_fn is None:
-        raise JsonRpcInternalError(f"{TRAIN}: server.trainer has no train() yet")
     folders = list(ls.folders)
     if not folders:
         raise JsonRpcInvalidParams(f"{TRAIN}: no workspace folder is open")
-    options = args[0] if args and isinstance(args[0], dict) else None
+    if args and not isinstance(args[0], dict):
+        raise JsonRpcInvalidParams(f"{TRAIN}: the argument must be an object of train options")
+    options = args[0] if args else None
     folder = folders[0]
-    manifest = train_fn(folder.root, options) if options is not None else train_fn(folder.root)
-    from server.lsp.indexing import _plain
+    sink = ls.progress_sink()
+    sink(Progress("begin", title=f"Tandem: training on {folder.name}", message="starting"))
 
-    return _plain(manifest)
+    def report(p: Any) -> None:
+        fraction = getattr(p, "fraction", 0.0)
+        describe = getattr(p, "describe", None)
+        message = describe() if callable(describe) else str(p)
+        sink(Progress("report", message=message, percentage=round(100 * fraction)))
+
+    outcome = "failed"
+    try:
+        manifest = train_fn(folder.root, options, report, index=folder.indexer.index())
+        outcome = "adapter saved"
+    except Exception as e:
+        if type(e).__name__ in ("TrainingError", "ValueError", "TypeError"):
+            raise JsonRpcInvalidParams(f"{TRAIN}: {e}") from e
+        log.exception("training failed")
+        raise JsonRpcInternalError(f"{TRAIN}: {type(e).__name__}: {e}") from e
+    finally:
+        sink(Progress("end", message=outcome, percentage=100))
+    to_json = getattr(manifest, "to_json", None)
+    return to_json() if callable(to_json) else _plain(manifest)
 
 
 def register(server: TandemServer) -> None:

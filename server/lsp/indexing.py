@@ -23,6 +23,7 @@ log = logging.getLogger("tandem.lsp.indexing")
 
 QUIET_S = 0.05
 MAX_WAIT_S = 0.5
+REFRESH_EVERY_S = 2.0  # how often readers catch up while a long sync runs
 
 
 @dataclass
@@ -280,9 +281,18 @@ class FolderIndexer:
 
     def _progress_reporter(self) -> Callable[[str, int, int, str], None]:
         last = [0.0]
+        refreshed = [time.monotonic()]
 
         def progress(phase: str, done: int, total: int, message: str) -> None:
             now = time.monotonic()
+            if phase == "index" and now - refreshed[0] > REFRESH_EVERY_S:
+                # Completion works with what is indexed so far: let readers see the
+                # batches committed up to now.
+                refreshed[0] = now
+                try:
+                    self._refresh_reader()
+                except Exception as e:
+                    log.debug("refresh during indexing failed: %s", e)
             if now - last[0] < 0.1 and done != total:  # at most ten reports a second
                 return
             last[0] = now

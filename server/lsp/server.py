@@ -113,11 +113,13 @@ class TandemServer(LanguageServer):
 
     # -- folders and progress -------------------------------------------------------------
     def add_folder(self, uri: str, name: str) -> None:
-        folder = self.folders.add(uri, name, self.options.settings, self._progress_sink(uri))
+        folder = self.folders.add(uri, name, self.options.settings, self.progress_sink())
         if folder is not None and self.loop is not None:
             self.watchers.ensure(self, folder)
 
-    def _progress_sink(self, uri: str) -> indexing.ProgressSink:
+    def progress_sink(self) -> indexing.ProgressSink:
+        """A callback, callable from any thread, that turns begin/report/end records into
+        work-done ``$/progress`` (or log lines when the client has no progress UI)."""
         state: dict[str, Any] = {"token": None}
 
         def sink(p: indexing.Progress) -> None:

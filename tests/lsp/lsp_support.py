@@ -24,7 +24,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "lsp_workspace"
 REPO = Path(__file__).resolve().parents[2]
 
-SERVER_CMD = [sys.executable, "-m", "server.cli.serve_cmd", "--stdio"]  # TEMP
+SERVER_CMD = [sys.executable, "-m", "server", "serve", "--stdio"]
 SERVER_ENV = {
     **os.environ,
     "PYTHONPATH": str(REPO),

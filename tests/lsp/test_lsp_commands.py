@@ -93,3 +93,13 @@ async def test_bad_command_arguments_give_clear_errors(
         await command(client, "tandem.nonsense")
     # Still serving.
     assert (await status(client))["folders"]
+
+
+async def test_train_with_bad_options_is_a_clear_error(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await wait_indexed(client)
+    with pytest.raises(JsonRpcInvalidParams, match="rank must be at least 1"):
+        await command(client, "tandem.train", {"rank": 0})
+    with pytest.raises(JsonRpcInvalidParams, match="must be an object"):
+        await command(client, "tandem.train", "fast please")

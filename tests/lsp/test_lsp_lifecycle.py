@@ -69,3 +69,46 @@ async def test_initialize_progress_then_inline_completion(
     assert folder["full_syncs"] == 1
     # Neovim cannot watch files for us: the server watches them itself.
     assert state["file_events"] == ("client" if preset == VSCODE else "server")
+
+
+async def test_several_folders_each_with_its_own_index(
+    bare_client: LanguageClient, workspace: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "inches.py").write_text(
+        "CENTIMETRES_PER_INCH = 2.54\n\n\n"
+        "def to_cm(inches):\n    return inches * CENTIMETRES_PER_INCH\n"
+    )
+    params = init_params(workspace, VSCODE)
+    params.workspace_folders = [types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")]
+    await bare_client.initialize_session(params)
+    await wait_indexed(bare_client)
+
+    bare_client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=other.as_uri(), name="other")], removed=[]
+            )
+        )
+    )
+    await wait_indexed(bare_client, count=2)
+    folders = {f["root"]: f for f in (await status(bare_client))["folders"]}
+    assert folders[str(other)]["index"]["files"] == 1
+    assert folders[str(workspace)]["index"]["files"] == 6
+    assert (other / ".tandem").is_dir() and (workspace / ".tandem").is_dir()
+
+    # A file in "other" is completed from other's index (which knows CENTIMETRES_PER_INCH).
+    uri = await open_doc(bare_client, other / "new.py", CM_TEXT.replace("geometry.units", "inches"))
+    assert [i.insert_text for i in (await inline(bare_client, uri, 4, len(CM_LINE))).items] == [
+        "ETRES_PER_INCH"
+    ]
+
+    bare_client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[], removed=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")]
+            )
+        )
+    )
+    assert [f["root"] for f in (await status(bare_client))["folders"]] == [str(other)]
