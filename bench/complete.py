@@ -212,7 +212,8 @@ def main() -> int:
     text0, _ = typed_buffer((args.workspace / path0).read_text(), line0, col0)
     completer.complete(CompletionRequest(path0, text0, line0, col0))
 
-    for path, line, col in points:
+    for n, (path, line, col) in enumerate(points, 1):
+        print(f"[{n}/{len(points)}] {path}:{line + 1}:{col + 1}", file=sys.stderr, flush=True)
         original = (args.workspace / path).read_text(encoding="utf-8", errors="replace")
         backend.reset_cache()
         for k in range(TYPED_KEYS + 1):
