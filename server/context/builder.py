@@ -100,7 +100,7 @@ def _build(
     prefix_counts = Counter(code_identifiers(cursor.prefix, language_for_path(path)))
     query = query_window(cursor, QUERY_LINES)
     lexical = view.bm25.score_vector(code_terms(query), max_df=MAX_DF)
-    relevance = make_relevance(layer, cursor, lexical)
+    relevance = make_relevance(layer, cursor, lexical, path)
     cands: list[Candidate] = definition_candidates(
         layer, path, current, cursor, nearby, prefix_counts, relevance
     )

@@ -22,8 +22,8 @@ MAX_AMBIGUOUS = 4  # a bare name defined in more files than this says too little
 MAX_DEPTH = 6  # re-export hops
 
 
-# relevance(name, path, chunk index) in [0, 1]: how well a definition fits the cursor.
-Relevance = Callable[[str, str, int], float]
+# relevance(name, path, chunk index, local name) in [0, 1]: how well a definition fits.
+Relevance = Callable[[str, str, int, str | None], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ def definition_candidates(
         if span is not None:
             start, end, text, index = span
             if relevance is not None:
-                score += RELEVANCE_WEIGHT * relevance(res.definition.name, res.path, index)
+                score += RELEVANCE_WEIGHT * relevance(res.definition.name, res.path, index, local)
             out.append(Candidate(res.path, start, end, text, score, "definition", reason))
 
     for ref in current.imports:

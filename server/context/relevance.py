@@ -1,13 +1,16 @@
 """How well a definition fits the cursor, to order definitions found by the same kind of
 evidence (say, the twelve names a file imports and has not used yet).
 
-Three cheap signals, each in [0, 1]: the definition's name shares words with the lines just
-above the cursor (``_null_highlighter = `` before ``NullHighlighter``), its code is
-lexically close to them (BM25), and the workspace imports it often."""
+Four cheap signals, each in [0, 1]: code elsewhere that resembles the lines before the
+cursor uses the name (similar code calls similar things: a table of ``sin``/``cos`` values
+goes on with ``pi``); the name shares words with those lines (``_null_highlighter = ``
+before ``NullHighlighter``); the definition's own code is lexically close to them (BM25);
+and the workspace imports the name often."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -16,9 +19,11 @@ from server.context.cursor import Cursor
 from server.context.definitions import Relevance
 from server.context.workspace import Layered
 
-NAME, LEXICAL, POPULAR = 0.5, 0.3, 0.2
+USAGE, NAME, LEXICAL, POPULAR = 0.4, 0.3, 0.2, 0.1
 LINES = 10
 DECAY = 0.85
+NEIGHBOURS = 40  # similar chunks whose identifiers vote for names
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def term_weights(cursor: Cursor, n_lines: int = LINES) -> dict[str, float]:
@@ -44,21 +49,55 @@ def name_terms(name: str) -> list[str]:
     return terms[1:] if len(terms) > 1 else terms
 
 
-def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray) -> Relevance:
+def usage_votes(layer: Layered, path: str, lexical: np.ndarray) -> dict[str, float]:
+    """Identifiers of the chunks most similar to the query window (other files only, so
+    the cursor's own file cannot leak what comes next), weighted by similarity and
+    normalised to [0, 1]."""
+    view = layer.view
+    votes: dict[str, float] = {}
+    total = 0.0
+    for (p, i), score in view.bm25.top_of(lexical, NEIGHBOURS):
+        if p == path or p in layer.overlay:
+            continue
+        total += score
+        for name in _identifiers(view.files[p].chunks[i].text):
+            votes[name] = votes.get(name, 0.0) + score
+    if total > 0:
+        for name in votes:
+            votes[name] /= total
+    return votes
+
+
+def _identifiers(text: str) -> frozenset[str]:
+    hit = _ident_cache.get(text)
+    if hit is None:
+        hit = frozenset(_IDENT.findall(text))
+        _ident_cache[text] = hit
+        if len(_ident_cache) > 8192:
+            _ident_cache.pop(next(iter(_ident_cache)))
+    return hit
+
+
+_ident_cache: dict[str, frozenset[str]] = {}
+
+
+def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: str) -> Relevance:
     """A relevance function over the view, given the BM25 scores of the query window (one
     per slot of the view's BM25)."""
     weights = term_weights(cursor)
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25
+    votes = usage_votes(layer, path, lexical)
     counts = layer.view.imported_names
     top_count = math.log1p(max(counts.values(), default=0)) or 1.0
 
-    def relevance(name: str, path: str, chunk: int) -> float:
+    def relevance(name: str, def_path: str, chunk: int, local: str | None = None) -> float:
         parts = name_terms(name)
         match = sum(weights.get(p, 0.0) for p in parts) / len(parts) if parts else 0.0
-        slot = None if path in layer.overlay else bm25.slot((path, chunk))
+        slot = None if def_path in layer.overlay else bm25.slot((def_path, chunk))
         lex = float(lexical[slot]) / top_lexical if slot is not None else 0.0
         popular = math.log1p(max(0, counts.get(name, 0))) / top_count
-        return NAME * match + LEXICAL * lex + POPULAR * popular
+        usage = max(votes.get(name, 0.0), votes.get(local, 0.0) if local else 0.0)
+        return USAGE * usage + NAME * match + LEXICAL * lex + POPULAR * popular
 
     return relevance
