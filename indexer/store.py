@@ -30,9 +30,11 @@ from lancedb.index import FTS
 SCHEMA_VERSION = "1"
 DEFAULT_DIR = ".tandem"
 VECTOR_INDEX_MIN_ROWS = 50_000
-# Old versions older than this are removed by ``optimize``; long enough for a reader that
-# is mid-query on the previous version, short enough that edits do not pile up on disk.
-CLEANUP_AFTER = timedelta(seconds=30)
+# Old versions older than this are removed by ``optimize``: long enough for a query that
+# started on the previous version (readers pin no version: ``Index`` answers lookups from
+# memory and each LanceDB query checks out the latest), short enough that a burst of edits
+# does not pile up copies on disk.
+CLEANUP_AFTER = timedelta(seconds=10)
 _DELETE_BATCH = 400
 _FRAGMENT_ROWS = 4096  # fragments below this are merged by compaction
 _MAX_SMALL_FRAGMENTS = 24
@@ -424,7 +426,7 @@ class Store:
                 if full or small >= _MAX_SMALL_FRAGMENTS:
                     ds.optimize.compact_files(
                         target_rows_per_fragment=_FRAGMENT_ROWS,
-                        materialize_deletions_threshold=0.3,
+                        materialize_deletions_threshold=0.1,
                     )
                     ds = t.to_lance()
                 if full or self._unindexed(t) > max(2000, t.count_rows() // 20):
