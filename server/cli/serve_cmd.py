@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from typing import BinaryIO, cast
 
 from server.cli.common import UserError
@@ -49,7 +51,13 @@ def run(args: argparse.Namespace) -> int:
             server.start_io(cast(BinaryIO, stdin), stdout)
     finally:
         server.stop_all()
-    return 0
+    # LSP: exit code 0 only after a shutdown request. Every index write has been joined by
+    # stop_all(); skip the interpreter's slow teardown (worker threads parked on stdin,
+    # native libraries' destructors), which editors would otherwise wait on.
+    code = 0 if server.protocol._shutdown else 1
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 
+# Each test starts the real server (imports, LanceDB, a first index): several seconds.
+pytestmark = pytest.mark.slow
+
 CM_LINE = "    return inches * CENTIM"
 CM_TEXT = (
     "from geometry.units import CENTIMETRES_PER_INCH\n\n\n"

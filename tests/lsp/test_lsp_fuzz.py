@@ -15,6 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lsp_support import SERVER_CMD, RawServer, raw_initialize, raw_wait_indexed
 
+# Each test starts the real server (imports, LanceDB, a first index): several seconds.
+pytestmark = pytest.mark.slow
+
 MESSAGES_PER_EXAMPLE = 60
 EXAMPLES = 40  # 40 x 60 = 2,400 messages
 
@@ -155,7 +158,6 @@ def fuzz_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.slow
 def test_server_survives_malformed_messages(fuzz_workspace: Path, tmp_path: Path) -> None:
     ws = fuzz_workspace
     server = RawServer(SERVER_CMD, tmp_path / "stderr.log")

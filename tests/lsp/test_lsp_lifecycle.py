@@ -19,6 +19,9 @@ from lsp_support import (
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+# Each test starts the real server (imports, LanceDB, a first index): several seconds.
+pytestmark = pytest.mark.slow
+
 CM_LINE = "    return inches * CENTIM"
 CM_TEXT = (
     "from geometry.units import CENTIMETRES_PER_INCH\n\n\n"

@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from lsp_support import inline, open_doc, status, wait_for, wait_indexed
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+
+# Each test starts the real server (imports, LanceDB, a first index): several seconds.
+pytestmark = pytest.mark.slow
 
 FURLONG_LINE = "    return metres / METRES_PER_F"
 FURLONG_USER = "from geometry.units import to_furlongs\n\n\ndef go(metres):\n" + FURLONG_LINE

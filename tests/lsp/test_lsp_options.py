@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsp_support import FAST_OPTIONS, init_params, status, wait_for, wait_indexed
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+
+# Each test starts the real server (imports, LanceDB, a first index): several seconds.
+pytestmark = pytest.mark.slow
 
 
 async def test_bad_initialization_options_show_a_message_and_use_defaults(

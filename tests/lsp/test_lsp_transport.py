@@ -6,7 +6,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from lsp_support import REPO, SERVER_CMD, RawServer, raw_initialize, raw_wait_indexed
+
+# Each test starts the real server (imports, LanceDB, a first index): several seconds.
+pytestmark = pytest.mark.slow
 
 # A library that prints (or writes to fd 1 from native code) while the server runs.
 # (Before ``tandem serve`` starts serving, stdout is still the terminal's.)
@@ -48,25 +52,11 @@ def test_stdout_carries_only_protocol_even_when_something_prints(
     assert "serving over stdio" in stderr
 
 
-def test_log_file_option_and_log_messages(workspace: Path, tmp_path: Path) -> None:
+def test_bad_requests_get_errors_or_empty_results_and_logs_go_to_the_log_file(
+    workspace: Path, tmp_path: Path
+) -> None:
     log_file = tmp_path / "tandem.log"
     server = RawServer([*SERVER_CMD, "--log-file", str(log_file)], tmp_path / "stderr.log")
-    try:
-        raw_initialize(server, workspace)
-        raw_wait_indexed(server)
-    finally:
-        assert server.close() == 0
-    assert "serving over stdio" in log_file.read_text()
-    assert "workspace folder added" in log_file.read_text()
-    assert "serving over stdio" not in (tmp_path / "stderr.log").read_text()
-    logged = [
-        m["params"]["message"] for m in server.notifications if m["method"] == "window/logMessage"
-    ]
-    assert any("workspace folder added" in m for m in logged)
-
-
-def test_bad_requests_get_errors_or_empty_results(workspace: Path, tmp_path: Path) -> None:
-    server = RawServer(SERVER_CMD, tmp_path / "stderr.log")
     try:
         raw_initialize(server, workspace)
         raw_wait_indexed(server)
@@ -126,3 +116,11 @@ def test_bad_requests_get_errors_or_empty_results(workspace: Path, tmp_path: Pat
         assert state["result"]["overlay"]["files"] == {str(workspace): 1}  # app.py alone
     finally:
         assert server.close() == 0
+    # Logs went to the log file and to window/logMessage, not to stderr.
+    assert "serving over stdio" in log_file.read_text()
+    assert "workspace folder added" in log_file.read_text()
+    assert "serving over stdio" not in (tmp_path / "stderr.log").read_text()
+    logged = [
+        m["params"]["message"] for m in server.notifications if m["method"] == "window/logMessage"
+    ]
+    assert any("workspace folder added" in m for m in logged)
