@@ -41,7 +41,13 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def code_server(tmp_path: Path, workspace: Path) -> Iterator[CodeServer]:
+def code_server_python() -> str:
+    """The interpreter `tandem.pythonPath` names; a test may parametrize it."""
+    return sys.executable
+
+
+@pytest.fixture
+def code_server(tmp_path: Path, workspace: Path, code_server_python: str) -> Iterator[CodeServer]:
     """code-server on 127.0.0.1 (auth none, a free port) with the built .vsix installed and
     Tandem set to the retrieval backend with this test's Python."""
     require(NODE24_BIN / "node", "Node 24 (for code-server)")
@@ -67,7 +73,7 @@ def code_server(tmp_path: Path, workspace: Path) -> Iterator[CodeServer]:
         "editor.wordBasedSuggestions": "off",
         "editor.inlineSuggest.enabled": True,
         "files.autoSave": "off",
-        "tandem.pythonPath": sys.executable,
+        "tandem.pythonPath": code_server_python,
         "tandem.model.backend": "retrieval",
         "tandem.index.embedder": "none",
     }
@@ -115,6 +121,6 @@ def code_server(tmp_path: Path, workspace: Path) -> Iterator[CodeServer]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log, timeout=60)
-        yield CodeServer(url=url, process=process, log=log)
+        yield CodeServer(url=url, process=process, log=log, settings=user / "settings.json")
     finally:
         stop_group(process)

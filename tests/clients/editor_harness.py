@@ -55,6 +55,7 @@ class CodeServer:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    settings: Path  # the user settings.json, which code-server reloads when it changes
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:

@@ -21,6 +21,7 @@ def test_ghost_text_is_shown_accepted_and_saved(
         [
             str(NODE24_BIN / "node"),
             str(HERE / "vscode_drive.mjs"),
+            "complete",
             f"{code_server.url}/?folder={workspace}",
             "shapes.py",
             str(artifacts),
@@ -46,3 +47,51 @@ def test_ghost_text_is_shown_accepted_and_saved(
     assert lines[-2:] == ["def span(a: Point, b: Point) -> float:", EXPECTED_LINE], lines[-4:]
     # The item's command told the server: the acceptance is counted.
     assert "1 accepted" in seen["afterAccept"].get("label", ""), seen["afterAccept"]
+    # A settings change reaches the server: completions off, no ghost text; on, back again.
+    assert seen["ghostWhileDisabled"] is None, seen
+    assert seen["ghostReenabled"] == "ot(dx, dy)", seen
+    changes = [s for s in seen["steps"] if s["name"] == "setting tandem.completion.enabled changed"]
+    assert len(changes) == 2, seen["steps"]
+    settings = json.loads(code_server.settings.read_text())
+    assert settings.get("tandem.completion.enabled", True) is True  # back to the default
+
+
+# Debian's own Python, which has no Tandem (the workspace copy is not the repository, so
+# `server` is not importable from the current directory either).
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code_server_python", [SYSTEM_PYTHON])
+def test_missing_tandem_gives_a_message_with_the_fix(
+    code_server: CodeServer, workspace: Path, artifacts: Path
+) -> None:
+    probe = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import server.cli"], cwd=workspace, capture_output=True
+    )
+    assert probe.returncode != 0, "this test needs a Python without Tandem installed"
+    drive = subprocess.run(
+        [
+            str(NODE24_BIN / "node"),
+            str(HERE / "vscode_drive.mjs"),
+            "not-installed",
+            f"{code_server.url}/?folder={workspace}",
+            "shapes.py",
+            str(artifacts),
+        ],
+        env=node24_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=HERE,
+    )
+    assert drive.returncode == 0, drive.stderr
+    seen = json.loads(drive.stdout.strip().splitlines()[-1])
+    assert seen["ok"], f"{seen.get('error')}\n--- driver log:\n{drive.stderr}"
+    assert "not installed" in seen["status"]
+    message = seen["notification"]
+    # It names the interpreter, says how to install, and where to point Tandem instead.
+    assert SYSTEM_PYTHON in message
+    assert "No module named 'server'" in message
+    assert f"{SYSTEM_PYTHON} -m pip install" in message
+    assert "tandem.pythonPath" in message

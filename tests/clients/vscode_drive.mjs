@@ -2,14 +2,15 @@
 // file, type, wait for Tandem's ghost text, accept it with Tab, save. Prints one JSON
 // object (what it saw) on stdout; tests/clients/test_vscode.py asserts on it.
 //
-//   node vscode_drive.mjs URL FILE_NAME OUT_DIR
+//   node vscode_drive.mjs complete URL FILE_NAME OUT_DIR
+//   node vscode_drive.mjs not-installed URL FILE_NAME OUT_DIR
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const [url, fileName, outDir] = process.argv.slice(2);
-if (!url || !fileName || !outDir) {
-  console.error("usage: node vscode_drive.mjs URL FILE_NAME OUT_DIR");
+const [mode, url, fileName, outDir] = process.argv.slice(2);
+if (!["complete", "not-installed"].includes(mode) || !url || !fileName || !outDir) {
+  console.error("usage: node vscode_drive.mjs complete|not-installed URL FILE_NAME OUT_DIR");
   process.exit(2);
 }
 mkdirSync(outDir, { recursive: true });
@@ -62,18 +63,66 @@ async function waitForStatus(pattern, timeoutMs, { textToo = true } = {}) {
   throw new Error(`status bar never matched ${pattern}; last text ${JSON.stringify(text)}, label ${JSON.stringify(label)}`);
 }
 
-try {
-  await page.goto(url);
-  await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
-  step("workbench");
-
-  // Open the file from the explorer.
+async function openFile() {
   const entry = page.getByRole("treeitem", { name: fileName }).first();
   await entry.waitFor({ timeout: 30_000 });
   await entry.click();
   const editor = page.locator(".editor-instance .monaco-editor").first();
   await editor.waitFor({ timeout: 30_000 });
   step("file opened");
+  return editor;
+}
+
+// Ghost text: VS Code renders an inline suggestion in ghost-text decorations.
+const ghost = page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").first();
+
+async function ghostWithin(timeoutMs) {
+  try {
+    await ghost.waitFor({ state: "visible", timeout: timeoutMs });
+    return (await ghost.innerText()).replace(/\u00a0/g, " ");
+  } catch {
+    return null;
+  }
+}
+
+// Flips a boolean setting in the Settings editor, as a user would, waits until the status
+// item shows that the extension has the new value (and has passed it on), then returns to
+// the file.
+async function toggleSetting(id, statusPattern) {
+  await page.keyboard.press("F1");
+  await page.keyboard.type("Preferences: Open User Settings", { delay: 10 });
+  const first = page.locator(".quick-input-list .monaco-list-row.focused").first();
+  await first.waitFor({ timeout: 10_000 });
+  const label = await first.getAttribute("aria-label");
+  if (!label?.startsWith("Preferences: Open User Settings") || label.includes("JSON")) {
+    throw new Error(`the command palette offered ${JSON.stringify(label)} first`);
+  }
+  await page.keyboard.press("Enter");
+  const search = page.locator(".settings-editor .settings-header .suggest-input-container").first();
+  await search.waitFor({ timeout: 20_000 });
+  await search.click();
+  await page.keyboard.type(id, { delay: 10 });
+  const checkbox = page.locator(".settings-editor .setting-item-bool .setting-value-checkbox").first();
+  await checkbox.waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(500); // the search filters as it renders
+  await checkbox.click();
+  const status = await waitForStatus(statusPattern, 20_000, { textToo: false });
+  step(`setting ${id} changed`, status);
+  await page.waitForTimeout(500); // the server pulls the settings right after the change
+  result.settingsScreenshots = (result.settingsScreenshots ?? 0) + 1;
+  await page.screenshot({ path: join(outDir, `vscode-settings-${result.settingsScreenshots}.png`) });
+  // Newer VS Code opens Settings as a modal editor: close it, whichever way it opened.
+  const modal = page.locator(".monaco-modal-editor-block");
+  if ((await modal.count()) > 0) {
+    await modal.locator(".codicon-close, [aria-label^='Close']").first().click();
+    await modal.waitFor({ state: "detached", timeout: 10_000 });
+  }
+  await page.locator(".tabs-container .tab", { hasText: fileName }).first().click();
+  await page.waitForTimeout(1_000);
+}
+
+async function complete() {
+  const editor = await openFile();
 
   // The extension reports indexing, then what the index holds.
   const indexed = await waitForStatus(/\d[\d,]* chunks/, 120_000);
@@ -89,10 +138,8 @@ try {
   await page.keyboard.type(TYPED_KEY, { delay: 40 });
   step("typed");
 
-  // Ghost text: VS Code renders an inline suggestion in ghost-text decorations.
-  const ghost = page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").first();
-  await ghost.waitFor({ state: "visible", timeout: 30_000 });
-  result.ghost = (await ghost.innerText()).replace(/\u00a0/g, " ");
+  result.ghost = await ghostWithin(30_000);
+  if (result.ghost === null) throw new Error("no ghost text appeared");
   step("ghost text", { ghost: result.ghost });
   await page.screenshot({ path: join(outDir, "vscode-ghost-text.png") });
 
@@ -102,10 +149,44 @@ try {
   step("accepted and saved");
 
   // The item's command reported the acceptance; the status item refreshes after it.
-  const accepted = await waitForStatus(/[1-9]\d* accepted/, 20_000, { textToo: false }).catch((e) => ({ error: String(e) }));
-  result.afterAccept = accepted;
-  step("status after accept", accepted);
+  result.afterAccept = await waitForStatus(/[1-9]\d* accepted/, 20_000, { textToo: false }).catch((e) => ({
+    error: String(e),
+  }));
+  step("status after accept", result.afterAccept);
   await page.screenshot({ path: join(outDir, "vscode-accepted.png") });
+
+  // A settings change reaches the running server: with completions off, the same typing
+  // brings no ghost text; back on, it does again.
+  await toggleSetting("tandem.completion.enabled", /Completions: off/);
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type(TYPED_KEY, { delay: 40 });
+  result.ghostWhileDisabled = await ghostWithin(5_000);
+  step("completions off", { ghost: result.ghostWhileDisabled });
+  await toggleSetting("tandem.completion.enabled", /Completions: on/);
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type("p", { delay: 40 });
+  result.ghostReenabled = await ghostWithin(20_000);
+  step("completions on", { ghost: result.ghostReenabled });
+}
+
+async function notInstalled() {
+  await openFile();
+  const status = await waitForStatus(/not installed/, 60_000);
+  result.status = status.text;
+  result.statusLabel = status.label;
+  const toast = page.locator(".notification-toast", { hasText: "Tandem is not installed" }).first();
+  await toast.waitFor({ timeout: 30_000 });
+  result.notification = (await toast.innerText()).replace(/\s+/g, " ");
+  step("notification", { notification: result.notification });
+  await page.screenshot({ path: join(outDir, "vscode-not-installed.png") });
+}
+
+try {
+  await page.goto(url);
+  await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+  step("workbench");
+  await (mode === "complete" ? complete() : notInstalled());
   result.ok = true;
 } catch (error) {
   result.ok = false;

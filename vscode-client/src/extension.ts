@@ -62,7 +62,8 @@ class Tandem implements vscode.Disposable {
     this.python = interpreter.path;
     const env = serverEnv();
     this.log.info(`Python: ${interpreter.path} (from ${interpreter.source})`);
-    const check = await checkTandemInstalled(interpreter.path, env);
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const check = await checkTandemInstalled(interpreter.path, env, cwd);
     if (!check.ok) {
       this.registerFallbacks(new Set());
       this.notInstalled(interpreter.path, interpreter.source, check.detail);
@@ -72,7 +73,7 @@ class Tandem implements vscode.Disposable {
       command: interpreter.path,
       args: ["-m", "server", "serve"], // TransportKind.stdio appends --stdio
       transport: TransportKind.stdio,
-      options: { env },
+      options: { env, cwd },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }],
@@ -84,8 +85,10 @@ class Tandem implements vscode.Disposable {
           configuration: async (params, token, next) => {
             const answers = await next(params, token);
             if (!Array.isArray(answers)) return answers;
+            const settings = serverSettings();
+            this.log.info(`The server asked for its settings: ${JSON.stringify(settings)}`);
             return params.items.map((item, i) =>
-              item.section === undefined || item.section === "tandem" ? serverSettings() : answers[i],
+              item.section === undefined || item.section === "tandem" ? settings : answers[i],
             );
           },
         },
@@ -161,7 +164,7 @@ class Tandem implements vscode.Disposable {
     if (!this.client?.isRunning() || this.status.busy) return;
     try {
       const status = await this.client.sendRequest(ExecuteCommandRequest.type, { command: SERVER.status });
-      this.status.showStatus(status, serverSettings().model);
+      this.status.showStatus(status, serverSettings());
     } catch (error) {
       this.log.warn(`tandem.status failed: ${String(error)}`);
     }

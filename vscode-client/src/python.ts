@@ -48,14 +48,19 @@ export interface InstallCheck {
   detail: string;
 }
 
-/** Runs `python -c "import server.cli"`: cheap (no torch), and it fails exactly when
- *  `python -m server serve` would. */
-export function checkTandemInstalled(python: string, env: NodeJS.ProcessEnv): Promise<InstallCheck> {
+/** Runs `python -c "import server.cli"` in the directory the server will run in (the
+ *  current directory is on `sys.path` for both): cheap (no torch), and it fails exactly
+ *  when `python -m server serve` would. */
+export function checkTandemInstalled(
+  python: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string | undefined,
+): Promise<InstallCheck> {
   return new Promise((resolve) => {
     execFile(
       python,
       ["-c", "import server.cli"],
-      { env, timeout: 30_000 },
+      { env, cwd, timeout: 30_000 },
       (error, _stdout, stderr) => {
         if (!error) {
           resolve({ ok: true, detail: "" });

@@ -14,6 +14,8 @@ import {
   type WorkDoneProgressReport,
 } from "vscode-languageclient/node";
 
+import type { ServerSettings } from "./settings";
+
 export class StatusItem implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
   private readonly active = new Map<string, string>();
@@ -55,10 +57,11 @@ export class StatusItem implements vscode.Disposable {
   }
 
   /** Shows the server's `tandem.status` answer: chunks indexed and the model in use. */
-  showStatus(status: unknown, configured: ConfiguredModel): void {
+  showStatus(status: unknown, settings: ServerSettings): void {
     if (this.busy) return;
-    const summary = summarize(status, configured);
-    this.show(`$(check) Tandem: ${summary.short}`, summary.long);
+    const summary = summarize(status, settings);
+    const icon = settings.completion.enabled ? "$(check)" : "$(circle-slash)";
+    this.show(`${icon} Tandem: ${summary.short}`, summary.long);
   }
 }
 
@@ -95,13 +98,8 @@ function count(value: unknown): number | undefined {
  * indexer, `completer.<folder>` from the pipeline) and ignores the rest, so a richer
  * status never breaks the item.
  */
-export interface ConfiguredModel {
-  backend: string;
-  model: string;
-  adapter?: string;
-}
-
-export function summarize(status: unknown, configured: ConfiguredModel): Summary {
+export function summarize(status: unknown, settings: ServerSettings): Summary {
+  const configured = settings.model;
   const root = isObject(status) ? status : {};
   let chunks: number | undefined;
   let files: number | undefined;
@@ -133,11 +131,13 @@ export function summarize(status: unknown, configured: ConfiguredModel): Summary
   const chunkText = chunks !== undefined ? `${chunks.toLocaleString("en-US")} chunks` : "index ready";
   const modelText =
     backend === "retrieval" || !name ? (backend ?? "") : `${name}${adapter ? " + LoRA" : ""}`;
-  const short = modelText ? `${chunkText} · ${modelText}` : chunkText;
+  const enabled = settings.completion.enabled;
+  const short = [chunkText, enabled ? modelText : "completions off"].filter(Boolean).join(" · ");
   const lines = [
     `Indexed: ${chunks ?? "?"} chunks in ${files ?? "?"} files${states.length ? ` (${states.join(", ")})` : ""}`,
     `Backend: ${backend ?? "?"}${str(model.fallback_reason) ? ` (${str(model.fallback_reason)})` : ""}`,
     `Model: ${backend === "retrieval" ? "none (no model)" : (name ?? "?")}`,
+    `Completions: ${enabled ? "on" : "off"} (multi-line: ${settings.completion.multiline})`,
   ];
   if (adapter) lines.push(`Adapter: ${adapter}`);
   const signals = isObject(root.signals) ? root.signals : {};
