@@ -205,7 +205,7 @@ class Tandem implements vscode.Disposable {
   private notInstalled(python: string, source: string, detail: string): void {
     const message =
       `Tandem is not installed for the Python interpreter "${python}" (${source}): ${detail}. ` +
-      `Install it there with "${python} -m pip install tandem" (or "pip install -e" on a Tandem checkout), ` +
+      `Install it there with "${python} -m pip install -e <your Tandem checkout>", ` +
       `or set "tandem.pythonPath" to an interpreter that has it.`;
     this.log.error(message);
     this.status.show("$(error) Tandem: not installed", message, true);
