@@ -391,7 +391,9 @@ class Index:
             "embedder": snap.meta.get("embedder", "none"),
             "bytes_on_disk": self.store.disk_bytes(),
             "source_bytes": sum(f.size for f in snap.files.values()),
-            "last_update": snap.meta.get("updated_at"),
+            "last_update": max(
+                filter(None, (snap.meta.get("updated_at"), self.store.last_write())), default=None
+            ),
             "languages": dict(sorted(languages.items(), key=lambda kv: -kv[1])),
         }
 

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,6 +38,7 @@ CLEANUP_AFTER = timedelta(seconds=10)
 _DELETE_BATCH = 400
 _FRAGMENT_ROWS = 4096  # fragments below this are merged by compaction
 _MAX_SMALL_FRAGMENTS = 24
+_OPTIMIZE_EVERY = 3.0  # seconds; well under CLEANUP_AFTER, so the folder stays bounded
 
 FILES = "files"
 CHUNKS = "chunks"
@@ -173,6 +174,7 @@ class Store:
         self.db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
         self.lock = threading.RLock()
         self._tables: dict[str, Any] = {}
+        self._last_optimize = 0.0
 
     @classmethod
     def open(cls, uri: str) -> Store:
@@ -263,8 +265,9 @@ class Store:
         return q.limit(None).to_arrow() if where else _scan(t, columns)
 
     def files(self) -> dict[str, FileRow]:
-        data = self.read(FILES).to_pylist()
-        return {r["path"]: FileRow(**r) for r in data}
+        data = self.read(FILES)
+        cols = [data.column(f.name).to_pylist() for f in FILES_SCHEMA]
+        return {row[0]: FileRow(*row) for row in zip(*cols, strict=True)}
 
     def paths_in(self, name: str) -> set[str]:
         return set(self.read(name, ["path"]).column("path").to_pylist())
@@ -403,15 +406,23 @@ class Store:
 
     # -- housekeeping -----------------------------------------------------------------
 
-    def optimize(self, full: bool = False, cleanup_after: timedelta = CLEANUP_AFTER) -> None:
+    def optimize(
+        self, full: bool = False, cleanup_after: timedelta = CLEANUP_AFTER, throttle: bool = False
+    ) -> None:
         """Keep the folder bounded and reads fast under a stream of small edits.
 
         Each table: small fragments are merged once there are many (full-size fragments
         are left alone, so an edit never rewrites the table); the indices (FTS, vector)
         are brought up to date only when many rows are unindexed (queries scan those
         few rows directly; rebuilding the index after each edit was what grew the folder);
-        versions older than ``cleanup_after`` are deleted. ``full`` does all of it now.
+        versions older than ``cleanup_after`` are deleted. ``full`` does all of it now;
+        ``throttle`` skips the work if it ran less than ``_OPTIMIZE_EVERY`` ago (file
+        events come in bursts; housekeeping after each would double the cost of an edit).
         """
+        now = time.monotonic()
+        if throttle and not full and now - self._last_optimize < _OPTIMIZE_EVERY:
+            return
+        self._last_optimize = now
         with self.lock:
             for name in self.table_names():
                 t = self.table(name)
@@ -443,6 +454,17 @@ class Store:
             if stats is not None:
                 total = max(total, int(stats.num_unindexed_rows))
         return total
+
+    def last_write(self) -> str | None:
+        """When the files table last changed (ISO, UTC), or None."""
+        t = self.table(FILES)
+        if t is None:
+            return None
+        try:
+            stamp = t.list_versions()[-1]["timestamp"]
+        except (IndexError, KeyError):
+            return None
+        return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def disk_bytes(self) -> int | None:
         path = local_path(self.uri)

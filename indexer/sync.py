@@ -13,11 +13,13 @@ first in the cache keyed by chunk content hash.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from indexer.store import (
     Store,
     default_uri,
     in_list,
+    local_path,
 )
 from indexer.types import ParsedFile, Skipped, content_hash
 from indexer.walk import IGNORE_FILES, IgnoreRules, WalkEntry, file_reason, read_source, walk
@@ -83,9 +86,24 @@ def db_uri(root: Path, settings: IndexSettings) -> str:
     return settings.db or default_uri(root)
 
 
-def _writer_lock(uri: str) -> threading.Lock:
+@contextmanager
+def _writer_lock(uri: str) -> Iterator[None]:
+    """One writer per index: a thread lock within the process and, for a local index, an
+    advisory file lock across processes (``tandem index`` beside a running server)."""
     with _locks_guard:
-        return _locks.setdefault(uri, threading.Lock())
+        lock = _locks.setdefault(uri, threading.Lock())
+    with lock:
+        path = local_path(uri)
+        if path is None:
+            yield
+            return
+        path.mkdir(parents=True, exist_ok=True)
+        with open(path / "writer.lock", "a+b") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _checkpoint(name: str) -> None:
@@ -183,10 +201,10 @@ def _apply(
     report: SyncReport,
     progress: Progress | None,
     table_paths: set[str] | None,
+    stored: dict[str, FileRow],
 ) -> dict[str, str]:
     """Index changed entries, delete gone paths and orphans. Returns hash → text of the
     chunks written (so embedding need not read them back)."""
-    stored = store.files()
     max_bytes = settings.max_file_kb * 1024
     restamp: list[FileRow] = []
     todo: list[tuple[WalkEntry, str, str]] = []
@@ -383,9 +401,10 @@ def _finish(
     settings: IndexSettings,
     start: float,
     changed: bool,
+    full: bool,
 ) -> SyncReport:
     meta = {"schema_version": SCHEMA_VERSION}
-    if changed:
+    if changed and full:  # (after file events, status reads the files table's version time)
         meta["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     store.set_meta(meta)
     report.lexical_seconds = time.monotonic() - start
@@ -410,11 +429,12 @@ def _finish(
     elif not _wants_embedder(settings, True):
         store.set_meta({"embedder": "none", "embedder_slug": ""})
     if changed:  # after a big change, index everything now; after small ones, when due
-        store.optimize(full=report.indexed + report.deleted >= _FULL_OPTIMIZE_FILES)
+        big = report.indexed + report.deleted >= _FULL_OPTIMIZE_FILES
+        store.optimize(full=big, throttle=not full)
         _checkpoint("optimized")
-    files = store.files()
-    report.total_files = len(files)
-    report.total_chunks = sum(f.n_chunks for f in files.values())
+    counts = store.read(FILES, ["n_chunks"]).column("n_chunks").to_pylist()
+    report.total_files = len(counts)
+    report.total_chunks = sum(counts)
     slug = store.meta().get("embedder_slug")
     if slug and _wants_embedder(settings, True):
         have = store.vector_hashes(slug)
@@ -454,9 +474,9 @@ def sync(
             table_paths |= store.paths_in(name)
         orphans = sorted(table_paths - set(stored) - seen)
         plan = _Plan(entries, [p for p in stored if p not in seen], orphans)
-        texts = _apply(store, plan, settings, report, progress, table_paths)
+        texts = _apply(store, plan, settings, report, progress, table_paths, stored)
         changed = bool(report.indexed or report.deleted or orphans or report.restamped)
-        return _finish(store, embed, report, texts, progress, settings, start, changed)
+        return _finish(store, embed, report, texts, progress, settings, start, changed, True)
 
 
 def _relative(root: Path, path: str | Path) -> str | None:
@@ -527,9 +547,9 @@ def sync_paths(
             entries.append(WalkEntry(rel, p, st.st_mtime_ns, st.st_size))
         unique = list({e.path: e for e in entries}.values())  # a file and its folder both named
         plan = _Plan(unique, sorted(gone - {e.path for e in unique}))
-        texts = _apply(store, plan, settings, report, progress, None)
+        texts = _apply(store, plan, settings, report, progress, None, stored)
         changed = bool(report.indexed or report.deleted or report.restamped)
-        return _finish(store, embed, report, texts, progress, settings, start, changed)
+        return _finish(store, embed, report, texts, progress, settings, start, changed, False)
 
 
 def forget(

@@ -44,18 +44,22 @@ def watch(
     from watchfiles import watch as watch_files
 
     root = Path(root).resolve()
-    if initial:
-        report = sync(root, settings)
-        if on_sync:
-            on_sync(report)
+    pending_initial = initial
+    # the initial sync runs once the watcher is live (its first, empty, timeout yield), so
+    # no change made while it runs, or just after, is missed
     for changes in watch_files(
         root,
         watch_filter=_event_filter(root, settings),
         debounce=debounce_ms,
         stop_event=stop,
-        yield_on_timeout=False,
-        rust_timeout=1000,
+        yield_on_timeout=True,
+        rust_timeout=500,
     ):
+        if pending_initial:
+            pending_initial = False
+            report = sync(root, settings)
+            if on_sync:
+                on_sync(report)
         paths = sorted({p for _change, p in changes})
         if paths:
             report = sync_paths(root, settings, paths)
