@@ -54,6 +54,15 @@ def test_ghost_text_is_shown_accepted_and_saved(
     assert len(changes) == 2, seen["steps"]
     settings = json.loads(code_server.settings.read_text())
     assert settings.get("tandem.completion.enabled", True) is True  # back to the default
+    # The status item's menu offers the four actions; Reindex ran and Show Log showed the log.
+    actions = ["Reindex", "Forget This File", "Train Adapter", "Show Log"]
+    assert len(seen["menu"]) == len(actions), seen["menu"]
+    rows = zip(seen["menu"], actions, strict=True)
+    assert all(row.startswith(action) for row, action in rows), seen["menu"]
+    assert "chunks" in seen["afterReindex"]["text"]
+    assert "Settings changed" in seen["log"] and "tandem.lsp" in seen["log"], seen["log"]
+    assert "[error]" not in seen["log"], seen["log"]
+    assert seen["errors"] == [], seen["errors"]
 
 
 # Debian's own Python, which has no Tandem (the workspace copy is not the repository, so

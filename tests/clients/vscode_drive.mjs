@@ -168,6 +168,29 @@ async function complete() {
   await page.keyboard.type("p", { delay: 40 });
   result.ghostReenabled = await ghostWithin(20_000);
   step("completions on", { ghost: result.ghostReenabled });
+  await page.keyboard.press("Escape");
+
+  // Clicking the status item offers Tandem's actions; Reindex and Show Log run.
+  result.menu = await pickFromStatusMenu("Reindex");
+  step("menu", { menu: result.menu });
+  result.afterReindex = await waitForStatus(/\d[\d,]* chunks/, 30_000);
+  await pickFromStatusMenu("Show Log");
+  const output = page.locator(".part.panel .monaco-editor .view-lines").first();
+  await output.waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(1_000);
+  result.log = (await output.innerText()).replace(/\u00a0/g, " ");
+  step("log shown");
+  result.errors = await page.locator(".notification-toast").allInnerTexts();
+}
+
+async function pickFromStatusMenu(label) {
+  await statusItem.click();
+  const rows = page.locator(".quick-input-list .monaco-list-row");
+  await rows.first().waitFor({ timeout: 10_000 });
+  const labels = (await rows.allInnerTexts()).map((t) => t.split("\n")[0].trim());
+  await page.keyboard.type(label, { delay: 10 });
+  await page.keyboard.press("Enter");
+  return labels;
 }
 
 async function notInstalled() {

@@ -15,6 +15,7 @@ import {
 } from "vscode-languageclient/node";
 
 import { checkTandemInstalled, resolveInterpreter } from "./python";
+import { stdioOptions } from "./serverLog";
 import { serverSettings } from "./settings";
 import { StatusItem, StatusProgressFeature } from "./status";
 
@@ -79,6 +80,7 @@ class Tandem implements vscode.Disposable {
       documentSelector: [{ scheme: "file" }],
       initializationOptions: serverSettings(),
       outputChannel: this.log,
+      stdioOptions,
       middleware: {
         workspace: {
           // The server may pull settings (workspace/configuration): answer in its schema.
