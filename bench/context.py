@@ -12,7 +12,9 @@ cursor is timed three ways:
   the timing, as the server does on didChange).
 
 The first call of a process also builds the in-memory view of the index (once per index
-version); it is reported apart.
+version); it is reported apart. Wall time is what a user waits; CPU time is the same calls'
+own cost, which is what wall time comes down to when the machine is not shared (this one
+often runs other jobs: the load average is printed).
 
     .venv/bin/python bench/context.py [--points 300] [--workspace DIR]
 """
@@ -27,12 +29,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("LANCEDB_LOG", "error")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 TARGET_P95_MS = 30.0
+MODES = (
+    "editor (buffer parsed in the overlay)",
+    "typing forward (one more character)",
+    "CLI (buffer imports parsed here)",
+)
 
 
 def _copy_sympy(dest: Path) -> Path:
@@ -80,19 +88,27 @@ def main() -> int:
         points = build_points(root, index, limit=args.points, seed=0)
         view_ms = (time.perf_counter() - t) * 1000  # the first build_context-side load
         texts: dict[str, str] = {}
-        editor, cli, typing, counts = [], [], [], []
+        wall: dict[str, list[float]] = {m: [] for m in MODES}
+        cpu: dict[str, list[float]] = {m: [] for m in MODES}
+        counts = []
+
+        def timed(mode: str, *a: Any, **kw: Any) -> Any:
+            t = time.thread_time()
+            r = build_context(index, *a, **kw)
+            cpu[mode].append((time.thread_time() - t) * 1000)
+            wall[mode].append(r.ms)
+            return r
+
         for p in points:
             text = texts.setdefault(p.path, (root / p.path).read_text(encoding="utf-8"))
             prefix = prefix_at(text, p.line, p.col)
             overlay = {p.path: parse_file(p.path, prefix)}
-            r = build_context(index, p.path, prefix, p.line, p.col, overlay=overlay)
-            editor.append(r.ms)
+            r = timed(MODES[0], p.path, prefix, p.line, p.col, overlay=overlay)
             counts.append(len(r.snippets))
-            cli.append(build_context(index, p.path, prefix, p.line, p.col).ms)
             typed = prefix + p.name[0]
             overlay = {p.path: parse_file(p.path, typed)}
-            r = build_context(index, p.path, typed, p.line, p.col + 1, overlay=overlay)
-            typing.append(r.ms)
+            timed(MODES[1], p.path, typed, p.line, p.col + 1, overlay=overlay)
+            timed(MODES[2], p.path, prefix, p.line, p.col)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -103,21 +119,19 @@ def main() -> int:
         f"{statistics.mean(counts):.1f} snippets each (k=8, default budget)"
     )
     print(f"first call (view of the index built, points found): {view_ms:.0f} ms, once")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print()
-    print(
-        f"{'context per cursor':<40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'target p95':>11}"
-    )
-    for name, values in (
-        ("editor (buffer parsed in the overlay)", editor),
-        ("typing forward (one more character)", typing),
-        ("CLI (buffer imports parsed here)", cli),
-    ):
-        p95 = _pct(values, 95)
-        flag = "ok" if p95 <= TARGET_P95_MS else "MISSED"
-        print(
-            f"{name:<40} {statistics.median(values):>8.1f} {p95:>8.1f} {max(values):>8.1f}"
-            f" {TARGET_P95_MS:>7.0f} {flag}"
-        )
+    head = f"{'context per cursor':<40} {'':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
+    print(f"{head} {'target p95':>11}")
+    for mode in MODES:
+        for kind, values in (("wall", wall[mode]), ("cpu", cpu[mode])):
+            p95 = _pct(values, 95)
+            flag = "ok" if p95 <= TARGET_P95_MS else "MISSED"
+            label = mode if kind == "wall" else ""
+            print(
+                f"{label:<40} {kind:>4} {statistics.median(values):>8.1f}"
+                f" {p95:>8.1f} {max(values):>8.1f} {TARGET_P95_MS:>7.0f} {flag}"
+            )
     return 0
 
 
