@@ -74,7 +74,7 @@ def _identifiers(text: str) -> frozenset[str]:
         hit = frozenset(_IDENT.findall(text))
         _ident_cache[text] = hit
         if len(_ident_cache) > 8192:
-            _ident_cache.pop(next(iter(_ident_cache)))
+            _ident_cache.pop(next(iter(_ident_cache)), None)
     return hit
 
 

@@ -49,8 +49,7 @@ def text_ranking(
             rows.append((path, c.start_line, c.end_line, c.text, score))
     q = Counter(terms)
     for path, entry in layer.overlay.items():
-        indexed = view.files.get(path)
-        same = {id(c): i for i, c in enumerate(indexed.chunks)} if indexed else {}
+        same = layer.twins(path)
         for c in entry.chunks:
             if not keep(path, c.start_line, c.end_line):
                 continue
@@ -72,7 +71,7 @@ def _terms(chunk: Chunk) -> dict[str, int]:
         hit = term_counts(key)
         _term_cache[key] = hit
         if len(_term_cache) > 4096:
-            _term_cache.pop(next(iter(_term_cache)))
+            _term_cache.pop(next(iter(_term_cache)), None)
     return hit
 
 
@@ -161,11 +160,8 @@ def vector_ranking(
     score), best first. Overlay buffers count through the vectors of their chunks unchanged
     since indexing."""
     view = layer.view
-    same: dict[str, set[int]] = {}  # overlay path → ids of its chunks that are indexed rows
-    for path, entry in layer.overlay.items():
-        indexed = view.files.get(path)
-        ids = {id(c) for c in indexed.chunks} if indexed else set()
-        same[path] = {id(c) for c in entry.chunks if id(c) in ids}
+    # overlay path → indices of its indexed chunks that the buffer still holds unchanged
+    same = {path: set(layer.twins(path).values()) for path in layer.overlay}
     rows: list[tuple[str, int, int, str, float]] = []
     m = view.matrix()
     if m is not None:
@@ -178,13 +174,13 @@ def vector_ranking(
         for j in top:
             path, i = keys[int(j)]
             c = view.files[path].chunks[i]
-            if path in same and id(c) not in same[path]:
+            if path in same and i not in same[path]:
                 continue  # replaced by the unsaved buffer
             if keep(path, c.start_line, c.end_line):
                 rows.append((path, c.start_line, c.end_line, c.text, float(scores[j])))
     for path, entry in layer.overlay.items():
         for c in entry.chunks:
-            if id(c) in same[path] or not keep(path, c.start_line, c.end_line):
+            if id(c) in layer.twins(path) or not keep(path, c.start_line, c.end_line):
                 continue
             v = view.vectors.get(_hash(c.text))
             if v is not None:
@@ -200,7 +196,7 @@ def _hash(text: str) -> str:
         h = content_hash(text)
         _hash_cache[text] = h
         if len(_hash_cache) > 4096:
-            _hash_cache.pop(next(iter(_hash_cache)))
+            _hash_cache.pop(next(iter(_hash_cache)), None)
     return h
 
 

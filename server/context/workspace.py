@@ -172,6 +172,7 @@ class Layered:
         }
         if current is not None:
             self.overlay[current.path] = current
+        self._twins: dict[str, dict[int, int]] = {}
 
     def file(self, path: str) -> FileEntry | None:
         entry = self.overlay.get(path)
@@ -185,6 +186,25 @@ class Layered:
         for path, entry in self.overlay.items():
             rows.extend((path, d) for d in entry.definitions if d.name == name)
         return rows
+
+    def twins(self, path: str) -> dict[int, int]:
+        """For an overlay buffer: id of each of its chunks identical to an indexed chunk
+        (same lines, same text) → that chunk's index in the view, so unchanged chunks of an
+        open buffer reuse the indexed scores and vectors."""
+        memo = self._twins.get(path)
+        if memo is None:
+            memo = {}
+            entry, indexed = self.overlay.get(path), self.view.files.get(path)
+            if entry is not None and indexed is not None:
+                where = {
+                    (c.start_line, c.end_line, c.text): i for i, c in enumerate(indexed.chunks)
+                }
+                for c in entry.chunks:
+                    i = where.get((c.start_line, c.end_line, c.text))
+                    if i is not None:
+                        memo[id(c)] = i
+            self._twins[path] = memo
+        return memo
 
     def path_index(self) -> PathIndex:
         """Indexed paths, plus any unsaved buffer not indexed yet."""
