@@ -63,6 +63,8 @@ def test_ghost_text_is_shown_accepted_and_saved(
     assert "Settings changed" in seen["log"] and "tandem.lsp" in seen["log"], seen["log"]
     assert "[error]" not in seen["log"], seen["log"]
     assert seen["errors"] == [], seen["errors"]
+    # Forget This File (geometry.py, confirmed in the dialog) took its chunks out.
+    assert seen["forget"]["after"] < seen["forget"]["before"], seen["forget"]
 
 
 # Debian's own Python, which has no Tandem (the workspace copy is not the repository, so

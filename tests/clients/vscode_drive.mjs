@@ -181,6 +181,26 @@ async function complete() {
   result.log = (await output.innerText()).replace(/\u00a0/g, " ");
   step("log shown");
   result.errors = await page.locator(".notification-toast").allInnerTexts();
+
+  // Forget This File, on geometry.py: after confirming, the index holds fewer chunks.
+  const before = Number(/Indexed: (\d+) chunks/.exec(await statusLabel())?.[1]);
+  await page.getByRole("treeitem", { name: "geometry.py" }).first().click();
+  await page.locator(".tabs-container .tab", { hasText: "geometry.py" }).first().waitFor({ timeout: 20_000 });
+  await pickFromStatusMenu("Forget This File");
+  const confirm = page.locator(".monaco-dialog-box .monaco-button", { hasText: /^Forget$/ }).first();
+  await confirm.waitFor({ timeout: 10_000 });
+  await confirm.click();
+  const forgot = page.locator(".notification-toast", { hasText: "Tandem forgot geometry.py" }).first();
+  await forgot.waitFor({ timeout: 20_000 });
+  const fewer = await waitForStatus(/Indexed: \d+ chunks/, 1, { textToo: false });
+  let after = Number(/Indexed: (\d+) chunks/.exec(fewer.label)?.[1]);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && !(after < before)) {
+    await page.waitForTimeout(250);
+    after = Number(/Indexed: (\d+) chunks/.exec(await statusLabel())?.[1]);
+  }
+  result.forget = { before, after };
+  step("forgot geometry.py", result.forget);
 }
 
 async function pickFromStatusMenu(label) {

@@ -96,7 +96,7 @@ class Tandem implements vscode.Disposable {
         },
         executeCommand: async (command, args, next) => {
           const result = await next(command, args);
-          if (command !== SERVER.status) void this.refreshStatus();
+          if (command !== SERVER.status) this.refreshSoon();
           return result;
         },
       },
@@ -172,6 +172,11 @@ class Tandem implements vscode.Disposable {
     }
   }
 
+  /** Queued work (forget, reindex) lands a moment after the command returns: look again. */
+  refreshSoon(): void {
+    for (const ms of [500, 2_000, 5_000]) setTimeout(() => void this.refreshStatus(), ms);
+  }
+
   async forgetFile(uri?: vscode.Uri): Promise<void> {
     const target = uri ?? vscode.window.activeTextEditor?.document.uri;
     if (!target || target.scheme !== "file") {
@@ -186,7 +191,7 @@ class Tandem implements vscode.Disposable {
     if (answer !== "Forget") return;
     await this.serverCommand(SERVER.forget, [target.fsPath]);
     void vscode.window.showInformationMessage(`Tandem forgot ${vscode.workspace.asRelativePath(target)}.`);
-    await this.refreshStatus();
+    this.refreshSoon();
   }
 
   showLog(): void {
