@@ -10,6 +10,7 @@ set, and if it has not started it never reaches the model (it returns an empty r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import re
@@ -33,6 +34,7 @@ log = logging.getLogger("tandem.lsp.completion")
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 MAX_SYMBOLS = 20
+BARRIER_TIMEOUT_S = 0.3  # longest a completion waits for other buffers' parses
 
 
 @dataclass
@@ -123,7 +125,8 @@ class CompletionService:
         self._bump("requests")
         located = self._server.folders.locate(cursor.uri)
         folder, rel = located if located else (None, _outside_name(cursor.uri))
-        overlay = self._server.documents.overlay(folder.root) if folder else None
+        documents = self._server.documents
+        barrier = documents.flush_others(cursor.uri) if folder else None
         request = CompletionRequest(path=rel, text=cursor.text, line=cursor.line, col=cursor.col)
         seq, cancel = next(self._seq), threading.Event()
         with self._lock:
@@ -135,6 +138,10 @@ class CompletionService:
         def job() -> CompletionResult | None:
             if cancel.is_set():  # superseded while queued: never reaches the model
                 return None
+            if barrier is not None:  # let other buffers' just-flushed edits land first
+                with contextlib.suppress(Exception):
+                    barrier.result(timeout=BARRIER_TIMEOUT_S)
+            overlay = documents.overlay(folder.root) if folder else None
             completer = self.completer_for(folder)
             return completer.complete(request, overlay, cancel)
 

@@ -14,9 +14,10 @@ import asyncio
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 
@@ -38,6 +39,7 @@ class Documents:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-parse")
         self.parses = 0
+        self._queued = 0  # parses submitted and not finished
         self.last_parse_ms = 0.0
 
     def warm_up(self) -> None:
@@ -66,13 +68,27 @@ class Documents:
         else:
             self._timers[uri] = loop.call_later(delay_s, self._submit, uri)
 
+    def flush_others(self, uri: str) -> Future[None] | None:
+        """A completion in ``uri`` means typing elsewhere has paused: parse the other
+        buffers' pending changes now instead of after their debounce. Returns a future
+        done when every parse queued so far is done (None if none is queued)."""
+        pending = [u for u in self._timers if u != uri]
+        for other in pending:
+            self._timers.pop(other).cancel()
+            self._submit(other)
+        with self._lock:
+            queued = self._queued
+        return self._parser.submit(_barrier) if queued else None
+
     def _submit(self, uri: str) -> None:
         self._timers.pop(uri, None)
         located = self._server.folders.locate(uri)
-        doc = self._server.workspace.text_documents.get(uri)
+        doc = self._server.workspace.text_documents.get(unquote(uri))
         if located is None or doc is None:
             return
         folder, rel = located
+        with self._lock:
+            self._queued += 1
         self._parser.submit(self._parse, uri, folder.root, rel, doc.source, doc.version or 0)
 
     def _parse(self, uri: str, root: Path, rel: str, text: str, version: int) -> None:
@@ -83,8 +99,11 @@ class Documents:
             parsed = parse_file(rel, text)
         except Exception:
             log.exception("parsing the buffer of %s failed", rel)
+            with self._lock:
+                self._queued -= 1
             return
         with self._lock:
+            self._queued -= 1
             if uri not in self._versions:  # closed while we parsed
                 return
             self._overlays.setdefault(root, {})[rel] = parsed
@@ -120,6 +139,10 @@ class Documents:
         for timer in self._timers.values():
             timer.cancel()
         self._parser.shutdown(wait=False, cancel_futures=True)
+
+
+def _barrier() -> None:
+    """Queued behind pending parses: its future completes once they have."""
 
 
 def _warm_up() -> None:
@@ -158,4 +181,4 @@ def register(server: TandemServer) -> None:
 
 def document_text(ls: TandemServer, uri: str) -> Any:
     """The open buffer for ``uri``, or None when the document is not open."""
-    return ls.workspace.text_documents.get(uri)
+    return ls.workspace.text_documents.get(unquote(uri))

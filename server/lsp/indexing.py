@@ -217,6 +217,8 @@ class FolderIndexer:
                 self._refresh_reader()
             except Exception:
                 log.exception("reopening the index of %s failed", self.root)
+            if job.full or job.embed:
+                release_memory()
             # "end" only once readers see the new rows: a client may query right away.
             for end in ends:
                 self._on_progress(end)
@@ -305,6 +307,17 @@ class FolderIndexer:
             )
 
         return progress
+
+
+def release_memory() -> None:
+    """Hand the heap a full sync freed back to the OS. glibc keeps it otherwise, all the
+    more with the MALLOC_TRIM_THRESHOLD_ that torch wants (see ARCHITECTURE.md)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def progress_message(phase: str, done: int, total: int, message: str) -> str:

@@ -40,8 +40,9 @@ async def test_cancel_request_stops_a_queued_completion(
     big = "\n".join(f"value_{i} = inches_to_centimetres({i})" for i in range(6000))
     busy_uri = await open_doc(client, workspace / "big.py", big + "\n" + CM_TEXT)
     uri = await open_doc(client, workspace / "cm.py", CM_TEXT)
-    # Written in one go: the first (slow, uncached) request occupies the completion
-    # thread, so the second is still queued when its cancellation arrives.
+    # Written in one go: the first request waits (up to 0.3 s) for the big buffer's parse,
+    # holding the completion thread, so the second is still queued when its cancellation
+    # arrives.
     busy = client.protocol.send_request(
         types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(busy_uri, 6004, len(CM_LINE))
     )
@@ -51,7 +52,7 @@ async def test_cancel_request_stops_a_queued_completion(
     client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="v"))
     with pytest.raises(JsonRpcRequestCancelled):
         await asyncio.wrap_future(victim)
-    assert (await asyncio.wrap_future(busy)).items
+    assert isinstance(await asyncio.wrap_future(busy), types.InlineCompletionList)
     counts = (await status(client))["completer"]["requests"]
     assert counts["cancelled"] == 1
     assert counts["completed"] == 1  # the cancelled one never reached the pipeline
@@ -68,8 +69,8 @@ async def test_only_the_latest_keystroke_reaches_the_model(
     big = "\n".join(f"value_{i} = inches_to_centimetres({i})" for i in range(6000))
     busy_uri = await open_doc(client, workspace / "big.py", big + "\n" + CM_TEXT)
     uri = await open_doc(client, workspace / "typing.py", CM_TEXT)
-    # A slow request elsewhere, then six keystrokes' requests for one document, written
-    # in order without waiting for answers.
+    # A request elsewhere that waits (up to 0.3 s) for the big buffer to be parsed, then six
+    # keystrokes' requests for one document, written in order without waiting for answers.
     busy = client.protocol.send_request(
         types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(busy_uri, 6004, len(CM_LINE))
     )
