@@ -14,6 +14,7 @@ from lsp_support import (
     open_doc,
     progress_kinds,
     status,
+    wait_for,
     wait_indexed,
 )
 from lsprotocol import types
@@ -72,6 +73,13 @@ async def test_initialize_progress_then_inline_completion(
     assert folder["full_syncs"] == 1
     # Neovim cannot watch files for us: the server watches them itself.
     assert state["file_events"] == ("client" if preset == VSCODE else "server")
+    if preset == NEOVIM:
+        (workspace / "obsolete.py").unlink()  # no notification: the server's watcher sees it
+
+        async def forgotten() -> bool:
+            return (await status(bare_client))["folders"][0]["index"]["files"] == 5
+
+        await wait_for(forgotten, timeout=15)
 
 
 async def test_several_folders_each_with_its_own_index(
