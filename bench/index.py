@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("LANCEDB_LOG", "error")
@@ -31,6 +32,7 @@ import sysconfig
 
 from indexer.chunker import parse_file
 from indexer.embedder import MAX_SEQ_LENGTH, load_embedder
+from indexer.search import open_index
 from indexer.store import CHUNKS, Store, dir_bytes
 from indexer.sync import sync, sync_paths
 from indexer.types import Chunk
@@ -112,6 +114,67 @@ def bench_lexical(tmp: Path, edits: int) -> None:
         f"{dir_bytes(db) / source_after:.2f}x",
         f"{dir_bytes(db) / 1e6:.1f} MB; {per_edit * 1000:.0f} ms per edit; target < 3x",
     )
+    bench_reads(src)
+
+
+def _p95_ms(fn: Callable[[], object], n: int = 200) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return 1000 * times[int(0.95 * (len(times) - 1))]
+
+
+def bench_reads(src: Path) -> None:
+    """What the context builder pays per cursor: lookups from memory, lean queries."""
+    t = time.monotonic()
+    index = open_index(src)
+    row(
+        "Index open (load snapshot), s",
+        f"{time.monotonic() - t:.2f}",
+        f"{len(index.known_paths())} files",
+    )
+    names = sorted({d.name for c in index.all_chunks() for d in index.file_definitions(c.path)})
+    paths = sorted(index.known_paths())
+    rng = random.Random(1)
+    row(
+        "definitions(name) p95, ms",
+        f"{_p95_ms(lambda: index.definitions(rng.choice(names)), 2000):.3f}",
+        "budget: 30 ms per cursor in all",
+    )
+    row(
+        "imports(path) + chunks(path) p95, ms",
+        f"{_p95_ms(lambda: (index.imports(p := rng.choice(paths)), index.chunks(p)), 2000):.3f}",
+    )
+    queries = [
+        "shortest path between nodes",
+        "adjacency matrix",
+        "graph isomorphism",
+        "random graph generator",
+        "minimum spanning tree",
+    ]
+    row(
+        "search text p95, ms",
+        f"{_p95_ms(lambda: index.search(rng.choice(queries), 8, 'text')):.1f}",
+    )
+    row(
+        "search hybrid (text+symbol) p95, ms",
+        f"{_p95_ms(lambda: index.search(rng.choice(queries), 8, 'hybrid')):.1f}",
+    )
+    row("refresh() with no change, ms", f"{_p95_ms(index.refresh, 50):.2f}")
+    f = src / paths[len(paths) // 3]
+    f.write_text(f.read_text() + "\n\ndef bench_refresh():\n    return 1\n")
+    sync_paths(src, lexical(), [f])
+    t = time.perf_counter()
+    index.refresh()
+    row(
+        "refresh() after a one-file edit, ms",
+        f"{1000 * (time.perf_counter() - t):.1f}",
+        "reloads only the changed paths",
+    )
+    assert index.definitions("bench_refresh")
 
 
 def bench_20mb(tmp: Path) -> None:
@@ -192,6 +255,18 @@ def bench_embedding(tmp: Path, embed_chunks: int) -> None:
     n_vec = len(store.vector_hashes(emb.slug))
     n_chunks = store.read(CHUNKS, ["id"]).num_rows
     row("  vectors / chunks", f"{n_vec} / {n_chunks}")
+    index = open_index(src)
+    index.search("warm up the query embedder", 8, "vector")
+    queries = ["shortest path", "adjacency matrix of a graph", "node degree", "graph edges"]
+    rng = random.Random(2)
+    row(
+        "  search vector p95 (incl. query embedding), ms",
+        f"{_p95_ms(lambda: index.search(rng.choice(queries), 8, 'vector'), 40):.1f}",
+    )
+    row(
+        "  search hybrid p95 (text+vector+symbol), ms",
+        f"{_p95_ms(lambda: index.search(rng.choice(queries), 8, 'hybrid'), 40):.1f}",
+    )
 
 
 def _minilm_dir() -> str:

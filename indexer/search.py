@@ -38,6 +38,7 @@ MODES = ("hybrid", "vector", "text", "symbol")
 RRF_K = 60
 SYMBOL_WEIGHT = 2.0  # a chunk defining a name in the query counts as two first places
 _PARTIAL_RELOAD_MAX = 300
+_QUERY_CACHE = 512
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -104,6 +105,8 @@ class Index:
         self._snap = _Snapshot()
         self._refresh_lock = threading.Lock()
         self._embedder: Embedder | None = None
+        self._qcache: dict[tuple[str, str], np.ndarray] = {}
+        self._qlock = threading.Lock()
         self.refresh()
 
     # -- loading ----------------------------------------------------------------------
@@ -304,7 +307,7 @@ class Index:
         emb = self.embedder()
         if emb is None or snap.vecs.size == 0:
             return []
-        q = emb.embed([query])[0]
+        q = self._query_vector(emb, query)
         if len(snap.vec_hashes) > VECTOR_INDEX_MIN_ROWS:
             return self._vector_ann(q, n)
         scores = snap.vecs @ q
@@ -322,6 +325,20 @@ class Index:
             if len(out) >= n:
                 break
         return out[:n]
+
+    def _query_vector(self, emb: Embedder, query: str) -> np.ndarray:
+        """Query vectors are cached (LRU): editors repeat the same queries often, and one
+        encode costs 5-20 ms idle, far more on a loaded CPU."""
+        key = (emb.slug, query)
+        with self._qlock:
+            vec = self._qcache.pop(key, None)
+        if vec is None:
+            vec = emb.embed([query])[0]
+        with self._qlock:
+            self._qcache[key] = vec
+            while len(self._qcache) > _QUERY_CACHE:
+                self._qcache.pop(next(iter(self._qcache)))
+        return vec
 
     def _vector_ann(self, q: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         slug = self._snap.meta.get("embedder_slug", "")
