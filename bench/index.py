@@ -259,12 +259,17 @@ def bench_embedding(tmp: Path, embed_chunks: int) -> None:
     index.search("warm up the query embedder", 8, "vector")
     queries = ["shortest path", "adjacency matrix of a graph", "node degree", "graph edges"]
     rng = random.Random(2)
+    fresh = (f"{rng.choice(queries)} {i}" for i in range(10_000))  # never a cached vector
     row(
-        "  search vector p95 (incl. query embedding), ms",
-        f"{_p95_ms(lambda: index.search(rng.choice(queries), 8, 'vector'), 40):.1f}",
+        "  search vector p95 (new query: encode + scan), ms",
+        f"{_p95_ms(lambda: index.search(next(fresh), 8, 'vector'), 40):.1f}",
     )
     row(
-        "  search hybrid p95 (text+vector+symbol), ms",
+        "  search hybrid p95 (new query), ms",
+        f"{_p95_ms(lambda: index.search(next(fresh), 8, 'hybrid'), 40):.1f}",
+    )
+    row(
+        "  search hybrid p95 (repeated query), ms",
         f"{_p95_ms(lambda: index.search(rng.choice(queries), 8, 'hybrid'), 40):.1f}",
     )
 
