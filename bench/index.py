@@ -284,15 +284,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embed-chunks", type=int, default=400)
     parser.add_argument("--edits", type=int, default=200)
+    parser.add_argument("--parts", default="lexical,20mb,embed", help="comma-separated")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as d:
         tmp = Path(d)
-        print("== lexical (networkx)", flush=True)
-        bench_lexical(tmp, args.edits)
-        print("== 20 MB (transformers)", flush=True)
-        bench_20mb(tmp)
-        print("== embeddings (MiniLM)", flush=True)
-        bench_embedding(tmp, args.embed_chunks)
+        parts = set(args.parts.split(","))
+        if "lexical" in parts:
+            print("== lexical (networkx)", flush=True)
+            bench_lexical(tmp, args.edits)
+        if "20mb" in parts:
+            print("== 20 MB (transformers)", flush=True)
+            bench_20mb(tmp)
+        if "embed" in parts:
+            print("== embeddings (MiniLM)", flush=True)
+            bench_embedding(tmp, args.embed_chunks)
     print("\n| measure | value | floor / target |\n| --- | --- | --- |")
     for label, value, beside in rows:
         print(f"| {label.strip()} | {value} | {beside} |")

@@ -61,6 +61,7 @@ class _Snapshot:
     vecs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     vec_set: frozenset[str] = frozenset()
     by_hash: dict[str, list[Chunk]] | None = None  # built on first vector search
+    lower_names: dict[str, list[str]] | None = None  # built on first symbol search
 
 
 def _chunk(row: dict[str, Any]) -> Chunk:
@@ -353,6 +354,16 @@ class Index:
                 out.append((c, 1.0 - float(r["_distance"])))
         return out[:n]
 
+    def _lower_names(self) -> dict[str, list[str]]:
+        """Case-insensitive name → names, built once per snapshot."""
+        snap = self._snap
+        if snap.lower_names is None:
+            lower: dict[str, list[str]] = {}
+            for key in snap.defs:
+                lower.setdefault(key.lower(), []).append(key)
+            snap.lower_names = lower
+        return snap.lower_names
+
     def _by_hash(self) -> dict[str, list[Chunk]]:
         snap = self._snap
         if snap.by_hash is None:
@@ -367,15 +378,11 @@ class Index:
         snap = self._snap
         out: list[tuple[Chunk, float]] = []
         seen: set[str] = set()
-        lower: dict[str, list[str]] | None = None
         for ident in _IDENT.findall(query):
             found = snap.defs.get(ident)
             score = 1.0
             if not found:
-                if lower is None:
-                    lower = {}
-                    for key in snap.defs:
-                        lower.setdefault(key.lower(), []).append(key)
+                lower = self._lower_names()
                 found = [pd for key in lower.get(ident.lower(), ()) for pd in snap.defs[key]]
                 score = 0.8
             for path, d in found:

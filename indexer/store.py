@@ -34,11 +34,11 @@ VECTOR_INDEX_MIN_ROWS = 50_000
 # started on the previous version (readers pin no version: ``Index`` answers lookups from
 # memory and each LanceDB query checks out the latest), short enough that a burst of edits
 # does not pile up copies on disk.
-CLEANUP_AFTER = timedelta(seconds=5)
+CLEANUP_AFTER = timedelta(seconds=3)
 _DELETE_BATCH = 400
 _FRAGMENT_ROWS = 4096  # fragments below this are merged by compaction
 _MAX_SMALL_FRAGMENTS = 24
-_OPTIMIZE_EVERY = 2.0  # seconds; well under CLEANUP_AFTER, so the folder stays bounded
+_OPTIMIZE_EVERY = 1.0  # seconds; well under CLEANUP_AFTER, so the folder stays bounded
 
 FILES = "files"
 CHUNKS = "chunks"
