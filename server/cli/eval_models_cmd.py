@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             "trained on: retrain with `tandem train --eval-points N` (same --seed), then "
             "`tandem eval --limit N`"
         )
+    dropped = len(points) - len(kept)
     if args.max_points is not None and len(kept) > args.max_points >= 1:
         import random
 
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         lm,
         settings,
         adapter=str(adapter),
-        dropped=len(points) - len(kept),
+        dropped=dropped,
         template=manifest.template,
         progress=progress,
     )
