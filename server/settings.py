@@ -5,7 +5,6 @@ The same names are the VS Code extension's ``tandem.*`` settings, e.g.
 ``{"model": {"backend": "retrieval"}, "completion": {"multiline": "never"}}``.
 """
 
-
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
