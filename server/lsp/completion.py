@@ -13,8 +13,10 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,20 @@ log = logging.getLogger("tandem.lsp.completion")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 MAX_SYMBOLS = 20
 BARRIER_TIMEOUT_S = 0.3  # longest a completion waits for other buffers' parses
+HOLD_ENV = "TANDEM_TEST_HOLD_FILE"
+HOLD_MAX_S = 30.0
+
+
+def _test_hold() -> None:
+    """Test hook: while the file that ``TANDEM_TEST_HOLD_FILE`` names exists, the completion
+    thread waits (at most 30 s) before it takes a job, so tests can queue requests behind a
+    busy one without depending on how fast this machine is."""
+    hold = os.environ.get(HOLD_ENV)
+    if not hold:
+        return
+    deadline = time.monotonic() + HOLD_MAX_S
+    while os.path.exists(hold) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 @dataclass
@@ -136,6 +152,7 @@ class CompletionService:
             previous[1].set()
 
         def job() -> CompletionResult | None:
+            _test_hold()
             if cancel.is_set():  # superseded while queued: never reaches the model
                 return None
             if barrier is not None:  # let other buffers' just-flushed edits land first

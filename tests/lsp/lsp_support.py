@@ -11,6 +11,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,11 @@ SERVER_ENV = {
     "TRANSFORMERS_OFFLINE": "1",
     "MALLOC_MMAP_THRESHOLD_": "4294967296",
     "MALLOC_TRIM_THRESHOLD_": "4294967296",
+    # While this file exists the server's completion thread waits (server/lsp/completion.py):
+    # tests queue requests behind a held one, whatever the machine's speed.
+    "TANDEM_TEST_HOLD_FILE": str(Path(tempfile.gettempdir()) / f"tandem-hold-{os.getpid()}"),
 }
+HOLD_FILE = Path(SERVER_ENV["TANDEM_TEST_HOLD_FILE"])
 
 # Fast settings for most tests: no embedder (symbol + full-text retrieval only) and the
 # retrieval backend (the model path is tested by the completion tests).
@@ -114,6 +119,14 @@ async def status(client: LanguageClient) -> dict[str, Any]:
     return await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="tandem.status")
     )
+
+
+async def requests_seen(client: LanguageClient, n: int, timeout: float = 10.0) -> None:
+    """Wait until the server has taken ``n`` completion requests (queued or answered)."""
+    deadline = time.monotonic() + timeout
+    while (await status(client))["completer"]["requests"]["requests"] < n:
+        assert time.monotonic() < deadline, f"the server never saw {n} completion requests"
+        await asyncio.sleep(0.02)
 
 
 async def open_doc(client: LanguageClient, path: Path, text: str | None = None) -> str:

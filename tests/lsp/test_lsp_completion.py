@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from lsp_support import inline, open_doc, status, wait_indexed
+from lsp_support import HOLD_FILE, inline, open_doc, requests_seen, status, wait_indexed
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
@@ -36,22 +36,24 @@ async def test_cancel_request_stops_a_queued_completion(
     client: LanguageClient, workspace: Path
 ) -> None:
     await wait_indexed(client)
-    # A big buffer keeps the completion thread busy while the second request waits.
-    big = "\n".join(f"value_{i} = inches_to_centimetres({i})" for i in range(6000))
-    busy_uri = await open_doc(client, workspace / "big.py", big + "\n" + CM_TEXT)
+    busy_uri = await open_doc(client, workspace / "busy.py", CM_TEXT)
     uri = await open_doc(client, workspace / "cm.py", CM_TEXT)
-    # Written in one go: the first request waits (up to 0.3 s) for the big buffer's parse,
-    # holding the completion thread, so the second is still queued when its cancellation
-    # arrives.
-    busy = client.protocol.send_request(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(busy_uri, 6004, len(CM_LINE))
-    )
-    victim = client.protocol.send_request(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 4, len(CM_LINE)), msg_id="v"
-    )
-    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="v"))
-    with pytest.raises(JsonRpcRequestCancelled):
-        await asyncio.wrap_future(victim)
+    # The completion thread is held, so the first request occupies it and the second waits
+    # in the queue until its cancellation arrives.
+    HOLD_FILE.touch()
+    try:
+        busy = client.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(busy_uri, 4, len(CM_LINE))
+        )
+        victim = client.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 4, len(CM_LINE)), msg_id="v"
+        )
+        await requests_seen(client, 2)
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="v"))
+        with pytest.raises(JsonRpcRequestCancelled):
+            await asyncio.wrap_future(victim)
+    finally:
+        HOLD_FILE.unlink(missing_ok=True)
     assert isinstance(await asyncio.wrap_future(busy), types.InlineCompletionList)
     counts = (await status(client))["completer"]["requests"]
     assert counts["cancelled"] == 1
@@ -66,20 +68,24 @@ async def test_only_the_latest_keystroke_reaches_the_model(
     client: LanguageClient, workspace: Path
 ) -> None:
     await wait_indexed(client)
-    big = "\n".join(f"value_{i} = inches_to_centimetres({i})" for i in range(6000))
-    busy_uri = await open_doc(client, workspace / "big.py", big + "\n" + CM_TEXT)
+    busy_uri = await open_doc(client, workspace / "busy.py", CM_TEXT)
     uri = await open_doc(client, workspace / "typing.py", CM_TEXT)
-    # A request elsewhere that waits (up to 0.3 s) for the big buffer to be parsed, then six
-    # keystrokes' requests for one document, written in order without waiting for answers.
-    busy = client.protocol.send_request(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(busy_uri, 6004, len(CM_LINE))
-    )
-    futures = [
-        client.protocol.send_request(
-            types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 4, len(CM_LINE))
+    # A request elsewhere holds the completion thread while six keystrokes' requests for one
+    # document arrive, written in order without waiting for answers.
+    HOLD_FILE.touch()
+    try:
+        busy = client.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(busy_uri, 4, len(CM_LINE))
         )
-        for _ in range(6)
-    ]
+        futures = [
+            client.protocol.send_request(
+                types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 4, len(CM_LINE))
+            )
+            for _ in range(6)
+        ]
+        await requests_seen(client, 7)
+    finally:
+        HOLD_FILE.unlink(missing_ok=True)
     results = [await asyncio.wrap_future(f) for f in futures]
     await asyncio.wrap_future(busy)
     assert [i.insert_text for i in results[-1].items] == ["ETRES_PER_INCH"]
