@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,36 @@ def tune_allocator() -> None:
     m_trim_threshold, m_mmap_threshold = -1, -3
     libc.mallopt(m_mmap_threshold, 2**31 - 1)
     libc.mallopt(m_trim_threshold, 2**31 - 1)
+
+
+def quiet_transformers() -> None:
+    """No weight-loading progress bars or deprecation chatter on the terminal: Tandem
+    reports its own progress, and a stdio server must keep stdout for the protocol."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def forward_with_cache(model: Any, input_ids: Any, cache: Any) -> Any:
+    """``model(input_ids)`` after the tokens held in ``cache`` (a DynamicCache, updated in
+    place). transformers 5 renamed ``past_key_values`` to ``cache``; use what the model's
+    ``forward`` takes, so that neither version warns."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft
+    forward = type(base).forward
+    name = _CACHE_ARG.get(forward)
+    if name is None:
+        params = inspect.signature(forward).parameters
+        name = "cache" if "cache" in params else "past_key_values"
+        _CACHE_ARG[forward] = name
+    return model(input_ids=input_ids, use_cache=True, **{name: cache})
+
+
+_CACHE_ARG: dict[Any, str] = {}
 
 
 def cache_root() -> Path:
@@ -188,6 +219,7 @@ def load_causal_lm(
     optional peft adapter folder. Raises BackendError saying what was tried and the fix."""
     t0 = time.perf_counter()
     tune_allocator()
+    quiet_transformers()
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -234,7 +266,10 @@ def _apply_adapter(lm: Any, adapter: str, merge: bool) -> Any:
     try:
         from peft import PeftModel
 
-        peft_model = PeftModel.from_pretrained(lm, str(folder))
+        with warnings.catch_warnings():
+            # peft asks transformers 5 for a renamed attribute: noise for our users.
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            peft_model = PeftModel.from_pretrained(lm, str(folder))
     except Exception as e:
         raise BackendError(
             f"could not apply LoRA adapter {adapter!r}: {type(e).__name__}: {e}. It may have "

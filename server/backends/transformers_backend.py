@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from server.backends.base import Generation, GenerationParams
+from server.backends.loader import forward_with_cache
 
 if TYPE_CHECKING:
     from server.backends.loader import LoadedLM
@@ -82,8 +83,7 @@ class TransformersBackend:
 
             self._cache = DynamicCache(config=self.model.config)
         inp = torch.tensor([ids], dtype=torch.long, device=self.model.device)
-        out = self.model(input_ids=inp, past_key_values=self._cache, use_cache=True)
-        self._cache = out.past_key_values
+        out = forward_with_cache(self.model, inp, self._cache)
         self._cache_ids.extend(ids)
         self.tokens_fed += len(ids)
         return out.logits[0, -1]

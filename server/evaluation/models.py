@@ -248,9 +248,11 @@ class _Scorer:
         import torch
         from transformers import DynamicCache
 
+        from server.backends.loader import forward_with_cache
+
         def forward(ids: list[int], cache: Any) -> Any:
             inp = torch.tensor([ids], dtype=torch.long)
-            return self.model(input_ids=inp, past_key_values=cache, use_cache=True)
+            return forward_with_cache(self.model, inp, cache)
 
         with torch.inference_mode():
             cache = DynamicCache(config=self.model.config)

@@ -13,6 +13,7 @@ import math
 import os
 import random
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,10 @@ def wrap_lora(model: torch.nn.Module, options: TrainOptions) -> PeftModel:
         task_type="CAUSAL_LM",
     )
     try:
-        return get_peft_model(model, config)
+        with warnings.catch_warnings():
+            # peft asks transformers 5 for a renamed attribute: noise for our users.
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            return get_peft_model(model, config)
     except ValueError as e:  # peft's message names the missing modules
         raise ValueError(f"cannot apply LoRA: {e}") from None
 
