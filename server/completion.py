@@ -95,7 +95,9 @@ class Completer:
     ) -> None:
         self.root = Path(root)
         self._index_source = index
-        self._settings = settings
+        self._user_settings = settings
+        self._settings = with_workspace_adapter(self.root, settings)
+        self._adapter_key = _adapter_key(self._settings)
         self._retrieval = RetrievalBackend()
         self._state_lock = threading.Lock()
         self._generate_lock = threading.Lock()
@@ -155,9 +157,12 @@ class Completer:
     def reload(self, settings: Settings) -> None:
         """New settings, or the adapter folder's files changed (retrained): drop the model
         if what to load changed; the new one loads in the background."""
+        effective = with_workspace_adapter(self.root, settings)
         with self._state_lock:
             old = self._settings.model
-            self._settings = settings
+            self._user_settings = settings
+            self._settings = settings = effective
+            self._adapter_key = _adapter_key(effective)
             retrained = (
                 self._model is not None
                 and settings.model.backend == "transformers"
@@ -169,6 +174,17 @@ class Completer:
                 self._loading = None
                 self._load_error = None
         self._ensure_loading()
+
+    def refresh_adapter(self) -> bool:
+        """Reload when the adapter to use changed: a newer one was trained for this
+        workspace, or the one in use was rewritten or deleted. Cheap (a few stats) when
+        nothing changed; True when a reload started."""
+        with self._state_lock:
+            user, key = self._user_settings, self._adapter_key
+        if _adapter_key(with_workspace_adapter(self.root, user)) == key:
+            return False
+        self.reload(user)
+        return True
 
     def loaded_backend(self) -> Backend | None:
         """The model backend once loaded (None while loading, on failure, or for
@@ -400,6 +416,43 @@ def _load_model(settings: Settings) -> _Model | None:
 _shared_lock = threading.Lock()
 _shared: dict[tuple[Any, ...], _Model] = {}
 _key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+
+
+def with_workspace_adapter(root: Path, settings: Settings) -> Settings:
+    """The settings with the adapter completion loads: ``model.adapter`` when set (relative
+    to the workspace root unless absolute; ``"none"`` for no adapter), else the newest
+    adapter ``tandem train`` wrote for this workspace on the same base model."""
+    ms = settings.model
+    if ms.backend != "transformers":
+        return settings
+    adapter: str | None
+    if ms.adapter and ms.adapter.lower() == "none":
+        adapter = None
+    elif ms.adapter:
+        path = Path(ms.adapter).expanduser()
+        adapter = str(path if path.is_absolute() else root / path)
+    else:
+        adapter = _newest_adapter(root, ms.model)
+    if adapter == ms.adapter:
+        return settings
+    return dataclasses.replace(settings, model=dataclasses.replace(ms, adapter=adapter))
+
+
+def _newest_adapter(root: Path, base_model: str) -> str | None:
+    from server.trainer.manifest import list_adapters, read_manifest
+
+    for folder in list_adapters(root):
+        try:
+            if read_manifest(folder).base_model == base_model:
+                return str(folder)
+        except ValueError:
+            continue
+    return None
+
+
+def _adapter_key(settings: Settings) -> tuple[Any, ...]:
+    adapter = settings.model.adapter
+    return (adapter, adapter_stamp(adapter))
 
 
 def adapter_stamp(adapter: str | None) -> tuple[tuple[str, int, int], ...]:

@@ -1,4 +1,5 @@
-"""``workspace/executeCommand``: reindex, forget, status, train, acceptCompletion.
+"""``workspace/executeCommand``: reindex, forget, status, acceptCompletion (``tandem.train``
+lives in training.py).
 
 Arguments are taken raw (``*args``) and checked here, so a wrong argument gives a clear
 JSON-RPC error instead of a converter traceback.
@@ -7,12 +8,11 @@ JSON-RPC error instead of a converter traceback.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 
 if TYPE_CHECKING:
     from server.lsp.server import TandemServer
@@ -23,7 +23,6 @@ log = logging.getLogger("tandem.lsp.commands")
 REINDEX = "tandem.reindex"
 FORGET = "tandem.forget"
 STATUS = "tandem.status"
-TRAIN = "tandem.train"
 
 
 def _folder_and_rel(ls: TandemServer, target: str) -> tuple[Folder, str]:
@@ -91,47 +90,8 @@ def status(ls: TandemServer) -> dict[str, Any]:
         },
         "settings_errors": list(ls.options.errors),
         "file_events": "client" if ls.watchers.client_watches else "server",
+        "training": ls.training.status(),
     }
-
-
-def train(ls: TandemServer, args: tuple[Any, ...]) -> Any:
-    """Fine-tune a LoRA adapter on the first folder, reporting ``$/progress``."""
-    from server.lsp.indexing import Progress, _plain
-
-    try:
-        trainer = importlib.import_module("server.trainer")
-        train_fn = trainer.train
-    except (ImportError, AttributeError) as e:
-        raise JsonRpcInternalError(f"{TRAIN}: the trainer is not available ({e})") from e
-    folders = list(ls.folders)
-    if not folders:
-        raise JsonRpcInvalidParams(f"{TRAIN}: no workspace folder is open")
-    if args and not isinstance(args[0], dict):
-        raise JsonRpcInvalidParams(f"{TRAIN}: the argument must be an object of train options")
-    options = args[0] if args else None
-    folder = folders[0]
-    sink = ls.progress_sink()
-    sink(Progress("begin", title=f"Tandem: training on {folder.name}", message="starting"))
-
-    def report(p: Any) -> None:
-        fraction = getattr(p, "fraction", 0.0)
-        describe = getattr(p, "describe", None)
-        message = describe() if callable(describe) else str(p)
-        sink(Progress("report", message=message, percentage=round(100 * fraction)))
-
-    outcome = "failed"
-    try:
-        manifest = train_fn(folder.root, options, report, index=folder.indexer.index())
-        outcome = "adapter saved"
-    except Exception as e:
-        if type(e).__name__ in ("TrainingError", "ValueError", "TypeError"):
-            raise JsonRpcInvalidParams(f"{TRAIN}: {e}") from e
-        log.exception("training failed")
-        raise JsonRpcInternalError(f"{TRAIN}: {type(e).__name__}: {e}") from e
-    finally:
-        sink(Progress("end", message=outcome, percentage=100))
-    to_json = getattr(manifest, "to_json", None)
-    return to_json() if callable(to_json) else _plain(manifest)
 
 
 def register(server: TandemServer) -> None:
@@ -154,12 +114,6 @@ def register(server: TandemServer) -> None:
     async def cmd_status(ls: TandemServer, *args: Any) -> dict[str, Any]:
         # Status opens LanceDB tables and counts rows: keep it off the event loop.
         return await asyncio.get_running_loop().run_in_executor(None, status, ls)
-
-    @server.command(TRAIN)
-    async def cmd_train(ls: TandemServer, *args: Any) -> Any:
-        result = await asyncio.get_running_loop().run_in_executor(None, train, ls, args)
-        ls.completion.reload()
-        return result
 
     @server.command(ACCEPT_COMMAND)
     def cmd_accept(ls: TandemServer, *args: Any) -> None:

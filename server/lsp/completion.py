@@ -115,12 +115,16 @@ class CompletionService:
         completer: Completer = folder.completer
         return completer
 
+    def completers(self) -> list[Completer]:
+        """The completers created so far (one per folder, one for files outside)."""
+        found = [f.completer for f in self._server.folders if f.completer is not None]
+        if self._outside is not None:
+            found.append(self._outside)
+        return found
+
     def reload(self) -> None:
         settings = self._server.options.settings
-        completers = [f.completer for f in self._server.folders if f.completer is not None]
-        if self._outside is not None:
-            completers.append(self._outside)
-        for completer in completers:
+        for completer in self.completers():
             completer.reload(settings)
 
     def status(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from server.lsp import (
     logging_setup,
     options,
     signals,
+    training,
     watched_files,
     workspaces,
 )
@@ -89,6 +90,7 @@ class TandemServer(LanguageServer):
         self.documents = documents.Documents(self)
         self.signals = signals.Signals()
         self.completion = completion.CompletionService(self)
+        self.training = training.TrainingService(self)
         self.watchers = watched_files.Watchers()
         self.progress_enabled = False
         self._progress_tokens = 0
@@ -116,10 +118,16 @@ class TandemServer(LanguageServer):
         folder = self.folders.add(uri, name, self.options.settings, self.progress_sink())
         if folder is not None and self.loop is not None:
             self.watchers.ensure(self, folder)
+        if folder is not None and self.options.settings.completion.enabled:
+            # The model starts loading now, in the background, not at the first keystroke.
+            self.completion.completer_for(folder)
 
-    def progress_sink(self) -> indexing.ProgressSink:
+    def progress_sink(
+        self, kind: str = "index", cancellable: bool = False
+    ) -> indexing.ProgressSink:
         """A callback, callable from any thread, that turns begin/report/end records into
-        work-done ``$/progress`` (or log lines when the client has no progress UI)."""
+        work-done ``$/progress`` with tokens ``tandem-<kind>-<n>`` (or log lines when the
+        client has no progress UI)."""
         state: dict[str, Any] = {"token": None}
 
         def sink(p: indexing.Progress) -> None:
@@ -128,8 +136,9 @@ class TandemServer(LanguageServer):
                 return
             if p.kind == "begin":
                 self._progress_tokens += 1
-                token = f"tandem-index-{self._progress_tokens}"
-                fut = asyncio.run_coroutine_threadsafe(self._begin(token, p), self.loop)
+                token = f"tandem-{kind}-{self._progress_tokens}"
+                begin = self._begin(token, p, cancellable)
+                fut = asyncio.run_coroutine_threadsafe(begin, self.loop)
                 try:
                     state["token"] = token if fut.result(timeout=10) else None
                 except Exception:
@@ -150,7 +159,7 @@ class TandemServer(LanguageServer):
 
         return sink
 
-    async def _begin(self, token: str, p: indexing.Progress) -> bool:
+    async def _begin(self, token: str, p: indexing.Progress, cancellable: bool) -> bool:
         try:
             await self.work_done_progress.create_async(token)
         except Exception as e:
@@ -159,7 +168,7 @@ class TandemServer(LanguageServer):
         self.work_done_progress.begin(
             token,
             types.WorkDoneProgressBegin(
-                title=p.title, message=p.message, percentage=0, cancellable=False
+                title=p.title, message=p.message, percentage=0, cancellable=cancellable
             ),
         )
         return True
@@ -175,6 +184,7 @@ class TandemServer(LanguageServer):
         self.watchers.stop()
         self.folders.stop()
         self.documents.stop()
+        self.training.stop()
         self.completion.stop()
 
 
@@ -198,6 +208,7 @@ def create_server() -> TandemServer:
         ls.documents.warm_up()
         await options.pull(ls)
         ls.watchers.client_watches = await watched_files.register_watchers(ls)
+        ls.training.start_polling()
         init = ls.init_params
         for uri, name in workspaces.initial_folders(init) if init else []:
             ls.add_folder(uri, name)
@@ -208,6 +219,7 @@ def create_server() -> TandemServer:
     def on_shutdown(ls: TandemServer, params: Any) -> None:
         ls.stop_all()
 
-    for module in (options, workspaces, documents, watched_files, completion, commands, signals):
+    features = (options, workspaces, documents, watched_files, completion, commands, training)
+    for module in (*features, signals):
         module.register(server)
     return server

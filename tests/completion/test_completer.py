@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexer.search import open_index
-from server.completion import Completer, CompletionRequest, split_at_cursor
+from server.completion import Completer, CompletionRequest, split_at_cursor, with_workspace_adapter
 from server.settings import Settings
 
 TIMING_KEYS = {"context_ms", "prompt_tokens", "model_ms", "first_token_ms", "postprocess_ms"}
@@ -156,3 +156,69 @@ def test_adapter_loads_and_a_retrained_one_is_picked_up(
     assert completer.wait_until_loaded(60)
     after = completer.complete(req)
     assert after.backend == "transformers" and after.text != before.text
+
+
+def write_workspace_adapter(root: Path, name: str, base_model: str, created: str) -> Path:
+    """An adapter folder as `tandem train` leaves it under .tandem/adapters (weights are not
+    read here: only which folder completion would load)."""
+    from server.trainer.manifest import Manifest, write_manifest
+
+    folder = root / ".tandem" / "adapters" / name
+    folder.mkdir(parents=True)
+    (folder / "adapter_config.json").write_text("{}")
+    manifest = Manifest(
+        base_model=base_model,
+        base_weights_hash="",
+        template="prefix",
+        training_files={},
+        holdout_files={},
+        excluded_files=[],
+        examples=1,
+        holdout_examples=0,
+        train_tokens=1,
+        steps=1,
+        hyperparameters={},
+        created=created,
+    )
+    write_manifest(folder, manifest)
+    return folder
+
+
+def test_completion_uses_the_newest_adapter_trained_for_its_model(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    settings = settings_for("transformers", "base-a")
+    assert with_workspace_adapter(root, settings).model.adapter is None
+
+    older = write_workspace_adapter(root, "lora-1", "base-a", "2026-01-01T00:00:00Z")
+    write_workspace_adapter(root, "lora-3", "base-b", "2026-03-01T00:00:00Z")  # other model
+    assert with_workspace_adapter(root, settings).model.adapter == str(older)
+    newer = write_workspace_adapter(root, "lora-2", "base-a", "2026-02-01T00:00:00Z")
+    assert with_workspace_adapter(root, settings).model.adapter == str(newer)
+
+    # A configured adapter wins (relative to the workspace); "none" turns adapters off.
+    settings.model.adapter = ".tandem/adapters/lora-1"
+    assert with_workspace_adapter(root, settings).model.adapter == str(older)
+    settings.model.adapter = "none"
+    assert with_workspace_adapter(root, settings).model.adapter is None
+    # Other backends never load one.
+    assert with_workspace_adapter(root, settings_for("retrieval")).model.adapter is None
+
+
+def test_a_newly_trained_adapter_replaces_the_model_in_use(
+    indexed_workspace: Path, tiny_model_dir: Path
+) -> None:
+    settings = settings_for("transformers", str(tiny_model_dir))
+    completer = Completer(indexed_workspace, open_index(indexed_workspace), settings)
+    assert completer.wait_until_loaded(60), completer.status()["fallback_reason"]
+    assert completer.status()["adapter"] is None
+    assert not completer.refresh_adapter()  # nothing new: the model stays
+
+    folder = write_workspace_adapter(
+        indexed_workspace, "lora-1", str(tiny_model_dir), "2026-01-01T00:00:00Z"
+    )
+    save_adapter(tiny_model_dir, folder, seed=1)
+    assert completer.refresh_adapter()
+    assert completer.wait_until_loaded(60), completer.status()["fallback_reason"]
+    assert completer.status()["adapter"] == str(folder)
+    assert not completer.refresh_adapter()
