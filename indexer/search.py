@@ -36,7 +36,7 @@ from indexer.types import Chunk, ImportRef, SearchHit, SymbolDef
 
 MODES = ("hybrid", "vector", "text", "symbol")
 RRF_K = 60
-SYMBOL_WEIGHT = 2.0  # a chunk defining a name in the query counts as two first places
+SYMBOL_WEIGHT = 2.0  # the only chunk defining a name in the query counts as two first places
 _PARTIAL_RELOAD_MAX = 300
 _QUERY_CACHE = 512
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -253,12 +253,15 @@ class Index:
         lists: list[tuple[float, list[tuple[Chunk, float]]]] = [(1.0, self._text(query, n))]
         if self.has_vectors():
             lists.append((1.0, self._vector(query, n)))
-        lists.append((SYMBOL_WEIGHT, self._symbol(query, n)))
+        symbol = self._symbol(query, n)
+        lists.append((SYMBOL_WEIGHT, symbol))
         fused: dict[str, float] = {}
         chunks: dict[str, Chunk] = {}
         for weight, ranked in lists:
-            for rank, (c, _s) in enumerate(ranked):
-                fused[c.id] = fused.get(c.id, 0.0) + weight / (RRF_K + rank + 1)
+            for rank, (c, score) in enumerate(ranked):
+                # Symbol hits also weigh by how specific the name is (see _symbol).
+                w = weight * score if ranked is symbol else weight
+                fused[c.id] = fused.get(c.id, 0.0) + w / (RRF_K + rank + 1)
                 chunks[c.id] = c
         top = sorted(fused.items(), key=lambda kv: (-kv[1], chunks[kv[0]].path))[:k]
         return [self._hit(chunks[cid], score, "hybrid") for cid, score in top]
@@ -385,11 +388,14 @@ class Index:
                 lower = self._lower_names()
                 found = [pd for key in lower.get(ident.lower(), ()) for pd in snap.defs[key]]
                 score = 0.8
+            # A name defined in many places says less about which one is meant.
+            score /= max(1, len(found))
             for path, d in found:
                 c = self.chunk_for_definition(path, d)
                 if c is not None and c.id not in seen:
                     seen.add(c.id)
                     out.append((c, score))
+        out.sort(key=lambda cs: -cs[1])  # stable: query order among equals
         return out[:n]
 
     # -- status -----------------------------------------------------------------------

@@ -158,6 +158,19 @@ class FolderIndexer:
             with self._index_lock:
                 self._index = None
 
+    def _warm_context(self) -> None:
+        """Bring the context builder's in-memory view up to the new index here, on the
+        writer thread, rather than in the next completion (seconds after a full index)."""
+        index = self.index()
+        if index is None:
+            return
+        try:
+            from server.context import warm
+
+            warm(index)
+        except Exception as e:  # the completion path retries and reports it
+            log.debug("warming the context view of %s failed: %s", self.root, e)
+
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "root": str(self.root),
@@ -222,6 +235,7 @@ class FolderIndexer:
             # "end" only once readers see the new rows: a client may query right away.
             for end in ends:
                 self._on_progress(end)
+            self._warm_context()
             with self._cond:
                 if not self._pending:
                     self._idle.set()

@@ -70,6 +70,22 @@ def test_index_then_lookups_and_search(workspace: Callable[..., Path]) -> None:
     )
 
 
+def test_a_name_defined_once_outranks_one_defined_everywhere(
+    workspace: Callable[..., Path],
+) -> None:
+    # Prose queries share words with common names (every conftest has a `workspace`
+    # fixture): the one definition of `walk` must still come first.
+    files = {f"tests/t{i}/conftest.py": "def workspace():\n    return 1\n" for i in range(4)}
+    files["src/walk.py"] = "def walk(root):\n    return sorted(root.iterdir())\n"
+    root = workspace(files)
+    sync(root, lexical())
+    index = open_index(root)
+    symbol = index.search("walk the workspace", k=5, mode="symbol")
+    assert [h.symbol for h in symbol] == ["walk"] + ["workspace"] * 4
+    assert symbol[0].score == 1.0 and symbol[1].score == 0.25
+    assert index.search("walk the workspace", k=5)[0].path == "src/walk.py"
+
+
 def test_planted_secrets_never_reach_the_tables(workspace: Callable[..., Path]) -> None:
     root = workspace(
         {
