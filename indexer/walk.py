@@ -292,6 +292,13 @@ def file_reason(rel: str, size: int, max_bytes: int) -> str | None:
     return None
 
 
+def path_skip_reason(root: Path, rel: str, settings: IndexSettings, size: int) -> str | None:
+    """Why the index would not hold ``rel`` (ignore rules, secret, lock, binary or size),
+    or None. For text that never went through a walk, such as a buffer open in an editor."""
+    rules = IgnoreRules(root, settings)
+    return rules.path_reason(rel) or file_reason(rel, size, settings.max_file_kb * 1024)
+
+
 def walk(root: Path, settings: IndexSettings, under: str = "") -> Iterator[WalkEntry | Skipped]:
     """Every file under ``root`` (or its sub-folder ``under``, whose own parents the caller
     has checked) the index may hold, and a ``Skipped`` for the others.

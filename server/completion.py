@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from indexer.secrets import is_secret_file
 from server.backends.base import Backend, Generation, GenerationParams
 from server.backends.retrieval_backend import RetrievalBackend
 from server.context import Snippet, build_context
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from indexer.types import ParsedFile
 
 log = logging.getLogger(__name__)
+
+SECRET_FILE = "no completions in secret files (.env, keys, credentials)"
 
 
 @dataclass(slots=True)
@@ -233,6 +236,9 @@ class Completer:
         cancel: threading.Event | None = None,
     ) -> CompletionResult:
         t_start = time.perf_counter()
+        if is_secret_file(req.path):
+            # Nothing from a credentials file goes into a prompt (see indexer/secrets.py).
+            return CompletionResult("", [], backend="none", error=SECRET_FILE)
         settings = self._settings
         cs = settings.completion
         prefix, suffix = split_at_cursor(req.text, req.line, req.col)

@@ -24,6 +24,7 @@ from lsprotocol import types
 if TYPE_CHECKING:
     from indexer.types import ParsedFile
     from server.lsp.server import TandemServer
+    from server.settings import IndexSettings
 
 log = logging.getLogger("tandem.lsp.documents")
 
@@ -89,14 +90,24 @@ class Documents:
         folder, rel = located
         with self._lock:
             self._queued += 1
-        self._parser.submit(self._parse, uri, folder.root, rel, doc.source, doc.version or 0)
+        settings = folder.indexer.settings.index
+        self._parser.submit(
+            self._parse, uri, folder.root, rel, doc.source, doc.version or 0, settings
+        )
 
-    def _parse(self, uri: str, root: Path, rel: str, text: str, version: int) -> None:
+    def _parse(
+        self, uri: str, root: Path, rel: str, text: str, version: int, settings: IndexSettings
+    ) -> None:
         from indexer.chunker import parse_file
+        from indexer.secrets import redact
+        from indexer.walk import path_skip_reason
 
         t0 = time.perf_counter()
         try:
-            parsed = parse_file(rel, text)
+            # The overlay holds only what the index would: an ignored, forgotten or secret
+            # file open in the editor stays out of retrieval, and tokens are redacted.
+            skip = path_skip_reason(root, rel, settings, len(text.encode("utf-8", "replace")))
+            parsed = None if skip else parse_file(rel, redact(text))
         except Exception:
             log.exception("parsing the buffer of %s failed", rel)
             with self._lock:
@@ -106,7 +117,10 @@ class Documents:
             self._queued -= 1
             if uri not in self._versions:  # closed while we parsed
                 return
-            self._overlays.setdefault(root, {})[rel] = parsed
+            if parsed is None:
+                self._overlays.get(root, {}).pop(rel, None)
+            else:
+                self._overlays.setdefault(root, {})[rel] = parsed
             self._versions[uri] = version
         self.parses += 1
         self.last_parse_ms = (time.perf_counter() - t0) * 1000

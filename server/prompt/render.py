@@ -13,11 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from indexer.secrets import redact
 from server.prompt.budget import Budgets, keep_head, keep_tail
 from server.prompt.templates import Template, resolve_template
 from server.prompt.tokens import encode, encode_cached
 
 _MIN_SNIPPET_TOKENS = 24  # a snippet cut shorter than this is not worth its header
+# Redaction runs on this many characters nearest the cursor (bounded cost per keystroke);
+# far more than any budget keeps, so a secret cut at the window's edge is never kept.
+_REDACT_WINDOW = 65536
 
 
 class SnippetLike(Protocol):
@@ -65,7 +69,7 @@ def _language(path: str) -> str | None:
 
 def render_snippet(template: Template, snippet: SnippetLike, text: str | None = None) -> str:
     """One snippet as another file (repo-level tokens) or under a comment naming its path."""
-    body = (snippet.text if text is None else text).rstrip("\n") + "\n"
+    body = redact(snippet.text if text is None else text).rstrip("\n") + "\n"
     if template.file_sep:
         return f"{template.file_sep}{snippet.path}\n{body}"
     if template.filename:
@@ -107,7 +111,7 @@ def _fit_snippets(
             room = left - header
             if room < _MIN_SNIPPET_TOKENS:
                 break
-            body = keep_head(tokenizer, snip.text, room)
+            body = keep_head(tokenizer, redact(snip.text), room)
             rendered = render_snippet(template, snip, body)
             ids = encode(tokenizer, rendered)
             if len(ids) > left:
@@ -128,8 +132,13 @@ def build_prompt(
     path: str | None = None,
     repo: str | None = None,
 ) -> Prompt:
-    """The prompt for a cursor, within the budgets, in the model's own tokens."""
+    """The prompt for a cursor, within the budgets, in the model's own tokens.
+
+    Secret-looking tokens in the buffer and the snippets are redacted here, the one place
+    every prompt passes through, whatever the backend (a remote one included)."""
     tpl = template if isinstance(template, Template) else resolve_template(template, tokenizer)
+    window = max(_REDACT_WINDOW, 64 * max(budgets.prefix_tokens, budgets.suffix_tokens))
+    prefix, suffix = redact(prefix[-window:]), redact(suffix[:window])
     kept_prefix = keep_tail(tokenizer, prefix, budgets.prefix_tokens)
     kept_suffix = keep_head(tokenizer, suffix, budgets.suffix_tokens) if tpl.fim else ""
     fitted = _fit_snippets(tokenizer, tpl, snippets, budgets.snippet_tokens)

@@ -222,3 +222,13 @@ def test_a_newly_trained_adapter_replaces_the_model_in_use(
     assert completer.wait_until_loaded(60), completer.status()["fallback_reason"]
     assert completer.status()["adapter"] == str(folder)
     assert not completer.refresh_adapter()
+
+
+def test_no_completion_in_secret_files(indexed_workspace: Path) -> None:
+    completer = Completer(
+        indexed_workspace, open_index(indexed_workspace), settings_for("retrieval")
+    )
+    for path in (".env", "config/.env.local", "deploy/id_rsa"):
+        result = completer.complete(CompletionRequest(path, "DB_PASSWORD=", 0, 12))
+        assert result.text == "" and result.snippets == []
+        assert result.error is not None and "secret" in result.error

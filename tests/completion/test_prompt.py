@@ -147,3 +147,29 @@ def test_typing_forward_keeps_the_token_prefix(smollm2_tokenizer: Any) -> None:
     while common < min(len(p1.ids), len(p2.ids)) and p1.ids[common] == p2.ids[common]:
         common += 1
     assert common >= len(p1.ids) - 2
+
+
+AWS_KEY = "AKIA" + "Z7QW3ERTY5UIOPAS"
+GH_TOKEN = "ghp_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_TOKENS))
+def test_secrets_in_the_buffer_and_snippets_never_reach_the_prompt(
+    smollm2_tokenizer: Any, family: str
+) -> None:
+    tokenizer = with_tokens(smollm2_tokenizer, FAMILY_TOKENS[family])
+    leaky = Snippet("ops/deploy.py", 1, 2, f'TOKEN = "{GH_TOKEN}"\n', 1.0, "similar", "bm25")
+    p = build_prompt(
+        tokenizer,
+        family,
+        f'AWS_KEY = "{AWS_KEY}"\n\ndef upload():\n    return ',
+        f'\n\nBACKUP_KEY = "{AWS_KEY}"\n',
+        [leaky, *SNIPPETS],
+        Budgets(),
+        path="main.py",
+        repo="shop",
+    )
+    for secret in (AWS_KEY, GH_TOKEN, AWS_KEY[4:12], GH_TOKEN[4:12]):
+        assert secret not in p.text
+    assert p.text.count("«redacted»") == (3 if p.suffix else 2)
+    assert "def upload():\n    return " in p.text  # the code itself is untouched

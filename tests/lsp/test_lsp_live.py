@@ -130,3 +130,26 @@ async def test_a_burst_of_file_events_is_one_batch(client: LanguageClient, works
     folder = (await status(client))["folders"][0]
     assert folder["events"] == 40
     assert folder["batches"] == 1
+
+
+async def test_ignored_and_secret_buffers_stay_out_of_retrieval(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await wait_indexed(client)
+    # A draft in an ignored folder, open in the editor, holds the definition the user needs:
+    # the index would never hold it, so neither may the overlay.
+    (workspace / ".gitignore").write_text("scratch/\n")
+    draft = workspace / "scratch" / "draft.py"
+    draft.parent.mkdir()
+    draft.write_text(FURLONG_DEF)
+    await open_doc(client, draft)
+    env_uri = await open_doc(client, workspace / ".env", "API_KEY=abc123\nDB_PASSWORD=\n")
+    user_uri = await open_doc(client, workspace / "user.py", FURLONG_USER)
+
+    async def parsed() -> bool:
+        return bool((await status(client))["overlay"]["parses"] >= 3)
+
+    await wait_for(parsed, timeout=10)
+    assert (await status(client))["overlay"]["files"] == {str(workspace): 1}  # user.py alone
+    assert await suggestion(client, user_uri, 4, len(FURLONG_LINE)) == ""
+    assert await suggestion(client, env_uri, 1, len("DB_PASSWORD=")) == ""
