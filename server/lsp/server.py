@@ -78,6 +78,15 @@ class TandemProtocol(LanguageServerProtocol):
             return
         if not hasattr(message, "jsonrpc"):
             raise JsonRpcInvalidRequest(f"not a JSON-RPC message: {type(message).__name__}")
+        if getattr(message, "method", None) == types.EXIT and isinstance(
+            self.writer, asyncio.StreamWriter
+        ):
+            # Over TCP, pygls would sys.exit() inside asyncio's connection callback, which
+            # asyncio reports as an unhandled exception: stop the server's loop instead;
+            # `tandem serve` then exits with the LSP exit code.
+            self.writer.close()
+            self._server.shutdown()
+            return
         super().handle_message(message)
 
 
