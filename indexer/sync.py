@@ -440,8 +440,10 @@ def _finish(
         have = store.vector_hashes(slug)
         hashes = store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist()
         report.pending = sum(1 for h in hashes if h not in have)
-    else:
+    elif _wants_embedder(settings, True):  # embedding deferred (embed=False): all to do
         report.pending = report.total_chunks
+    else:  # lexical only: nothing will ever be embedded
+        report.pending = 0
     report.seconds = time.monotonic() - start
     return report
 

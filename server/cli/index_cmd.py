@@ -88,9 +88,13 @@ def _print_human(data: dict[str, Any]) -> None:
         "chunks", f"{data['chunks']} written; {data['total_chunks']} in {data['total_files']} files"
     )
     table.add_row("embedder", data["embedder"])
-    table.add_row(
-        "embedded", f"{data['embedded']} new, {data['cached']} cached, {data['pending']} pending"
-    )
+    if data["embedder"] == "none":
+        table.add_row("embedded", "no vectors (lexical search only)")
+    else:
+        table.add_row(
+            "embedded",
+            f"{data['embedded']} new, {data['cached']} cached, {data['pending']} pending",
+        )
     table.add_row(
         "seconds", f"{data['seconds']:.2f} (searchable after {data['lexical_seconds']:.2f})"
     )

@@ -43,6 +43,7 @@ def test_index_then_lookups_and_search(workspace: Callable[..., Path]) -> None:
     root = workspace()
     report = sync(root, lexical())
     assert report.indexed == 5 and report.total_files == 5 and report.total_chunks > 0
+    assert report.pending == 0  # lexical only: nothing is waiting for a vector
     index = open_index(root)
     [(path, d)] = index.definitions("helper")
     assert path == "pkg/util.py" and d.kind == "function" and d.start_line == 4
