@@ -95,9 +95,11 @@ class Completer:
         settings: Settings,
         *,
         preload: bool = True,
+        on_load_error: Callable[[str], None] | None = None,
     ) -> None:
         self.root = Path(root)
         self._index_source = index
+        self._on_load_error = on_load_error  # e.g. the language server's showMessage
         self._user_settings = settings
         self._settings = with_workspace_adapter(self.root, settings)
         self._adapter_key = _adapter_key(self._settings)
@@ -146,6 +148,11 @@ class Completer:
             self._model = model
             self._load_error = error
             self._loading = None
+        if error is not None and self._on_load_error is not None:
+            try:
+                self._on_load_error(error)
+            except Exception:  # reporting must never take the completer down
+                log.exception("reporting the model load failure failed")
 
     def wait_until_loaded(self, timeout: float | None = None) -> bool:
         """Block until the model is loaded (True) or failed / not configured (False)."""

@@ -108,12 +108,22 @@ class CompletionService:
         if folder is None:
             if self._outside is None:
                 # Outside every folder: the model alone, no index (see workspaces.py).
-                self._outside = Completer(Path.cwd(), None, settings)
+                self._outside = Completer(
+                    Path.cwd(), None, settings, on_load_error=self._model_failed
+                )
             return self._outside
         if folder.completer is None:
-            folder.completer = Completer(folder.root, folder.indexer.index, settings)
+            folder.completer = Completer(
+                folder.root, folder.indexer.index, settings, on_load_error=self._model_failed
+            )
         completer: Completer = folder.completer
         return completer
+
+    def _model_failed(self, error: str) -> None:
+        """Say once, where the user looks, why completions come from retrieval alone."""
+        message = f"Tandem: the model could not be loaded; completing from retrieval. {error}"
+        params = types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        self._server.post(self._server.window_show_message, params)
 
     def completers(self) -> list[Completer]:
         """The completers created so far (one per folder, one for files outside)."""

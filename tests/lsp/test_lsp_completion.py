@@ -7,7 +7,16 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from lsp_support import HOLD_FILE, inline, open_doc, requests_seen, status, wait_indexed
+from lsp_support import (
+    HOLD_FILE,
+    init_params,
+    inline,
+    open_doc,
+    requests_seen,
+    status,
+    wait_for,
+    wait_indexed,
+)
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
@@ -153,3 +162,24 @@ async def test_acceptance_signals_are_counted_locally(
         "partially_accepted": 1,
         "accepted_chars": 6,
     }
+
+
+async def test_a_model_that_cannot_load_is_shown_once_and_retrieval_answers(
+    bare_client: LanguageClient, workspace: Path
+) -> None:
+    options = {
+        "index": {"embedder": "none"},
+        "model": {"backend": "transformers", "model": str(workspace / "no-such-model")},
+    }
+    await bare_client.initialize_session(init_params(workspace, options=options))
+    await wait_indexed(bare_client)
+    await wait_for(lambda: bare_client.messages, timeout=30)
+    (message,) = bare_client.messages
+    assert message.type == types.MessageType.Warning
+    assert "could not load model" in message.message and "no-such-model" in message.message
+    assert "Fix:" in message.message  # what to do about it
+    uri = await open_doc(bare_client, workspace / "cm.py", CM_TEXT)
+    result = await inline(bare_client, uri, 4, len(CM_LINE))
+    assert [i.insert_text for i in result.items] == ["ETRES_PER_INCH"]
+    completer = (await status(bare_client))["completer"][workspace.name]
+    assert completer["backend"] == "retrieval" and "no-such-model" in completer["fallback_reason"]
