@@ -38,6 +38,7 @@ class TrainingService:
         self._server = server
         self._lock = threading.Lock()
         self._handle: TrainingHandle | None = None
+        self._starting = False  # between the checks and the handle, see start()
         self._state: dict[str, Any] = {"running": False}
         self._poller: asyncio.Task[None] | None = None
 
@@ -68,20 +69,32 @@ class TrainingService:
             raise JsonRpcInvalidParams(f"{TRAIN}: {'; '.join(problems)}")
         folder = folders[0]
         with self._lock:
-            if self._handle is not None and not self._handle.done:
+            if self._starting or (self._handle is not None and not self._handle.done):
                 raise JsonRpcInvalidRequest(
                     f"{TRAIN}: a training run is already in progress on "
                     f"{self._state.get('folder')}; cancel it from its progress notification"
                 )
-            sink = self._server.progress_sink(PROGRESS_KIND, cancellable=True)
-            sink(Progress("begin", title=f"Tandem: training on {folder.name}", message="starting"))
+            self._starting = True
             self._state = {"running": True, "folder": folder.name, "model": options.model}
-            self._handle = start_training(
+        # Not under the lock: beginning the progress waits for the client's answer, and the
+        # event loop may meanwhile ask for the status or deliver a cancel.
+        sink = self._server.progress_sink(PROGRESS_KIND, cancellable=True)
+        try:
+            sink(Progress("begin", title=f"Tandem: training on {folder.name}", message="starting"))
+            handle = start_training(
                 folder.root,
                 options,
                 progress_cb=lambda p: self._report(sink, p),
                 on_done=lambda h: self._finished(sink, h),
             )
+        except Exception as e:
+            sink(Progress("end", message=f"training failed: {e}", percentage=100))
+            with self._lock:
+                self._starting = False
+                self._state = {"running": False, "outcome": f"training failed: {e}"}
+            raise JsonRpcInternalError(f"{TRAIN}: {type(e).__name__}: {e}") from e
+        with self._lock:
+            self._handle, self._starting = handle, False
         log.info("training started on %s (%s)", folder.root, options.model)
         return {"started": True, "folder": str(folder.root), "model": options.model}
 
