@@ -86,6 +86,7 @@ class TrainingService:
                 options,
                 progress_cb=lambda p: self._report(sink, p),
                 on_done=lambda h: self._finished(sink, h),
+                index=folder.indexer.index(),  # wherever index.db puts it
             )
         except Exception as e:
             sink(Progress("end", message=f"training failed: {e}", percentage=100))

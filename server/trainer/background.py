@@ -61,8 +61,12 @@ def start_training(
     options: TrainOptions | Mapping[str, Any],
     progress_cb: ProgressCallback | None = None,
     on_done: Callable[[TrainingHandle], None] | None = None,
+    index: Any = None,
 ) -> TrainingHandle:
     """Start ``train(root, options)`` on a daemon thread and return at once.
+
+    ``index``: an open ``indexer.search.Index`` to train from (the language server's, which
+    may live at a configured ``index.db``); None opens the default one.
 
     ``progress_cb`` receives every ``TrainProgress`` (from the worker thread: marshal to
     the event loop if needed); ``on_done`` runs once at the end, success or not, after
@@ -77,7 +81,11 @@ def start_training(
 
         try:
             handle.manifest = train(
-                handle.root, options, progress=progress_cb, should_stop=handle._stop.is_set
+                handle.root,
+                options,
+                progress=progress_cb,
+                should_stop=handle._stop.is_set,
+                index=index,
             )
             handle.adapter = _written_folder(handle.root, options)
         except BaseException as e:  # reported through the handle, never lost

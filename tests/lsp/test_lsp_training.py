@@ -25,9 +25,11 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
 
-async def start(client: LanguageClient, workspace: Path, tiny_model: Path) -> None:
+async def start(
+    client: LanguageClient, workspace: Path, tiny_model: Path, db: Path | None = None
+) -> None:
     options = {
-        "index": {"embedder": "none"},
+        "index": {"embedder": "none", "db": str(db) if db else None},
         "model": {"backend": "transformers", "model": str(tiny_model)},
     }
     await client.initialize_session(init_params(workspace, options=options))
@@ -54,9 +56,11 @@ async def completer(client: LanguageClient, workspace: Path) -> dict[str, Any]:
 
 
 async def test_train_in_the_background_then_completion_uses_the_adapter(
-    bare_client: LanguageClient, workspace: Path, tiny_model: Path
+    bare_client: LanguageClient, workspace: Path, tiny_model: Path, tmp_path: Path
 ) -> None:
-    await start(bare_client, workspace, tiny_model)
+    # The index lives outside the workspace (index.db): training reads the server's own.
+    await start(bare_client, workspace, tiny_model, db=tmp_path / "elsewhere")
+    assert not (workspace / ".tandem" / "chunks.lance").exists()
     await wait_for(lambda: _loaded(completer(bare_client, workspace)), timeout=60)
     assert (await completer(bare_client, workspace))["adapter"] is None
 
