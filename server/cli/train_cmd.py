@@ -66,6 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="keep out the files of the N cross-file points `tandem eval --models --limit N` "
         "scores (same --seed)",
     )
+    p.add_argument("--db", help="LanceDB URI of the index (default: <root>/.tandem)")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
 
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     problems = options.validate()
     if problems:
         raise UserError("; ".join(problems))
-    index = open_workspace_index(root)
+    index = open_workspace_index(root, args.db)
     if args.eval_points:
         from server.evaluation.models import eval_point_files
 
@@ -112,12 +113,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_workspace_index(root: Path) -> Any:
-    from indexer.search import open_index
+def open_workspace_index(root: Path, db: str | None = None) -> Any:
+    from indexer.search import IndexNotFound, open_index
 
-    if not (root / ".tandem").exists():
+    if db is None and not (root / ".tandem").exists():
         raise UserError(f"{root} is not indexed: run `tandem index {root}` first")
-    return open_index(root)
+    try:
+        return open_index(root, db)
+    except IndexNotFound as e:
+        raise UserError(str(e)) from e
 
 
 def train_with_progress(root: Path, options: Any, index: Any, quiet: bool = False) -> Any:

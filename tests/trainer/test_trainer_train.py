@@ -114,6 +114,23 @@ def test_train_refuses_an_unindexed_folder(tmp_path: Path, capsys: pytest.Captur
 
 
 @pytest.mark.slow
+def test_train_reads_an_index_kept_elsewhere(tmp_path: Path, tiny_model: Path) -> None:
+    from trainer_workspace import write_workspace
+
+    from indexer.sync import sync
+    from server.settings import IndexSettings
+
+    root = write_workspace(tmp_path / "ws")
+    db = tmp_path / "indexes" / "ws"
+    sync(root, IndexSettings(db=str(db), embedder="none"))
+    assert main(["train", str(root), "--model", str(tiny_model), "--max-steps", "2"]) == 2
+    argv = ["train", str(root), "--db", str(db), "--model", str(tiny_model)]
+    assert main([*argv, "--max-steps", "2", "--seq-len", "64", "--json"]) == 0
+    (adapter,) = (root / ".tandem" / "adapters").iterdir()
+    assert read_manifest(adapter).training_files
+
+
+@pytest.mark.slow
 def test_background_training_reports_progress_cancels_and_resumes(
     workspace: Path, tiny_model: Path
 ) -> None:
