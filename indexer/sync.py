@@ -41,7 +41,7 @@ from indexer.store import (
     local_path,
 )
 from indexer.types import ParsedFile, Skipped, content_hash
-from indexer.walk import IGNORE_FILES, IgnoreRules, WalkEntry, file_reason, read_source, walk
+from indexer.walk import IGNORE_FILES, IgnoreRules, WalkEntry, read_source, walk
 from server.settings import IndexSettings
 
 Progress = Callable[[str, int, int, str], None]
@@ -515,7 +515,6 @@ def sync_paths(
     with _writer_lock(store.uri):
         rules = IgnoreRules(root, settings)
         stored = store.files()
-        max_bytes = settings.max_file_kb * 1024
         entries: list[WalkEntry] = []
         gone: set[str] = set()
         for rel in rels:
@@ -541,7 +540,7 @@ def sync_paths(
                 gone.add(rel)
                 continue
             reason = None if p.is_file() and not p.is_symlink() else "not a regular file"
-            reason = reason or rules.path_reason(rel) or file_reason(rel, st.st_size, max_bytes)
+            reason = reason or rules.skip_reason(rel, st.st_size)
             if reason is not None:
                 report.skipped.append(Skipped(rel, reason))
                 gone.add(rel)

@@ -223,6 +223,7 @@ class IgnoreRules:
 
     def __init__(self, root: Path, settings: IndexSettings) -> None:
         self.root = root
+        self.max_bytes = settings.max_file_kb * 1024
         self.extra = GitIgnoreSpec.from_lines(settings.exclude)
         self.defaults = GitIgnoreSpec.from_lines(DEFAULT_IGNORES)
         self._specs: dict[str, list[tuple[str, GitIgnoreSpec]]] = {}
@@ -274,6 +275,12 @@ class IgnoreRules:
                 return "ignored (virtualenv)"
         return self.reason(rel, False)
 
+    def skip_reason(self, rel: str, size: int) -> str | None:
+        """Why the index would not hold the file ``rel`` of ``size`` bytes (its folders'
+        ignore rules, secret, lock, binary or too large), or None: for single paths from
+        file events and for buffers open in an editor, which no walk has seen."""
+        return self.path_reason(rel) or file_reason(rel, size, self.max_bytes)
+
 
 def file_reason(rel: str, size: int, max_bytes: int) -> str | None:
     """Skip reasons that need only the name and size."""
@@ -290,13 +297,6 @@ def file_reason(rel: str, size: int, max_bytes: int) -> str | None:
     if size > max_bytes:
         return f"too large ({size / 1024:.0f} KB > {max_bytes / 1024:.0f} KB)"
     return None
-
-
-def path_skip_reason(root: Path, rel: str, settings: IndexSettings, size: int) -> str | None:
-    """Why the index would not hold ``rel`` (ignore rules, secret, lock, binary or size),
-    or None. For text that never went through a walk, such as a buffer open in an editor."""
-    rules = IgnoreRules(root, settings)
-    return rules.path_reason(rel) or file_reason(rel, size, settings.max_file_kb * 1024)
 
 
 def walk(root: Path, settings: IndexSettings, under: str = "") -> Iterator[WalkEntry | Skipped]:

@@ -26,6 +26,7 @@ from server.settings import Settings
 if TYPE_CHECKING:
     from indexer.search import Index
     from indexer.types import ParsedFile
+    from server.trainer.background import AdapterWatch
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,8 @@ class Completer:
         self._index_source = index
         self._on_load_error = on_load_error  # e.g. the language server's showMessage
         self._user_settings = settings
-        self._settings = with_workspace_adapter(self.root, settings)
-        self._adapter_key = _adapter_key(self._settings)
+        self._adapters = _adapter_watch(self.root, settings)
+        self._settings = _with_adapter(settings, self._adapters)
         self._retrieval = RetrievalBackend()
         self._state_lock = threading.Lock()
         self._generate_lock = threading.Lock()
@@ -167,18 +168,19 @@ class Completer:
     def reload(self, settings: Settings) -> None:
         """New settings, or the adapter folder's files changed (retrained): drop the model
         if what to load changed; the new one loads in the background."""
-        effective = with_workspace_adapter(self.root, settings)
+        with self._state_lock:  # the same model settings: the watch knows the adapter
+            same = settings.model == self._user_settings.model
+            watch = self._adapters if same else _adapter_watch(self.root, settings)
+        effective = _with_adapter(settings, watch)
         with self._state_lock:
             old = self._settings.model
-            self._user_settings = settings
-            self._settings = settings = effective
-            self._adapter_key = _adapter_key(effective)
+            self._user_settings, self._settings, self._adapters = settings, effective, watch
             retrained = (
                 self._model is not None
-                and settings.model.backend == "transformers"
-                and self._model.stamp != adapter_stamp(settings.model.adapter)
+                and effective.model.backend == "transformers"
+                and self._model.stamp != adapter_stamp(effective.model.adapter)
             )
-            if settings.model != old or retrained or self._load_error:
+            if effective.model != old or retrained or self._load_error:
                 self._generation += 1
                 self._model = None
                 self._loading = None
@@ -190,8 +192,8 @@ class Completer:
         workspace, or the one in use was rewritten or deleted. Cheap (a few stats) when
         nothing changed; True when a reload started."""
         with self._state_lock:
-            user, key = self._user_settings, self._adapter_key
-        if _adapter_key(with_workspace_adapter(self.root, user)) == key:
+            user, watch = self._user_settings, self._adapters
+        if watch is None or not watch.poll():
             return False
         self.reload(user)
         return True
@@ -435,37 +437,26 @@ def with_workspace_adapter(root: Path, settings: Settings) -> Settings:
     """The settings with the adapter completion loads: ``model.adapter`` when set (relative
     to the workspace root unless absolute; ``"none"`` for no adapter), else the newest
     adapter ``tandem train`` wrote for this workspace on the same base model."""
+    return _with_adapter(settings, _adapter_watch(root, settings))
+
+
+def _adapter_watch(root: Path, settings: Settings) -> AdapterWatch | None:
+    """Which adapter to load and whether it has changed (None: the backend loads none)."""
     ms = settings.model
     if ms.backend != "transformers":
+        return None
+    from server.trainer.background import AdapterWatch
+
+    return AdapterWatch(root, ms.adapter, base_model=ms.model)
+
+
+def _with_adapter(settings: Settings, watch: AdapterWatch | None) -> Settings:
+    if watch is None:
         return settings
-    adapter: str | None
-    if ms.adapter and ms.adapter.lower() == "none":
-        adapter = None
-    elif ms.adapter:
-        path = Path(ms.adapter).expanduser()
-        adapter = str(path if path.is_absolute() else root / path)
-    else:
-        adapter = _newest_adapter(root, ms.model)
-    if adapter == ms.adapter:
+    adapter = str(watch.folder) if watch.folder else None
+    if adapter == settings.model.adapter:
         return settings
-    return dataclasses.replace(settings, model=dataclasses.replace(ms, adapter=adapter))
-
-
-def _newest_adapter(root: Path, base_model: str) -> str | None:
-    from server.trainer.manifest import list_adapters, read_manifest
-
-    for folder in list_adapters(root):
-        try:
-            if read_manifest(folder).base_model == base_model:
-                return str(folder)
-        except ValueError:
-            continue
-    return None
-
-
-def _adapter_key(settings: Settings) -> tuple[Any, ...]:
-    adapter = settings.model.adapter
-    return (adapter, adapter_stamp(adapter))
+    return dataclasses.replace(settings, model=dataclasses.replace(settings.model, adapter=adapter))
 
 
 def adapter_stamp(adapter: str | None) -> tuple[tuple[str, int, int], ...]:

@@ -100,13 +100,16 @@ class Documents:
     ) -> None:
         from indexer.chunker import parse_file
         from indexer.secrets import redact
-        from indexer.walk import path_skip_reason
+        from indexer.walk import IgnoreRules
 
         t0 = time.perf_counter()
         try:
             # The overlay holds only what the index would: an ignored, forgotten or secret
             # file open in the editor stays out of retrieval, and tokens are redacted.
-            skip = path_skip_reason(root, rel, settings, len(text.encode("utf-8", "replace")))
+            # (Ignore files are read afresh, as sync_paths does: a .gitignore edit or a
+            # forget applies at the next keystroke; a fraction of a millisecond.)
+            size = len(text.encode("utf-8", "replace"))
+            skip = IgnoreRules(root, settings).skip_reason(rel, size)
             parsed = None if skip else parse_file(rel, redact(text))
         except Exception:
             log.exception("parsing the buffer of %s failed", rel)

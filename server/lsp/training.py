@@ -39,7 +39,7 @@ class TrainingService:
         self._lock = threading.Lock()
         self._handle: TrainingHandle | None = None
         self._starting = False  # between the checks and the handle, see start()
-        self._state: dict[str, Any] = {"running": False}
+        self._state: dict[str, Any] = {}  # folder, model, progress, outcome, adapter
         self._poller: asyncio.Task[None] | None = None
 
     # -- the command ------------------------------------------------------------------
@@ -75,7 +75,7 @@ class TrainingService:
                     f"{self._state.get('folder')}; cancel it from its progress notification"
                 )
             self._starting = True
-            self._state = {"running": True, "folder": folder.name, "model": options.model}
+            self._state = {"folder": folder.name, "model": options.model}
         # Not under the lock: beginning the progress waits for the client's answer, and the
         # event loop may meanwhile ask for the status or deliver a cancel.
         sink = self._server.progress_sink(PROGRESS_KIND, cancellable=True)
@@ -92,7 +92,7 @@ class TrainingService:
             sink(Progress("end", message=f"training failed: {e}", percentage=100))
             with self._lock:
                 self._starting = False
-                self._state = {"running": False, "outcome": f"training failed: {e}"}
+                self._state["outcome"] = f"training failed: {e}"
             raise JsonRpcInternalError(f"{TRAIN}: {type(e).__name__}: {e}") from e
         with self._lock:
             self._handle, self._starting = handle, False
@@ -106,12 +106,12 @@ class TrainingService:
         if handle is None or handle.done:
             return False
         handle.cancel()
-        log.info("training cancelled by the user; run tandem.train again to resume")
         return True
 
     def status(self) -> dict[str, Any]:
         with self._lock:
-            return dict(self._state)
+            running = self._starting or (self._handle is not None and not self._handle.done)
+            return {"running": running, **self._state}
 
     def _report(self, sink: ProgressSink, p: TrainProgress) -> None:
         from server.lsp.indexing import Progress
@@ -134,21 +134,17 @@ class TrainingService:
                     f" (held-out bits/token {h.bits_per_token_before:.2f} → "
                     f"{h.bits_per_token_after:.2f})"
                 )
-            outcome, level = f"adapter saved to {handle.adapter}{scores}", "info"
+            outcome, failed = f"adapter saved to {handle.adapter}{scores}", False
         elif handle.cancelled:
-            outcome, level = "cancelled; run Tandem: Train Adapter again to resume", "info"
+            outcome, failed = "cancelled; run Tandem: Train Adapter again to resume", False
         else:
-            outcome, level = f"training failed: {error}", "error"
+            outcome, failed = f"training failed: {error}", True
         with self._lock:
-            self._state = {
-                "running": False,
-                "folder": self._state.get("folder"),
-                "outcome": outcome,
-                "adapter": str(handle.adapter) if handle.adapter else None,
-            }
+            self._state["outcome"] = outcome
+            self._state["adapter"] = str(handle.adapter) if handle.adapter else None
         sink(Progress("end", message=outcome, percentage=100))
-        getattr(log, level)("training: %s", outcome)
-        kind = types.MessageType.Info if level == "info" else types.MessageType.Error
+        log.log(logging.ERROR if failed else logging.INFO, "training: %s", outcome)
+        kind = types.MessageType.Error if failed else types.MessageType.Info
         self._server.post(
             self._server.window_show_message,
             types.ShowMessageParams(type=kind, message=f"Tandem: {outcome}"),
@@ -194,5 +190,5 @@ def register(server: TandemServer) -> None:
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def on_progress_cancel(ls: TandemServer, params: types.WorkDoneProgressCancelParams) -> None:
-        if str(params.token).startswith(f"tandem-{PROGRESS_KIND}-"):
-            ls.training.cancel()
+        if str(params.token).startswith(f"tandem-{PROGRESS_KIND}-") and ls.training.cancel():
+            log.info("training cancelled by the user; run tandem.train again to resume")

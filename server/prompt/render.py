@@ -69,7 +69,7 @@ def _language(path: str) -> str | None:
 
 def render_snippet(template: Template, snippet: SnippetLike, text: str | None = None) -> str:
     """One snippet as another file (repo-level tokens) or under a comment naming its path."""
-    body = redact(snippet.text if text is None else text).rstrip("\n") + "\n"
+    body = (snippet.text if text is None else text).rstrip("\n") + "\n"
     if template.file_sep:
         return f"{template.file_sep}{snippet.path}\n{body}"
     if template.filename:
@@ -104,14 +104,15 @@ def _fit_snippets(
     out: list[tuple[str, list[int]]] = []
     left = budget
     for snip in snippets:
-        rendered = render_snippet(template, snip)
+        text = redact(snip.text)  # whatever the snippet's source (index, overlay, buffer)
+        rendered = render_snippet(template, snip, text)
         ids = encode_cached(tokenizer, rendered)
         if len(ids) > left:
             header = len(encode_cached(tokenizer, render_snippet(template, snip, "")))
             room = left - header
             if room < _MIN_SNIPPET_TOKENS:
                 break
-            body = keep_head(tokenizer, redact(snip.text), room)
+            body = keep_head(tokenizer, text, room)
             rendered = render_snippet(template, snip, body)
             ids = encode(tokenizer, rendered)
             if len(ids) > left:

@@ -127,20 +127,28 @@ class AdapterWatch:
     """Notices when the active adapter changes: a new adapter appears, the configured one
     is rewritten (e.g. ``forget --retrain``), or it is deleted."""
 
-    def __init__(self, root: Path, configured: str | None = None) -> None:
+    def __init__(
+        self, root: Path, configured: str | None = None, base_model: str | None = None
+    ) -> None:
         self.root = root
         self.configured = configured
-        self.current: Path | None = None
+        self.base_model = base_model
+        self.folder: Path | None = None  # what active_adapter chose, present or not
+        self.current: Path | None = None  # that folder, if it holds an adapter
         self._key: tuple[Path | None, object] = (None, None)
+        self._lock = threading.Lock()
         self.poll()
 
     def poll(self) -> bool:
-        """True when ``self.current`` (the folder to load, or None) changed since last time."""
-        folder = active_adapter(self.root, self.configured)
-        signature = adapter_signature(folder)
-        key = (folder, signature)
-        if key == self._key:
-            return False
-        self._key = key
-        self.current = folder if signature is not None else None
-        return True
+        """True when ``self.current`` (the folder to load, or None) changed since last time.
+        Safe to call from several threads."""
+        with self._lock:
+            folder = active_adapter(self.root, self.configured, self.base_model)
+            signature = adapter_signature(folder)
+            key = (folder, signature)
+            if key == self._key:
+                return False
+            self._key = key
+            self.folder = folder
+            self.current = folder if signature is not None else None
+            return True

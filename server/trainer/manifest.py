@@ -97,32 +97,43 @@ def adapters_dir(root: Path) -> Path:
     return root / ".tandem" / "adapters"
 
 
-def list_adapters(root: Path) -> list[Path]:
-    """Adapter folders under the default location, newest first (by manifest time)."""
+def _adapters(root: Path) -> list[tuple[Path, Manifest]]:
+    """Adapter folders under the default location with their manifests, newest first."""
     base = adapters_dir(root)
     if not base.is_dir():
         return []
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[Path, Manifest]] = []
     for child in base.iterdir():
         if child.name.startswith(".") or not (child / MANIFEST_NAME).is_file():
             continue
         try:
-            created = read_manifest(child).created
+            found.append((child, read_manifest(child)))
         except ValueError:
             continue
-        found.append((created, child))
-    found.sort(key=lambda item: (item[0], item[1].name), reverse=True)
-    return [path for _, path in found]
+    found.sort(key=lambda item: (item[1].created, item[0].name), reverse=True)
+    return found
 
 
-def active_adapter(root: Path, configured: str | None = None) -> Path | None:
-    """The adapter completion uses: ``settings.model.adapter`` (relative to the root when
-    not absolute) when set, else the newest adapter under ``<root>/.tandem/adapters``."""
+def list_adapters(root: Path) -> list[Path]:
+    """Adapter folders under the default location, newest first (by manifest time)."""
+    return [folder for folder, _ in _adapters(root)]
+
+
+def active_adapter(
+    root: Path, configured: str | None = None, base_model: str | None = None
+) -> Path | None:
+    """The adapter completion uses: ``settings.model.adapter`` when set (relative to the
+    root unless absolute; ``"none"``: no adapter), else the newest adapter under
+    ``<root>/.tandem/adapters`` (trained on ``base_model``, when given)."""
     if configured:
+        if configured.strip().lower() == "none":
+            return None
         path = Path(configured).expanduser()
         return path if path.is_absolute() else root / path
-    adapters = list_adapters(root)
-    return adapters[0] if adapters else None
+    for folder, manifest in _adapters(root):
+        if base_model is None or manifest.base_model == base_model:
+            return folder
+    return None
 
 
 def adapters_containing(

@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import pytest_lsp
 from lsprotocol import types
@@ -157,14 +158,21 @@ async def inline(client: LanguageClient, uri: str, line: int, character: int) ->
 
 
 class RawServer:
-    """``tandem serve`` driven byte by byte: for the fuzz test and the stdout check.
+    """``tandem serve`` driven byte by byte: for the fuzz test, the stdout check and TCP.
 
-    A reader thread parses everything the server writes to stdout strictly (headers,
-    Content-Length, a JSON object with ``"jsonrpc": "2.0"``); anything else is kept in
-    ``bad_output`` so a test can assert that stdout carried protocol only.
+    A reader thread parses everything the server writes (to stdout, or to the connection
+    with ``tcp_port``) strictly (headers, Content-Length, a JSON object with
+    ``"jsonrpc": "2.0"``); anything else is kept in ``bad_output`` so a test can assert
+    that the stream carried protocol only.
     """
 
-    def __init__(self, cmd: list[str], stderr_path: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        cmd: list[str],
+        stderr_path: Path,
+        env: dict[str, str] | None = None,
+        tcp_port: int | None = None,
+    ):
         self._stderr = stderr_path.open("wb")
         self.proc = subprocess.Popen(
             cmd,
@@ -173,6 +181,12 @@ class RawServer:
             stderr=self._stderr,
             env=env or SERVER_ENV,
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in: BinaryIO = self.proc.stdout
+        self._out: BinaryIO = self.proc.stdin
+        if tcp_port is not None:
+            stream = _connect(tcp_port).makefile("rwb")
+            self._in = self._out = cast(BinaryIO, stream)
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.bad_output: list[bytes] = []
         self.notifications: list[dict[str, Any]] = []  # everything the server notified
@@ -181,12 +195,14 @@ class RawServer:
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.proc.stdout is not None
-        out = self.proc.stdout
+        out = self._in
         while True:
             headers: dict[str, str] = {}
             while True:
-                line = out.readline()
+                try:
+                    line = out.readline()
+                except OSError:  # the connection closed
+                    return
                 if not line:
                     return
                 if line == b"\r\n":
@@ -214,9 +230,8 @@ class RawServer:
             self.messages.put(message)
 
     def send_bytes(self, data: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
+        self._out.write(data)
+        self._out.flush()
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps(message).encode()
@@ -256,8 +271,28 @@ class RawServer:
             self.proc.kill()
             code = self.proc.wait()
         self._reader.join(timeout=5)
+        if self._in is not self.proc.stdout:  # the TCP connection
+            self._in.close()
         self._stderr.close()
         return code
+
+
+def _connect(port: int, timeout: float = 30.0) -> socket.socket:
+    """A connection to a server that is starting to listen on ``port``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def raw_initialize(server: RawServer, root: Path, options: Any = None) -> dict[str, Any]:

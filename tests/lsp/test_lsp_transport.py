@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from lsp_support import REPO, SERVER_CMD, RawServer, raw_initialize, raw_wait_indexed
+from lsp_support import (
+    REPO,
+    SERVER_CMD,
+    RawServer,
+    free_port,
+    raw_initialize,
+    raw_wait_indexed,
+)
 
 # Each test starts the real server (imports, LanceDB, a first index): several seconds.
 pytestmark = pytest.mark.slow
@@ -126,78 +133,18 @@ def test_bad_requests_get_errors_or_empty_results_and_logs_go_to_the_log_file(
     assert any("workspace folder added" in m for m in logged)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_tcp_serves_completions_and_exits_cleanly(workspace: Path, tmp_path: Path) -> None:
-    import json
-    import socket
-    import subprocess
-    import time
-
-    from lsp_support import FAST_OPTIONS, SERVER_ENV
-
-    port = _free_port()
-    stderr = tmp_path / "stderr.log"
-    cmd = [sys.executable, "-m", "server", "serve", "--tcp", "--port", str(port)]
-    with stderr.open("wb") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=SERVER_ENV)
+def test_tcp_serves_and_exits_cleanly(workspace: Path, tmp_path: Path) -> None:
+    port = free_port()
+    cmd = [*SERVER_CMD[:-1], "--tcp", "--port", str(port)]  # serve --tcp instead of --stdio
+    server = RawServer(cmd, tmp_path / "stderr.log", tcp_port=port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                conn = socket.create_connection(("127.0.0.1", port), timeout=30)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the server never listened"
-                time.sleep(0.1)
-        stream = conn.makefile("rwb")
-
-        def send(message: dict[str, object]) -> None:
-            body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-            stream.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            stream.flush()
-
-        def response(msg_id: int) -> dict[str, object]:
-            while True:
-                length = 0
-                while (line := stream.readline()) != b"\r\n":
-                    assert line, "the connection closed"
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                message = json.loads(stream.read(length))
-                if message.get("id") == msg_id and "method" not in message:
-                    return dict(message)
-
-        send(
-            {
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "processId": None,
-                    "rootUri": workspace.as_uri(),
-                    "capabilities": {},
-                    "initializationOptions": FAST_OPTIONS,
-                },
-            }
-        )
-        capabilities = response(1)["result"]["capabilities"]  # type: ignore[index]
-        assert "inlineCompletionProvider" in capabilities
-        send({"method": "initialized", "params": {}})
-        send({"id": 2, "method": "shutdown"})
-        assert response(2)["result"] is None
-        send({"method": "exit"})
-        assert proc.wait(timeout=30) == 0  # exit after shutdown: code 0
-        conn.close()
+        response = raw_initialize(server, workspace)
+        assert "inlineCompletionProvider" in response["result"]["capabilities"]
+        assert raw_wait_indexed(server)["folders"]
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.stdout is not None and proc.stdout.read() == b""  # nothing on stdout
-    log = stderr.read_text()
+        assert server.close() == 0  # shutdown, then exit: code 0
+    assert server.bad_output == []
+    assert server.proc.stdout is not None and server.proc.stdout.read() == b""  # no stdout
+    log = (tmp_path / "stderr.log").read_text()
     assert f"listening on 127.0.0.1:{port}" in log
     assert "Traceback" not in log
