@@ -126,26 +126,25 @@ def typed_buffer(text: str, line: int, col: int) -> tuple[str, str]:
     return "\n".join(lines), rest
 
 
-def floors(backend: Any, ids: list[int], reused: int, new_tokens: int) -> tuple[float, float]:
+def floors(engine: Any, ids: list[int], reused: int, new_tokens: int) -> tuple[float, float]:
     """(first-token floor, total floor) in ms: the model's forward time for the prompt
     tokens it had to read after ``reused`` cached ones, and one step per further token."""
-    import torch
+    import numpy as np
 
-    backend.reset_cache()
-    with torch.inference_mode():
-        if reused:
-            backend._forward(ids[:reused])
-        t0 = time.perf_counter()
-        logits = backend._forward(ids[reused:])
-        first = (time.perf_counter() - t0) * 1000
-        steps = []
-        token = int(torch.argmax(logits).item())
-        for _ in range(max(0, new_tokens - 1)):
-            t = time.perf_counter()
-            logits = backend._forward([token])
-            steps.append((time.perf_counter() - t) * 1000)
-            token = int(torch.argmax(logits).item())
-    backend.reset_cache()
+    engine.reset()
+    if reused:
+        engine.prefill(ids[:reused])  # the cache then holds ids[:reused]
+    t0 = time.perf_counter()
+    logits, _ = engine.prefill(ids)
+    first = (time.perf_counter() - t0) * 1000
+    steps = []
+    token = int(np.argmax(logits))
+    for _ in range(max(0, new_tokens - 1)):
+        t = time.perf_counter()
+        logits = engine.step(token)
+        steps.append((time.perf_counter() - t) * 1000)
+        token = int(np.argmax(logits))
+    engine.reset()
     return first, first + sum(steps)
 
 
@@ -239,9 +238,9 @@ def main() -> int:
             )
             reused = int(t["reused_tokens"])
             new_tokens = int(t["new_tokens"])
-            cache_state = (list(backend._cache_ids), backend._cache)
-            first_floor, total_floor = floors(backend, prompt.ids, reused, new_tokens)
-            backend._cache_ids, backend._cache = cache_state  # keep typing forward warm
+            cache_state = backend.engine.snapshot()
+            first_floor, total_floor = floors(backend.engine, prompt.ids, reused, new_tokens)
+            backend.engine.restore(cache_state)  # keep typing forward warm
             rows["context"].append(t["context_ms"])
             rows["prompt"].append(t.get("prompt_ms", 0.0))
             if k == 0:

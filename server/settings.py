@@ -43,6 +43,12 @@ class CompletionSettings:
     suffix_tokens: int = 96
     snippets: int = 6
     debounce_ms: int = 60
+    # Cut the prompt back to a token boundary before the cursor and make the first
+    # generated tokens re-type what was cut (a partial word, indentation, a space).
+    token_healing: bool = True
+    # Bias an identifier the model starts towards the names that exist there (the
+    # module's members after ``module.``, the names in scope while one is typed).
+    guided_identifiers: bool = True
 
 
 @dataclass

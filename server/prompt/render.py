@@ -45,6 +45,11 @@ class Prompt:
     snippets_used: int
     counts: dict[str, int] = field(default_factory=dict)  # snippets, prefix, suffix, special
     stop: tuple[str, ...] = ()
+    # Token healing: text cut from the end of the prompt that the answer must re-type
+    # first (it is not shown); with ``heal_then_nonspace`` the byte after it must not be
+    # whitespace (the cut ended in whitespace the user typed).
+    heal: str = ""
+    heal_then_nonspace: bool = False
 
     @property
     def total_tokens(self) -> int:

@@ -1,0 +1,145 @@
+"""The one generation loop, shared by every backend that has logits.
+
+Greedy (or sampled) picks over an engine's logits, with the rules every completion needs:
+the token-healing constraint (the first tokens must re-type the text the prompt builder
+cut off at the cursor, and the answer starts after it), stop at end-of-text, at a stop
+string, at the first newline in single-line mode and after ``max_tokens``; the cancel
+Event is checked before the prompt is read and between tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from server.backends.base import Generation, GenerationParams
+
+if TYPE_CHECKING:
+    from server.decoding.engine import TokenEngine
+    from server.decoding.vocab import Vocab
+    from server.prompt import Prompt
+
+_HEAL_RESERVE = 8  # context positions kept free for the tokens that re-type the cut text
+
+
+class _Healing:
+    """What the first tokens must still re-type (``pending``), and whether the first byte
+    after it must be non-whitespace (the cut ended in the whitespace the user typed)."""
+
+    def __init__(self, vocab: Vocab, heal: str, then_nonspace: bool) -> None:
+        self.vocab = vocab
+        self.pending = heal.encode("utf-8")
+        self.then_nonspace = then_nonspace
+        self.need_nonspace = False
+        self.tokens = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.pending) or self.need_nonspace
+
+    def allowed(self) -> np.ndarray:
+        if self.pending:
+            return self.vocab.extending(self.pending, self.then_nonspace)
+        return self.vocab.nonspace()
+
+    def consume(self, piece: bytes) -> bytes:
+        """Take ``piece`` against the pending text; returns the part of it past the cut."""
+        self.tokens += 1
+        if not self.pending:  # the non-whitespace step
+            self.need_nonspace = False
+            return piece
+        if piece.startswith(self.pending):
+            rest = piece[len(self.pending) :]
+            self.pending = b""
+            self.need_nonspace = self.then_nonspace and not rest
+            return rest
+        self.pending = self.pending[len(piece) :]  # a prefix of it (the constraint said so)
+        return b""
+
+
+def _pick(
+    logits: np.ndarray, temperature: float, allowed: np.ndarray | None, rng: np.random.Generator
+) -> int:
+    if allowed is not None:
+        allowed = allowed[allowed < logits.shape[0]]
+        if allowed.size == 0:
+            allowed = None
+    scores = logits if allowed is None else logits[allowed]
+    if temperature <= 0:
+        k = int(np.argmax(scores))
+    else:
+        z = scores.astype(np.float64) / temperature
+        z = np.exp(z - z.max())
+        k = int(rng.choice(len(z), p=z / z.sum()))
+    return k if allowed is None else int(allowed[k])
+
+
+def decode(
+    engine: TokenEngine,
+    vocab: Vocab,
+    prompt: Prompt,
+    params: GenerationParams,
+    cancel: threading.Event | None = None,
+) -> Generation:
+    """Continue ``prompt`` with ``engine``; the caller holds the engine for the duration."""
+    t0 = time.perf_counter()
+    ids = list(prompt.ids)
+    heal = _Healing(vocab, prompt.heal, prompt.heal_then_nonspace) if prompt.heal else None
+    room = engine.max_context - params.max_tokens - (_HEAL_RESERVE if heal else 0)
+    if len(ids) > room:  # the budget should prevent this; never overflow the model
+        ids = ids[-room:]
+    if not ids:
+        return Generation(text="", finish_reason="error", error="empty prompt")
+    stop_ids = set(engine.eos_ids)
+    for s in params.stop:
+        stop_ids |= vocab.ids_of(s)
+    rng = np.random.default_rng()
+    gen = Generation(text="", prompt_tokens=len(ids))
+    new: list[int] = []
+    out = bytearray()  # the answer: what the tokens say past the cut text
+    try:
+        if cancel is not None and cancel.is_set():
+            gen.finish_reason = "cancelled"
+            return gen
+        logits, gen.reused_tokens = engine.prefill(ids)
+        while True:
+            allowed = heal.allowed() if heal is not None and heal.active else None
+            token = _pick(logits, params.temperature, allowed, rng)
+            if not new:
+                gen.first_token_ms = (time.perf_counter() - t0) * 1000
+            if token in stop_ids:
+                gen.finish_reason = "eos"
+                break
+            new.append(token)
+            piece = vocab.piece(token)
+            out += heal.consume(piece) if heal is not None and allowed is not None else piece
+            text = out.decode("utf-8", errors="replace")
+            hit = next((s for s in params.stop if s in text), None)
+            if hit is not None:
+                gen.text = text[: text.index(hit)]
+                gen.finish_reason = "stop"
+                break
+            gen.text = text
+            if not params.multiline and "\n" in text:
+                gen.text = text[: text.index("\n")]
+                gen.finish_reason = "newline"
+                break
+            if len(new) - (heal.tokens if heal else 0) >= params.max_tokens:
+                gen.finish_reason = "length"
+                break
+            if cancel is not None and cancel.is_set():
+                gen.finish_reason = "cancelled"
+                break
+            logits = engine.step(token)
+    except Exception as e:  # a broken cache or model must not kill the server
+        engine.reset()
+        gen.error = f"{type(e).__name__}: {e}"
+        gen.finish_reason = "error"
+    gen.new_tokens = len(new)
+    if heal is not None:
+        gen.extra["healed_tokens"] = float(heal.tokens)
+    gen.model_ms = (time.perf_counter() - t0) * 1000
+    return gen
