@@ -190,17 +190,13 @@ def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
                 continue
         units.append(unit)
     # Comments directly above a definition (no blank line) belong to it.
-    for i in range(len(units) - 1, 0, -1):
-        unit = units[i]
-        if unit.desc.role == "comment":
-            continue
-        j = i - 1
-        while j >= 0 and units[j].desc.role == "comment" and units[j].end >= unit.start - 1:
-            unit.start = units[j].start
-            j -= 1
-        if j < i - 1:
-            del units[j + 1 : i]
-    return units
+    kept: list[_Unit] = []
+    for unit in units:
+        if unit.desc.role != "comment":
+            while kept and kept[-1].desc.role == "comment" and kept[-1].end >= unit.start - 1:
+                unit.start = kept.pop().start
+        kept.append(unit)
+    return kept
 
 
 def _qual(prefix: str, name: Name) -> tuple[str, Name]:

@@ -27,10 +27,21 @@ from types import ModuleType
 from tree_sitter import Node
 
 from indexer.grammars import c, go, java, javascript, python, rust
-from indexer.grammars.base import Desc, Name, members, rows, text_of
+from indexer.grammars.base import DEFAULT_SCOPE, Desc, Name, Scope, members, rows, text_of
 from indexer.types import ImportRef
 
-__all__ = ["BRACES", "Desc", "Name", "describe", "extract_imports", "members", "rows", "text_of"]
+__all__ = [
+    "BRACES",
+    "Desc",
+    "Name",
+    "Scope",
+    "describe",
+    "extract_imports",
+    "members",
+    "rows",
+    "scope",
+    "text_of",
+]
 
 _MODULES: dict[str, ModuleType] = {
     "python": python,
@@ -48,6 +59,9 @@ Describer = Callable[[Node, bool], Desc]
 Extractor = Callable[[str, str, Node], list[ImportRef]]
 _DESCRIBERS: dict[str, Describer] = {lang: m.describe for lang, m in _MODULES.items()}
 _EXTRACTORS: dict[str, Extractor] = {lang: m.imports for lang, m in _MODULES.items()}
+_SCOPES: dict[str, Scope] = {
+    lang: getattr(m, "SCOPE", DEFAULT_SCOPE) for lang, m in _MODULES.items()
+}
 
 # Languages whose bodies are delimited by braces (a summary repeats "{ ... }" and the closer).
 BRACES: frozenset[str] = frozenset(_MODULES) - {"python"}
@@ -65,3 +79,8 @@ def extract_imports(language: str, path: str, root: Node) -> list[ImportRef]:
     """All imports of a parsed file, in source order."""
     extractor = _EXTRACTORS.get(language)
     return extractor(language, path, root) if extractor is not None else []
+
+
+def scope(language: str | None) -> Scope:
+    """How ``language`` brings names into scope beyond its imports (see ``base.Scope``)."""
+    return _SCOPES.get(language or "", DEFAULT_SCOPE)

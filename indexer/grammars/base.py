@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -145,3 +146,33 @@ def anchored(root: Node, anchor: Anchor) -> list[Node]:
         if node is not None and node.type in anchor.targets:
             found.setdefault((node.start_byte, node.end_byte, node.type), node)
     return [found[key] for key in sorted(found)]
+
+
+def no_package(path: str, siblings: list[str]) -> list[str]:
+    """Languages whose files share no names without an import."""
+    return []
+
+
+def no_config(spec: str, importer: str, configs: dict[str, str]) -> tuple[str, ...]:
+    """Languages whose import specs need no project file to resolve."""
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """How a language brings names into a file's scope beyond what its imports name; read
+    by ``indexer.scope`` at query time (every language has one, most parts off).
+
+    ``package(path, siblings)``: the files of ``path``'s folder whose top-level names
+    ``path`` sees without an import (Go and Java packages). ``config_files``: project files
+    (``go.mod``, ``tsconfig.json``) whose text ``config(spec, importer, configs)`` turns
+    into extra exact candidates for an import spec. ``implemented_elsewhere``: a function
+    declared in an included header is defined in some source file (C, C++)."""
+
+    package: Callable[[str, list[str]], list[str]] = no_package
+    config_files: tuple[str, ...] = ()
+    config: Callable[[str, str, dict[str, str]], tuple[str, ...]] = no_config
+    implemented_elsewhere: bool = False
+
+
+DEFAULT_SCOPE = Scope()

@@ -12,6 +12,7 @@ from indexer.grammars.base import (
     Anchor,
     Desc,
     Name,
+    Scope,
     anchored,
     child_field,
     join_relative,
@@ -163,3 +164,7 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
         line = node.start_point.row + 1
         refs.append(ImportRef("*", spec, "*", line, tuple(dict.fromkeys(candidates))))
     return refs
+
+
+# A function declared in an included header is usually defined in a source file.
+SCOPE = Scope(implemented_elsewhere=True)

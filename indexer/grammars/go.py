@@ -3,6 +3,7 @@ folder candidates."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from tree_sitter import Node
@@ -11,6 +12,7 @@ from indexer.grammars.base import (
     Anchor,
     Desc,
     Name,
+    Scope,
     anchored,
     child_field,
     make_name,
@@ -127,3 +129,41 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
         line = spec_node.start_point.row + 1
         refs.append(ImportRef(local, spec, None, line, _go_candidates(spec)))
     return refs
+
+
+# --- scope ---------------------------------------------------------------------------
+
+_MODULE_LINE = re.compile(r"(?m)^\s*module\s+\"?([^\s\"]+)")
+
+
+def _package(path: str, siblings: list[str]) -> list[str]:
+    """A package is a folder: its other .go files (test files only for a test file, which
+    may belong to the package as well)."""
+    test = path.endswith("_test.go")
+    return [
+        p
+        for p in siblings
+        if p != path and p.endswith(".go") and (test or not p.endswith("_test.go"))
+    ]
+
+
+def _module_folders(spec: str, importer: str, configs: dict[str, str]) -> tuple[str, ...]:
+    """The folder an import spec names inside a module of the workspace: the spec minus a
+    go.mod's module path, under that go.mod's folder (the nearest go.mod first)."""
+    found: list[tuple[int, str]] = []
+    for gomod, text in configs.items():
+        match = _MODULE_LINE.search(text)
+        if match is None:
+            continue
+        module = match.group(1)
+        if spec != module and not spec.startswith(module + "/"):
+            continue
+        folder = posixpath.dirname(gomod)
+        rest = spec[len(module) :].strip("/")
+        target = posixpath.join(folder, rest) if rest else folder
+        near = importer.startswith(folder + "/") if folder else True
+        found.append((0 if near else 1, target + "/"))
+    return tuple(t for _, t in sorted(found))
+
+
+SCOPE = Scope(package=_package, config_files=("go.mod",), config=_module_folders)

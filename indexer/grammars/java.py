@@ -10,6 +10,7 @@ from tree_sitter import Node
 from indexer.grammars.base import (
     Anchor,
     Desc,
+    Scope,
     anchored,
     child_field,
     make_name,
@@ -66,15 +67,29 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
         is_static = any(c.type == "static" for c in node.children)
         wildcard = any(c.type == "asterisk" for c in node.named_children)
         dotted = ".".join(parts)
-        if wildcard:
-            candidates = (f"{'/'.join(parts)}.java",) if is_static else (f"{'/'.join(parts)}/",)
-            refs.append(ImportRef("*", dotted, "*", line, candidates))
-        elif is_static and len(parts) > 1:
+        if wildcard and is_static:  # the static members of a type: "Type.*"
+            candidates = (f"{'/'.join(parts)}.java",)
+            refs.append(ImportRef("*", dotted, f"{parts[-1]}.*", line, candidates))
+        elif wildcard:
+            refs.append(ImportRef("*", dotted, "*", line, (f"{'/'.join(parts)}/",)))
+        elif is_static and len(parts) > 1:  # a member, keyed by its type: "Type.member"
             module = ".".join(parts[:-1])
+            member = ".".join(parts[-2:])
             refs.append(
-                ImportRef(parts[-1], module, parts[-1], line, (f"{'/'.join(parts[:-1])}.java",))
+                ImportRef(parts[-1], module, member, line, (f"{'/'.join(parts[:-1])}.java",))
             )
         else:
             module = ".".join(parts[:-1])
             refs.append(ImportRef(parts[-1], module, parts[-1], line, (f"{'/'.join(parts)}.java",)))
     return refs
+
+
+# --- scope ---------------------------------------------------------------------------
+
+
+def _package(path: str, siblings: list[str]) -> list[str]:
+    """A package is a folder: its other .java files see each other's types."""
+    return [p for p in siblings if p != path and p.endswith(".java")]
+
+
+SCOPE = Scope(package=_package)

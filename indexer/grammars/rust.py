@@ -110,7 +110,9 @@ def _rust_candidates(path: str, module: list[str], name: str | None) -> tuple[st
     elif head == "crate":
         bases = [["src", *rest], rest]
     else:
-        bases = [[head, "src", *rest]]  # another crate of a cargo workspace
+        # A child module of this one (``mod config;`` then ``use config::X``), else
+        # another crate of a cargo workspace.
+        bases = [[*_rust_module_dir(path), *module], [head, "src", *rest]]
     out: list[str] = []
     for base in bases:
         if name and name not in ("*", "self"):

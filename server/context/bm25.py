@@ -87,6 +87,10 @@ class BM25(Generic[K]):
     def key(self, slot: int) -> K | None:
         return self._keys[slot]
 
+    def df(self, term: str) -> int:
+        """How many documents hold ``term``."""
+        return len(self._postings.get(term, ()))
+
     def slot(self, key: K) -> int | None:
         return self._slot.get(key)
 

@@ -31,7 +31,7 @@ class Cursor:
     prefix_lines: list[str]  # lines above the cursor, then the cursor line up to col
     suffix_lines: list[str]  # the cursor line from col, then the lines below
     partial: str  # the identifier being typed, left of the cursor ("" when none)
-    receiver: str | None  # "obj" in ``obj.pa|``: the name before a dot at the cursor
+    receiver: str | None  # "obj" in ``obj.pa|`` or ``obj::pa|``: the name before the dot
 
     @property
     def prefix(self) -> str:
@@ -49,7 +49,7 @@ def locate(text: str, line: int, col: int) -> Cursor:
     m = re.search(r"[A-Za-z_][A-Za-z0-9_]*$", before)
     partial = m.group(0) if m else ""
     rest = before[: len(before) - len(partial)]
-    r = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*$", rest)
+    r = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\.|::)\s*$", rest)
     return Cursor(
         line=line,
         col=col,

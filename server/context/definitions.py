@@ -6,11 +6,11 @@ import a name because they are about to use it."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from indexer.resolve import follow_reexports, resolve_import
+from indexer.scope import Meaning, Resolver
 from indexer.types import ImportRef, SymbolDef
 from server.context.cursor import Cursor
 from server.context.rank import Candidate
@@ -26,38 +26,10 @@ MAX_DEPTH = 6  # re-export hops
 Relevance = Callable[[str, str, int, str | None], float]
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """Where an import leads: a definition, or (for ``import pkg.mod``) a module file."""
-
-    path: str
-    definition: SymbolDef | None = None
-
-
-def resolve_ref(layer: Layered, ref: ImportRef, importer: str) -> Resolved | None:
-    """Follow an import to the definition it binds, through re-exports and star imports
-    (``indexer.resolve``); ``from pkg import mod`` and ``import pkg.mod`` lead to the
-    module file. None for a module outside the workspace."""
-    paths = layer.path_index()
-    target = resolve_import(ref, paths, importer)
-    if target is None or target == importer:
-        return None
-    if ref.name is None or ref.name == "*":
-        return Resolved(target)
-    origin = follow_reexports(
-        ref.name, target, layer.imports_of, paths, layer.definitions_of, MAX_DEPTH
-    )
-    if origin is None:
-        stem = target.rsplit("/", 1)[-1].split(".", 1)[0]
-        if stem in ("__init__", "index", "mod"):
-            stem = target.rsplit("/", 2)[-2] if "/" in target else ""
-        return Resolved(target) if stem == ref.name else None
-    if origin.name is None:
-        return Resolved(origin.path)
-    for d in layer.definitions_of(origin.path):
-        if d.qualified == origin.name:
-            return Resolved(origin.path, d)
-    return None
+def resolve_ref(layer: Layered, ref: ImportRef, importer: str) -> Meaning | None:
+    """Follow an import to the definition it binds, or to the module it names
+    (``indexer.scope``)."""
+    return Resolver(layer).resolve_ref(ref, importer)
 
 
 def definition_span(entry: FileEntry, d: SymbolDef) -> tuple[int, int, str, int] | None:
@@ -99,98 +71,177 @@ def definition_candidates(
     prefix_counts: Counter[str],
     relevance: Relevance | None = None,
 ) -> list[Candidate]:
-    """Candidates from the current file's imports and the identifiers around the cursor.
+    """Candidates from what the names around the cursor mean here (``indexer.scope``).
 
-    Scores by kind of evidence (completing the typed prefix 3, an import not used yet 1.6,
-    a name used near the cursor 1 to 1.5, a bare identifier less), plus up to
-    ``RELEVANCE_WEIGHT`` from ``relevance`` to order candidates of the same kind."""
+    Scores by kind of evidence: completing the typed prefix 3, a member of the receiver
+    at the cursor (``pkg.``, ``Type::``) 2, an import not used yet 1.6, a name used near
+    the cursor 1 to 1.5, a name the file sees without an import (its package, its star
+    imports) and has not used yet about 1, a bare identifier defined somewhere less; plus
+    up to ``RELEVANCE_WEIGHT`` from ``relevance`` to order candidates of the same kind."""
     out: list[Candidate] = []
+    resolver = Resolver(layer)
     cursor_line1 = cursor.line + 1
     bound: dict[str, int] = Counter(r.local_name for r in current.imports)
     imported_files: set[str] = set()
 
-    def add(res: Resolved, local: str, score: float, reason: str) -> None:
-        entry = layer.file(res.path)
-        if entry is None or res.definition is None:
+    def add(where: str, d: SymbolDef, local: str, score: float, reason: str, weight: float) -> None:
+        if where == path and d.end_line >= cursor_line1:
             return
-        span = definition_span(entry, res.definition)
+        entry = layer.file(where)
+        span = definition_span(entry, d) if entry is not None else None
         if span is not None:
             start, end, text, index = span
-            if relevance is not None:
-                score += RELEVANCE_WEIGHT * relevance(res.definition.name, res.path, index, local)
-            out.append(Candidate(res.path, start, end, text, score, "definition", reason))
+            if relevance is not None and weight:
+                score += weight * relevance(d.name, where, index, local)
+            out.append(Candidate(where, start, end, text, score, "definition", reason))
 
     for ref in current.imports:
         if ref.line > cursor_line1 or ref.local_name == "*":
             continue
-        res = resolve_ref(layer, ref, path)
+        res = resolver.resolve_ref(ref, path)
         if res is None:
             continue
-        imported_files.add(res.path)
+        imported_files.update(res.files or (res.path,))
         name = ref.local_name
-        if res.definition is None:  # a module: its members named near the cursor
-            out.extend(_module_members(layer, res.path, name, cursor, nearby, ref.line))
-            continue
+        if res.definition is None:
+            continue  # a module: its members come with the receiver or the names near by
         weight = nearby.get(name, 0.0)
         uses = prefix_counts.get(name, 0) - bound.get(name, 0)
         qualified = res.definition.qualified
         what = f"`{qualified}`" + (f" as `{name}`" if name != qualified else "")
         where = f"imported at line {ref.line}"
         if cursor.partial and name != cursor.partial and name.startswith(cursor.partial):
-            add(res, name, 3.0, f"`{name}` completes `{cursor.partial}`, {where}")
+            score, why = 3.0, f"`{name}` completes `{cursor.partial}`, {where}"
         elif uses <= 0:
-            add(res, name, 1.6, f"defines {what}, {where}, not used yet")
+            score, why = 1.6, f"defines {what}, {where}, not used yet"
         elif weight > 0:
-            add(res, name, 1.0 + 0.5 * weight, f"defines {what}, used near the cursor, {where}")
+            score, why = 1.0 + 0.5 * weight, f"defines {what}, used near the cursor, {where}"
         else:
-            add(res, name, 0.5, f"defines {what}, {where}")
+            score, why = 0.5, f"defines {what}, {where}"
+        add(res.path, res.definition, name, score, why, RELEVANCE_WEIGHT)
+
+    if cursor.receiver is not None:
+        _receiver_members(resolver, path, cursor, relevance, add)
+    for qualifier, name in _qualified_uses(cursor):
+        for m in resolver.lookup(path, name, qualifier):
+            if m.definition is not None and m.path != path:
+                weight = nearby.get(name, 0.5)
+                why = (
+                    f"defines `{m.definition.qualified}`, `{qualifier}.{name}` used near the cursor"
+                )
+                add(m.path, m.definition, name, 1.0 + 0.5 * weight, why, RELEVANCE_WEIGHT)
 
     for name, weight in nearby.items():
         if name in bound:
             continue
-        rows = [
-            (p, d)
-            for p, d in layer.definitions(name)
-            if d.qualified == name and not (p == path and d.end_line >= cursor_line1)
-        ]
+        meanings = [m for m in resolver.lookup(path, name) if m.definition is not None]
+        if meanings:
+            for m in meanings[:MAX_AMBIGUOUS]:
+                assert m.definition is not None
+                why = f"defines `{m.definition.qualified}`, named near the cursor ({m.how})"
+                score = 0.6 * weight if m.how == "local" else 0.8 + 0.4 * weight
+                add(m.path, m.definition, name, score, why, 0.0)
+            continue
+        rows = [(p, d) for p, d in layer.definitions(name) if d.qualified == name and p != path]
         if not rows or len(rows) > MAX_AMBIGUOUS:
             continue
         for p, d in rows:
             bonus = 1.5 if p in imported_files else 1.0
-            score = 0.6 * weight * bonus / len(rows)
-            entry = layer.file(p)
-            span = definition_span(entry, d) if entry is not None else None
-            if span is not None:
-                start, end, text, _ = span
-                why = f"defines `{d.qualified}`, named near the cursor"
-                out.append(Candidate(p, start, end, text, score, "definition", why))
+            why = f"defines `{d.qualified}`, named near the cursor"
+            add(p, d, name, 0.6 * weight * bonus / len(rows), why, 0.0)
+
+    _unused_in_scope(layer, resolver, path, prefix_counts, relevance, add)
     return out
 
 
-def _module_members(
-    layer: Layered, path: str, local: str, cursor: Cursor, nearby: dict[str, float], line: int
-) -> list[Candidate]:
-    """For ``import pkg.mod as m``: the members of ``m`` named near the cursor, or being
-    typed after ``m.``."""
-    entry = layer.file(path)
-    if entry is None:
-        return []
-    out: list[Candidate] = []
-    for d in entry.definitions:
-        if d.qualified != d.name:
-            continue
-        if cursor.receiver == local and cursor.partial and d.name.startswith(cursor.partial):
-            score, why = 3.0, f"`{local}.{d.name}` completes `{local}.{cursor.partial}`"
-        elif d.name in nearby and f"{local}.{d.name}" in _recent_text(cursor):
-            score, why = 1.0 + 0.5 * nearby[d.name], f"`{local}.{d.name}` used near the cursor"
+Adder = Callable[[str, SymbolDef, str, float, str, float], None]
+IN_SCOPE_SCORE = 0.9
+IN_SCOPE_WEIGHT = 1.0
+MAX_IN_SCOPE = 12  # unused in-scope names offered, best by relevance
+MAX_MEMBERS = 12
+PAIR_BONUS = 0.3  # an in-scope name from the file this one tests (or is named after)
+UNUSED_PENALTY = 0.3  # an in-scope name that no other chunk names
+
+
+def _subject(path: str) -> str:
+    """What a file is about: its stem without test affixes (``context_test.go`` and
+    ``context.go`` → ``context``; ``FooTest.java`` → ``Foo``)."""
+    stem = path.rsplit("/", 1)[-1].split(".", 1)[0]
+    for affix in ("_test", "Test", "Tests", "_spec"):
+        if stem.endswith(affix) and len(stem) > len(affix):
+            return stem[: -len(affix)]
+    return stem.removeprefix("test_")
+
+
+def _unused_in_scope(
+    layer: Layered,
+    resolver: Resolver,
+    path: str,
+    prefix_counts: Counter[str],
+    relevance: Relevance | None,
+    add: Adder,
+) -> None:
+    """Names the file sees without an import (its package, its star imports) and has not
+    used yet, best by relevance: what a Go or Java file is likely to use next."""
+    rows = [(p, d) for p, d in resolver.in_scope(path) if prefix_counts.get(d.name, 0) == 0]
+    bm25 = layer.view.bm25
+
+    subject = _subject(path)
+
+    def prior(row: tuple[str, SymbolDef]) -> float:
+        """Code under test first (``x_test.go`` uses ``x.go``); a name no other code
+        names (a test function) last."""
+        p, d = row
+        unused = bm25.df(d.name.lower()) <= 1
+        return (PAIR_BONUS if _subject(p) == subject else 0.0) - (UNUSED_PENALTY if unused else 0.0)
+
+    def fit(row: tuple[str, SymbolDef]) -> float:
+        rel = relevance(row[1].name, row[0], -1, None) if relevance is not None else 0.0
+        return IN_SCOPE_WEIGHT * rel + prior(row)
+
+    rows.sort(key=lambda r: -fit(r))
+    for row in rows[:MAX_IN_SCOPE]:
+        p, d = row
+        why = f"defines `{d.qualified}`, in scope here, not used yet"
+        add(p, d, d.name, IN_SCOPE_SCORE + prior(row), why, IN_SCOPE_WEIGHT)
+
+
+def _receiver_members(
+    resolver: Resolver, path: str, cursor: Cursor, relevance: Relevance | None, add: Adder
+) -> None:
+    """``pkg.|``, ``ns.Fo|``, ``Type::|``: the members of what the receiver means here."""
+    receiver = cursor.receiver
+    assert receiver is not None
+    partial = cursor.partial
+    rows: list[tuple[str, SymbolDef]] = []
+    for owner in resolver.lookup(path, receiver):
+        rows.extend(resolver.members_of(owner))
+    rows = [(p, d) for p, d in rows if d.name.startswith(partial) and p != path]
+    for p, d in _best(rows, relevance, MAX_MEMBERS):
+        if partial:
+            why = f"`{receiver}.{d.name}` completes `{receiver}.{partial}`"
+            add(p, d, d.name, 3.0, why, RELEVANCE_WEIGHT)
         else:
-            continue
-        span = definition_span(entry, d)
-        if span is not None:
-            why = f"{why} (import at line {line})"
-            out.append(Candidate(path, span[0], span[1], span[2], score, "definition", why))
-    return out
+            add(p, d, d.name, 2.0, f"a member of `{receiver}`", RELEVANCE_WEIGHT)
 
 
-def _recent_text(cursor: Cursor, n: int = 12) -> str:
-    return "\n".join(cursor.prefix_lines[-n:])
+def _best(
+    rows: list[tuple[str, SymbolDef]], relevance: Relevance | None, n: int
+) -> list[tuple[str, SymbolDef]]:
+    """The ``n`` rows whose names fit the cursor best (ignoring their code, which costs a
+    chunk lookup each); all of them when there are few."""
+    if relevance is None or len(rows) <= n:
+        return rows[:n]
+    return sorted(rows, key=lambda r: -relevance(r[1].name, r[0], -1, None))[:n]
+
+
+_QUALIFIED = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\.|::|->)\s*([A-Za-z_]\w*)")
+
+
+def _qualified_uses(cursor: Cursor, n: int = 12) -> list[tuple[str, str]]:
+    """``q.name`` / ``q::name`` pairs in the last lines above the cursor, nearest first."""
+    seen: dict[tuple[str, str], None] = {}
+    for text in reversed(cursor.prefix_lines[-n:]):
+        for m in _QUALIFIED.finditer(text):
+            seen.setdefault((m.group(1), m.group(2)), None)
+    return list(seen)

@@ -9,6 +9,7 @@ query time without touching the cached view.
 
 from __future__ import annotations
 
+import posixpath
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -52,6 +53,7 @@ class WorkspaceView:
         self.vectors: dict[str, np.ndarray] = {}  # chunk content hash → stored vector
         self.vectors_version: Any = None
         self._paths: PathIndex | None = None
+        self._configs: dict[tuple[str, ...], dict[str, str]] = {}
         self._matrix: tuple[list[ChunkKey], np.ndarray] | None = None
         self.lock = threading.RLock()  # held while the view is read or changed
 
@@ -114,6 +116,7 @@ class WorkspaceView:
             self.bm25.add((entry.path, i), term_counts(chunk.text))
         self.imported_names.update(r.name for r in entry.imports if r.name and r.name != "*")
         self._paths = None
+        self._configs.clear()
         self._matrix = None
 
     def _drop(self, path: str) -> None:
@@ -130,6 +133,7 @@ class WorkspaceView:
             self.bm25.remove((path, i))
         self.imported_names.subtract(r.name for r in entry.imports if r.name and r.name != "*")
         self._paths = None
+        self._configs.clear()
         self._matrix = None
 
     # --- lookups ---------------------------------------------------------------------------
@@ -155,6 +159,23 @@ class WorkspaceView:
         if self._paths is None:
             self._paths = PathIndex(self.files)
         return self._paths
+
+    def configs(self, names: tuple[str, ...]) -> dict[str, str]:
+        """Project files named ``names`` (go.mod, tsconfig.json): path → text, rebuilt from
+        their chunks (blank lines between chunks dropped, which these formats ignore)."""
+        found = self._configs.get(names)
+        if found is None:
+            found = {
+                p: _text(e)
+                for p, e in self.files.items()
+                if posixpath.basename(p) in names and e.chunks
+            }
+            self._configs[names] = found
+        return found
+
+
+def _text(entry: FileEntry) -> str:
+    return "\n".join(c.text for c in entry.chunks if c.kind != "class_summary")
 
 
 class Layered:
@@ -219,3 +240,10 @@ class Layered:
     def definitions_of(self, path: str) -> list[SymbolDef]:
         entry = self.file(path)
         return entry.definitions if entry is not None else []
+
+    def configs(self, names: Iterable[str]) -> dict[str, str]:
+        """Project files (go.mod, tsconfig.json) as the overlay shows them: path → text."""
+        key = tuple(names)
+        found = self.view.configs(key)
+        extra = {p: _text(e) for p, e in self.overlay.items() if posixpath.basename(p) in key}
+        return {**found, **extra} if extra else found

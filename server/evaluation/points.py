@@ -14,25 +14,39 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.scope import Resolver
 from server.context.builder import view_for
-from server.context.definitions import resolve_ref
 from server.context.workspace import Layered
 
 MIN_LINES_ABOVE = 10
 
-# Where an identifier is not a use of an imported name: `obj.name`, `f(name=...)`.
-_MEMBER_PARENTS = frozenset(
+# `q.name` in every grammar: the parent node and its (qualifier, member) fields (None:
+# the first and last named children).
+_QUALIFIED: dict[str, tuple[str | None, str | None]] = {
+    "selector_expression": ("operand", "field"),
+    "qualified_type": ("package", "name"),
+    "member_expression": ("object", "property"),
+    "nested_type_identifier": ("module", "name"),
+    "attribute": ("object", "attribute"),
+    "scoped_identifier": ("path", "name"),
+    "scoped_type_identifier": (None, None),
+    "field_access": ("object", "field"),
+    "method_invocation": ("object", "name"),
+    "qualified_identifier": ("scope", "name"),
+    "field_expression": (None, "field"),
+}
+_IDENT_TYPES = frozenset(
     {
-        "attribute",
-        "member_expression",
-        "field_expression",
-        "selector_expression",
-        "scoped_identifier",
-        "field_access",
-        "keyword_argument",
+        "identifier",
+        "type_identifier",
+        "field_identifier",
+        "property_identifier",
+        "package_identifier",
+        "namespace_identifier",
     }
 )
-_IDENT_TYPES = ("identifier", "type_identifier")
+_SKIPPED = frozenset({"use_declaration", "package_clause", "package_declaration", "mod_item"})
+_NOT_USES = frozenset({"keyword_argument"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,41 +72,36 @@ def build_points(
     root: str | Path, index: Any, limit: int | None = None, seed: int = 0
 ) -> list[Point]:
     """Every cross-file point of the indexed workspace at ``root``, in path order; with
-    ``limit``, a seeded sample of that many (kept in path order)."""
+    ``limit``, a seeded sample of that many (kept in path order).
+
+    A point is the first use in a file of a name (``name`` or ``q.name``) that the file's
+    language brings into scope from another file of the workspace (``indexer.scope``:
+    imports, packages, star imports, headers), with at least ``MIN_LINES_ABOVE`` non-empty
+    lines above it."""
     root = Path(root)
     view = view_for(index)
-    layer = Layered(view, None)
+    resolver = Resolver(Layered(view, None))
     points: list[Point] = []
     texts: dict[str, list[str]] = {}
     for path in sorted(view.files):
-        entry = view.files[path]
-        if not entry.imports:
-            continue
         try:
             text = (root / path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        targets: dict[str, tuple[Any, int]] = {}
-        for ref in entry.imports:
-            if ref.name in (None, "*") or ref.local_name in targets:
-                continue
-            res = resolve_ref(layer, ref, path)
-            if res is None or res.definition is None or res.path == path:
-                continue
-            targets[ref.local_name] = (res, ref.line)
-        if not targets:
-            continue
-        uses = first_uses(path, text, set(targets))
+        bound = {r.local_name: r.line for r in view.files[path].imports}
         lines = text.split("\n")
-        for name, (row, col) in sorted(uses.items(), key=lambda kv: kv[1]):
-            res, import_line = targets[name]
-            if row + 1 <= import_line:
-                continue
+        for row, col, name, qualifier in first_occurrences(path, text):
             if sum(1 for t in lines[:row] if t.strip()) < MIN_LINES_ABOVE:
                 continue
-            d = res.definition
-            header = header_line(_lines(root, res.path, texts), d.start_line, d.end_line)
-            points.append(Point(path, row, col, name, res.path, header, d.qualified, import_line))
+            import_line = bound.get(qualifier or name, 0)
+            if row + 1 <= import_line:
+                continue
+            found = resolver.lookup(path, name, qualifier)
+            if not found or found[0].definition is None or found[0].path == path:
+                continue
+            target, d = found[0].path, found[0].definition
+            header = header_line(_lines(root, target, texts), d.start_line, d.end_line)
+            points.append(Point(path, row, col, name, target, header, d.qualified, import_line))
     if limit is not None and len(points) > limit:
         order = {id(p): i for i, p in enumerate(points)}
         points = sorted(random.Random(seed).sample(points, limit), key=lambda p: order[id(p)])
@@ -121,39 +130,72 @@ def _lines(root: Path, path: str, cache: dict[str, list[str]]) -> list[str]:
     return cache[path]
 
 
-def first_uses(path: str, text: str, names: set[str]) -> dict[str, tuple[int, int]]:
-    """The 0-based (row, col) of the first use of each name outside import statements."""
+def first_occurrences(path: str, text: str) -> list[tuple[int, int, str, str | None]]:
+    """The first use of each name and of each ``q.name`` outside imports and declarations,
+    in source order: (0-based row, col, name, qualifier or None). In ``a.b.c`` only ``a``
+    and ``a.b`` are uses; a declaration's own name (the ``name`` field of its node) and
+    ``f(name=...)`` are not."""
     from indexer.languages import get_parser, language_for_path
 
     language = language_for_path(path)
     parser = get_parser(language) if language else None
     if parser is None:
-        return {}
-    tree = parser.parse(text.encode("utf-8"))
-    found: dict[str, tuple[int, int]] = {}
+        return []
+    data = text.encode("utf-8")
+    tree = parser.parse(data)
+    found: dict[tuple[str | None, str], tuple[int, int]] = {}
     stack = [tree.root_node]
-    while stack:  # pre-order, children left to right: first hit per name is the first use
+    while stack:  # pre-order, children left to right: the first hit per key is the first use
         node = stack.pop()
-        if "import" in node.type or node.type == "use_declaration":
+        kind = node.type
+        if "import" in kind or kind in _SKIPPED or kind in _NOT_USES:
             continue
-        if node.type in _IDENT_TYPES:
-            name = node.text.decode("utf-8", "replace") if node.text else ""
-            if name in names and name not in found and _is_use(node):
-                row, byte_col = node.start_point
-                line = text.split("\n", row + 1)[row] if row else text.split("\n", 1)[0]
-                col = len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
-                found[name] = (row, col)
-                if len(found) == len(names):
-                    break
+        if kind in _IDENT_TYPES:
+            use = _use(node)
+            if use is not None and use not in found:
+                found[use] = node.start_point
             continue
         stack.extend(reversed(node.children))
-    return found
+    lines = text.split("\n")
+    out: list[tuple[int, int, str, str | None]] = []
+    for (qualifier, name), (row, byte_col) in sorted(found.items(), key=lambda kv: kv[1]):
+        col = len(lines[row].encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+        out.append((row, col, name, qualifier))
+    return out
 
 
-def _is_use(node: Any) -> bool:
+def first_uses(path: str, text: str, names: set[str]) -> dict[str, tuple[int, int]]:
+    """The 0-based (row, col) of the first bare use of each name outside imports."""
+    return {
+        name: (row, col)
+        for row, col, name, qualifier in first_occurrences(path, text)
+        if qualifier is None and name in names
+    }
+
+
+def _text(node: Any) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
+
+
+def _use(node: Any) -> tuple[str | None, str] | None:
+    """(qualifier, name) when ``node`` is a use, else None."""
+    name = _text(node)
     parent = node.parent
-    if parent is None or parent.type not in _MEMBER_PARENTS:
-        return True
-    # In `a.b` only `a` is a use; in `f(name=v)` only `v` is.
-    first = parent.children[0] == node
-    return not first if parent.type == "keyword_argument" else first
+    if parent is None:
+        return (None, name)
+    fields = _QUALIFIED.get(parent.type)
+    if fields is not None:
+        named = parent.named_children
+        owner = parent.child_by_field_name(fields[0]) if fields[0] else named[0]
+        member = parent.child_by_field_name(fields[1]) if fields[1] else named[-1]
+        if member is not None and member.id == node.id:
+            if owner is None:
+                return (None, name)  # a call without a receiver: foo()
+            if owner.type in _IDENT_TYPES:
+                return (_text(owner), name)
+            return None  # a member of an expression: receiver types are not known here
+        return (None, name) if owner is not None and owner.id == node.id else None
+    declared = parent.child_by_field_name("name")
+    if declared is not None and declared.id == node.id:
+        return None  # what a declaration declares
+    return (None, name)

@@ -85,6 +85,9 @@ def evaluate_retrieval(
         result = build_context(index, p.path, prefix, p.line, p.col, k=k, budget_tokens=10**9)
         times.append(result.ms)
         got = [(s.path, s.start_line, s.end_line) for s in result.snippets]
+        leaked = [g for g in got if g[0] == p.path and g[2] >= p.line + 1]
+        if leaked:  # the eval would be reading the answer off the file itself
+            raise AssertionError(f"snippets overlap or follow the cursor {p}: {leaked}")
         ranks["context"].append(_rank_of(got, p))
         query = query_window(locate(prefix, p.line, p.col))
         for name, top in (("bm25", corpus.bm25_top), ("jaccard", corpus.jaccard_top)):

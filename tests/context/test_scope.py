@@ -1,0 +1,182 @@
+"""Scope resolution per language: small real workspaces (indexed with the real indexer),
+a cursor, and the definition the language's own rules bring into scope there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from indexer.scope import Resolver
+from server.context import build_context
+from server.context.builder import view_for
+from server.context.workspace import Layered
+
+CURSOR = "<|>"
+
+
+def index_files(root: Path, files: dict[str, str]) -> Any:
+    from indexer.search import open_index
+    from indexer.sync import sync
+    from server.settings import IndexSettings
+
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text.replace(CURSOR, ""))
+    sync(root, IndexSettings(embedder="none"))
+    return open_index(root)
+
+
+def top(index: Any, files: dict[str, str], path: str, k: int = 5) -> list[tuple[str, str]]:
+    """(path, first line) of the top ``k`` snippets for the cursor marked in ``path``,
+    the buffer cut at the cursor as a user typing it has it."""
+    text = files[path]
+    at = text.index(CURSOR)
+    prefix = text[:at]
+    line = prefix.count("\n")
+    col = at - (prefix.rfind("\n") + 1)
+    result = build_context(index, path, prefix, line, col, k=k, budget_tokens=10**6)
+    for s in result.snippets:
+        assert not (s.path == path and s.end_line >= line + 1), "own region returned"
+    return [(s.path, s.text) for s in result.snippets]
+
+
+def meaning(index: Any, path: str, name: str, qualifier: str | None = None) -> list[str]:
+    found = Resolver(Layered(view_for(index), None)).lookup(path, name, qualifier)
+    return [f"{m.path}:{m.definition.qualified if m.definition else '<module>'}" for m in found]
+
+
+def shown(snippets: list[tuple[str, str]], path: str, header: str) -> bool:
+    return any(p == path and header in text for p, text in snippets)
+
+
+# --- Go --------------------------------------------------------------------------------
+
+GO = {
+    "go.mod": "module example.com/shop\n\ngo 1.22\n",
+    "cart.go": (
+        "package shop\n\n// Cart holds items.\n// It is not safe for concurrent use.\n"
+        "type Cart struct {\n\titems []Item\n}\n\n"
+        "// Add puts an item in the cart.\n// It never fails.\n"
+        "func (c *Cart) Add(it Item) {\n\tc.items = append(c.items, it)\n}\n"
+    ),
+    "item.go": "package shop\n\n// Item is one line.\ntype Item struct {\n\tSKU string\n}\n",
+    "checkout.go": (
+        "package shop\n\nfunc Checkout() int {\n\tc := &Cart{}\n\tc.Add(<|>Item{})\n\treturn 0\n}\n"
+    ),
+    "tax/tax.go": "package tax\n\n// Rate is the VAT rate.\nfunc Rate(country string) float64 {\n"
+    "\treturn 0.2\n}\n",
+    "tax/other.go": "package tax\n\nfunc Round(x float64) float64 { return x }\n",
+    "api/api.go": (
+        'package api\n\nimport (\n\t"fmt"\n\n\t"example.com/shop"\n\t"example.com/shop/tax"\n)\n\n'
+        "func Total() {\n\tfmt.Println(shop.Checkout())\n\tr := tax.<|>\n}\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def go_ws(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("go"), GO)
+
+
+def test_go_package_is_a_folder(go_ws: Any) -> None:
+    assert meaning(go_ws, "checkout.go", "Item") == ["item.go:Item"]
+    assert meaning(go_ws, "checkout.go", "Rate") == []  # another package, not imported
+    assert shown(top(go_ws, GO, "checkout.go"), "item.go", "type Item struct")
+
+
+def test_go_import_reaches_packages_through_the_module_path(go_ws: Any) -> None:
+    assert meaning(go_ws, "api/api.go", "Checkout", "shop") == ["checkout.go:Checkout"]
+    assert meaning(go_ws, "api/api.go", "Round", "tax") == ["tax/other.go:Round"]
+    assert shown(top(go_ws, GO, "api/api.go"), "tax/tax.go", "func Rate(")
+
+
+def test_go_methods_are_keyed_by_their_type(go_ws: Any) -> None:
+    assert meaning(go_ws, "checkout.go", "Add") == []  # a bare name is no method
+    assert meaning(go_ws, "checkout.go", "Add", "Cart") == ["cart.go:Cart.Add"]
+
+
+# --- Java ------------------------------------------------------------------------------
+
+JAVA = {
+    "src/main/java/org/acme/text/Strings.java": (
+        "package org.acme.text;\n\npublic final class Strings {\n"
+        "    /** Trims. */\n    public static String trim(String s) { return s.trim(); }\n}\n"
+    ),
+    "src/main/java/org/acme/text/Joiner.java": (
+        "package org.acme.text;\n\npublic class Joiner {\n    String join() {\n"
+        '        return Strings.<|>trim("");\n    }\n}\n'
+    ),
+    "src/main/java/org/acme/app/Main.java": (
+        "package org.acme.app;\n\nimport static org.acme.text.Strings.trim;\n"
+        "import org.acme.text.*;\n\npublic class Main {\n    void run() {\n"
+        '        Joiner j = new Joiner();\n        String s = <|>trim(" x ");\n    }\n}\n'
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def java_ws(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("java"), JAVA)
+
+
+def test_java_same_package_static_and_wildcard_imports(java_ws: Any) -> None:
+    text = "src/main/java/org/acme/text/"
+    main = "src/main/java/org/acme/app/Main.java"
+    assert meaning(java_ws, f"{text}Joiner.java", "trim", "Strings") == [
+        f"{text}Strings.java:Strings.trim"
+    ]
+    assert meaning(java_ws, main, "trim") == [f"{text}Strings.java:Strings.trim"]  # static
+    assert meaning(java_ws, main, "Joiner") == [f"{text}Joiner.java:Joiner"]  # wildcard
+    assert shown(top(java_ws, JAVA, f"{text}Joiner.java"), f"{text}Strings.java", "trim(")
+
+
+# --- C ---------------------------------------------------------------------------------
+
+C = {
+    "include/list.h": "#ifndef LIST_H\n#define LIST_H\nstruct list;\n"
+    "int list_push(struct list *l, int v);\n#endif\n",
+    "src/list.c": '#include "list.h"\n\n/* Push v. */\nint list_push(struct list *l, int v)\n'
+    "{\n    return v;\n}\n",
+    "src/main.c": '#include <stdio.h>\n#include "../include/list.h"\n\nint main(void)\n{\n'
+    "    struct list *l = 0;\n    return <|>list_push(l, 1);\n}\n",
+}
+
+
+@pytest.fixture(scope="module")
+def c_ws(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("c"), C)
+
+
+def test_c_include_leads_to_the_implementation_then_the_declaration(c_ws: Any) -> None:
+    assert meaning(c_ws, "src/main.c", "list_push") == [
+        "src/list.c:list_push",
+        "include/list.h:list_push",
+    ]
+    snippets = top(c_ws, C, "src/main.c")
+    assert shown(snippets, "src/list.c", "int list_push(")
+
+
+# --- Rust ------------------------------------------------------------------------------
+
+RUST = {
+    "src/lib.rs": "pub mod config;\nmod util;\npub use config::Config;\n",
+    "src/config.rs": "/// Settings.\npub struct Config {\n    pub depth: u32,\n}\n\n"
+    "impl Config {\n    pub fn new() -> Config {\n        Config { depth: 0 }\n    }\n}\n",
+    "src/util.rs": "pub fn clamp(x: u32) -> u32 {\n    x\n}\n",
+    "src/main.rs": "use crate::Config;\nmod util;\n\nfn main() {\n    let c = Config::<|>new();\n"
+    "    let d = util::clamp(c.depth);\n}\n",
+}
+
+
+@pytest.fixture(scope="module")
+def rust_ws(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("rust"), RUST)
+
+
+def test_rust_use_crate_pub_use_and_mod_files(rust_ws: Any) -> None:
+    assert meaning(rust_ws, "src/main.rs", "Config") == ["src/config.rs:Config"]  # pub use
+    assert meaning(rust_ws, "src/main.rs", "new", "Config") == ["src/config.rs:Config.new"]
+    assert meaning(rust_ws, "src/main.rs", "clamp", "util") == ["src/util.rs:clamp"]  # mod x;
+    assert shown(top(rust_ws, RUST, "src/main.rs"), "src/config.rs", "pub fn new()")

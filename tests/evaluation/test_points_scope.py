@@ -1,0 +1,57 @@
+"""Eval points follow each language's scope rules: a Go package's sibling names and
+``pkg.Name`` through go.mod count as cross-file uses, a method of an unrelated type never."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.evaluation.points import build_points
+from server.evaluation.retrieval import evaluate_retrieval
+
+FILLER = "".join(f"\tx{i} := {i}\n\t_ = x{i}\n" for i in range(6))
+FILES = {
+    "go.mod": "module example.com/shop\n",
+    "item.go": "package shop\n\n// Item is one line.\ntype Item struct{ SKU string }\n\n"
+    "func (i Item) Add() {}\n",
+    "tax/tax.go": "package tax\n\n// Rate is the VAT rate.\nfunc Rate() float64 { return 0.2 }\n",
+    "checkout.go": 'package shop\n\nimport "example.com/shop/tax"\n\nfunc Checkout() float64 {\n'
+    f"{FILLER}\tit := Item{{}}\n\tit.Add()\n\tAdd()\n\treturn tax.Rate()\n}}\n\nfunc Add() {{}}\n",
+}
+
+
+@pytest.fixture(scope="module")
+def go_ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    from indexer.search import open_index
+    from indexer.sync import sync
+    from server.settings import IndexSettings
+
+    root = tmp_path_factory.mktemp("points_go")
+    for rel, text in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    sync(root, IndexSettings(embedder="none"))
+    return root, open_index(root)
+
+
+def test_go_points_are_package_names_and_qualified_package_members(
+    go_ws: tuple[Path, Any],
+) -> None:
+    root, index = go_ws
+    points = build_points(root, index)
+    got = {(p.path, p.name, p.def_path, p.def_line, p.def_qualified) for p in points}
+    assert got == {
+        ("checkout.go", "Item", "item.go", 4, "Item"),  # a sibling file of the package
+        ("checkout.go", "Rate", "tax/tax.go", 4, "Rate"),  # tax.Rate via go.mod's module
+    }  # `it.Add` (a method) and `Add` (defined in the file itself) are not points
+    for p in points:
+        line = (root / p.path).read_text().split("\n")[p.line]
+        assert line[p.col :].startswith(p.name)
+
+
+def test_go_eval_never_returns_the_cursor_region(go_ws: tuple[Path, Any]) -> None:
+    root, index = go_ws
+    report = evaluate_retrieval(root, index, build_points(root, index))
+    assert report.hits["context"][5] == 1.0
