@@ -238,6 +238,10 @@ def _follow(
                 if found is not None:
                     return found
             return None
+        if direct.module == "" and direct.name and direct.name != name:
+            name = direct.name  # an alias inside the file: export default foo
+            depth -= 1
+            continue
         target = resolve_import(direct, index, path)
         if target is None:
             return None

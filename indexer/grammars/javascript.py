@@ -3,6 +3,7 @@ const/let/var and CommonJS exports; ES imports, re-exports and ``require``."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
@@ -12,6 +13,7 @@ from indexer.grammars.base import (
     Anchor,
     Desc,
     Name,
+    Scope,
     anchored,
     child_field,
     join_relative,
@@ -157,8 +159,8 @@ def describe(node: Node, in_class: bool) -> Desc:
 # --- imports -------------------------------------------------------------------------
 
 ANCHOR = Anchor(
-    re.compile(rb"\b(?:import|export|require)\b"),
-    frozenset({"import_statement", "export_statement", "call_expression"}),
+    re.compile(rb"\b(?:import|export|require|module\.exports)\b"),
+    frozenset({"import_statement", "export_statement", "call_expression", "assignment_expression"}),
 )
 
 
@@ -218,8 +220,14 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
                         value = text_of(item.child_by_field_name("value"))
                         refs.append(ImportRef(value, spec, key, line, candidates))
             continue
+        if node.type == "assignment_expression":
+            _js_module_exports(node, line, refs)
+            continue
         source = node.child_by_field_name("source")
         clause_list = [c for c in node.named_children if c.type in _JS_CLAUSES]
+        if source is None and node.type == "export_statement":
+            _js_local_exports(node, line, refs)
+            continue
         if source is None:
             require = [c for c in node.named_children if c.type == "import_require_clause"]
             if not require:
@@ -245,6 +253,32 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
 _JS_CLAUSES = frozenset({"import_clause", "export_clause", "namespace_export"})
 
 
+def _js_local_exports(node: Node, line: int, refs: list[ImportRef]) -> None:
+    """Exports of the file's own names under another name, as aliases inside the file
+    (module ""): ``export default foo``, ``export = Foo`` (both bind "default") and
+    ``export { a as b }``."""
+    value = node.child_by_field_name("value")
+    named = [c for c in node.named_children if c.type not in ("comment", "decorator")]
+    if value is None and len(named) == 1 and named[0].type == "identifier":
+        value = named[0]  # export = Foo
+    if value is not None and value.type == "identifier":
+        refs.append(ImportRef("default", "", text_of(value), line, ()))
+        return
+    for clause in (c for c in named if c.type == "export_clause"):
+        for item in clause.named_children:
+            alias = item.child_by_field_name("alias")
+            if item.type == "export_specifier" and alias is not None:
+                name = text_of(item.child_by_field_name("name"))
+                refs.append(ImportRef(text_of(alias), "", name, line, ()))
+
+
+def _js_module_exports(node: Node, line: int, refs: list[ImportRef]) -> None:
+    """``module.exports = foo``: the CommonJS default export, an alias of ``foo``."""
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if text_of(left) == "module.exports" and right is not None and right.type == "identifier":
+        refs.append(ImportRef("default", "", text_of(right), line, ()))
+
+
 def _js_clause(
     clause: Node, spec: str, line: int, candidates: tuple[str, ...], refs: list[ImportRef]
 ) -> None:
@@ -264,3 +298,84 @@ def _js_clause(
             name = text_of(item.child_by_field_name("name"))
             alias = item.child_by_field_name("alias")
             refs.append(ImportRef(text_of(alias) if alias else name, spec, name, line, candidates))
+
+
+# --- scope ---------------------------------------------------------------------------
+
+_JSON_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*[\s\S]*?\*/')
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _loose_json(text: str) -> dict[str, object]:
+    """tsconfig.json and package.json as JSON with comments and trailing commas; {} when
+    unreadable (a half-typed file resolves nothing through it)."""
+    cleaned = _TRAILING_COMMA.sub(r"\1", _JSON_NOISE.sub(lambda m: m.group(1) or "", text))
+    try:
+        data = json.loads(cleaned)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _under(folder: str, importer: str) -> bool:
+    return not folder or importer.startswith(folder + "/")
+
+
+def _tsconfig_targets(spec: str, folder: str, options: dict[str, object]) -> list[str]:
+    """Where ``compilerOptions.paths`` and ``baseUrl`` send a bare specifier."""
+    base = posixpath.normpath(posixpath.join(folder, str(options.get("baseUrl", "."))))
+    base = "" if base == "." else base
+    out: list[str] = []
+    paths = options.get("paths")
+    for pattern, targets in paths.items() if isinstance(paths, dict) else []:
+        head, star, tail = str(pattern).partition("*")
+        if star and spec.startswith(head) and spec.endswith(tail):
+            rest = spec[len(head) : len(spec) - len(tail)]
+        elif not star and spec == pattern:
+            rest = ""
+        else:
+            continue
+        for target in targets if isinstance(targets, list) else []:
+            out.append(posixpath.normpath(posixpath.join(base, str(target).replace("*", rest))))
+    if "baseUrl" in options:
+        out.append(posixpath.join(base, spec) if base else spec)
+    return out
+
+
+def _package_targets(spec: str, folder: str, name: object) -> list[str]:
+    """A package of the workspace imported by its name (monorepo workspaces): its
+    sources (src/) first, then its folder."""
+    if not isinstance(name, str) or not (spec == name or spec.startswith(name + "/")):
+        return []
+    rest = spec[len(name) :].strip("/")
+    return [posixpath.join(folder, "src", rest).rstrip("/"), posixpath.join(folder, rest)]
+
+
+def _configured(spec: str, importer: str, configs: dict[str, str]) -> tuple[str, ...]:
+    """Exact candidates for a bare specifier: tsconfig/jsconfig ``paths`` and ``baseUrl``
+    (the nearest config above the importer), then packages of the workspace by name."""
+    if spec.startswith(".") or not spec:
+        return ()
+    out: list[str] = []
+    nearest = sorted(
+        (p for p in configs if not p.endswith("package.json")),
+        key=lambda p: -p.count("/"),
+    )
+    for config in nearest:
+        folder = posixpath.dirname(config)
+        if not _under(folder, importer):
+            continue
+        options = _loose_json(configs[config]).get("compilerOptions")
+        if isinstance(options, dict):
+            out.extend(_tsconfig_targets(spec, folder, options))
+            break
+    for config in sorted(p for p in configs if p.endswith("package.json")):
+        out.extend(
+            _package_targets(
+                spec, posixpath.dirname(config), _loose_json(configs[config]).get("name")
+            )
+        )
+    return tuple(dict.fromkeys(v for base in out for v in _js_variants(base)))
+
+
+SCOPE = Scope(config_files=("tsconfig.json", "jsconfig.json", "package.json"), config=_configured)

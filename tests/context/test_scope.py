@@ -180,3 +180,32 @@ def test_rust_use_crate_pub_use_and_mod_files(rust_ws: Any) -> None:
     assert meaning(rust_ws, "src/main.rs", "new", "Config") == ["src/config.rs:Config.new"]
     assert meaning(rust_ws, "src/main.rs", "clamp", "util") == ["src/util.rs:clamp"]  # mod x;
     assert shown(top(rust_ws, RUST, "src/main.rs"), "src/config.rs", "pub fn new()")
+
+
+# --- TypeScript / JavaScript -----------------------------------------------------------
+
+TS = {
+    "tsconfig.json": '{\n  // comments are allowed\n  "compilerOptions": {\n    "baseUrl": ".",\n'
+    '    "paths": { "@lib/*": ["src/lib/*"] },\n  },\n}\n',
+    "src/lib/http.ts": "/** Sends a request. */\nexport function send(url: string) {\n"
+    "  return url;\n}\n\nfunction client() {}\nexport default client;\n",
+    "src/lib/legacy.ts": "class Legacy {\n  run() {}\n}\nexport = Legacy;\n",
+    "src/lib/cjs.js": "function parse(s) {\n  return s;\n}\nmodule.exports = parse;\n",
+    "src/app.ts": 'import * as http from "@lib/http";\nimport client from "./lib/http";\n'
+    'import Legacy from "./lib/legacy";\nimport parse from "./lib/cjs";\n\n'
+    "export function main() {\n  client();\n  new Legacy();\n  parse('x');\n  http.<|>send('/');\n}\n",
+}
+
+
+@pytest.fixture(scope="module")
+def ts_ws(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("ts"), TS)
+
+
+def test_ts_namespace_default_export_equals_commonjs_and_tsconfig_paths(ts_ws: Any) -> None:
+    app = "src/app.ts"
+    assert meaning(ts_ws, app, "send", "http") == ["src/lib/http.ts:send"]  # paths alias
+    assert meaning(ts_ws, app, "client") == ["src/lib/http.ts:client"]  # export default x
+    assert meaning(ts_ws, app, "Legacy") == ["src/lib/legacy.ts:Legacy"]  # export =
+    assert meaning(ts_ws, app, "parse") == ["src/lib/cjs.js:parse"]  # module.exports =
+    assert shown(top(ts_ws, TS, app), "src/lib/http.ts", "export function send(")
