@@ -193,7 +193,8 @@ TS = {
     "src/lib/cjs.js": "function parse(s) {\n  return s;\n}\nmodule.exports = parse;\n",
     "src/app.ts": 'import * as http from "@lib/http";\nimport client from "./lib/http";\n'
     'import Legacy from "./lib/legacy";\nimport parse from "./lib/cjs";\n\n'
-    "export function main() {\n  client();\n  new Legacy();\n  parse('x');\n  http.<|>send('/');\n}\n",
+    "export function main() {\n  client();\n  new Legacy();\n  parse('x');\n"
+    "  http.<|>send('/');\n}\n",
 }
 
 
