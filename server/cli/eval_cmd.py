@@ -4,7 +4,8 @@ A thin dispatcher: each mode is one flag, run by one function (``MODES``); a mod
 shared arguments (PATH, --limit, --seed, --json, --embedder) and may add its own.
 ``--retrieval`` (here): hit@1/5/10 of the context builder against BM25 and Jaccard baselines
 on cross-file completion points. ``--models`` (``eval_models_cmd``): the four model
-set-ups; it is the default when no mode is given."""
+set-ups; it is the default when no mode is given. ``--history [N]`` (``eval_history_cmd``):
+the same set-ups on lines the workspace's last N commits added."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from server.cli.common import UserError, print_json, resolve_root
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from server.cli import eval_models_cmd
+    from server.cli import eval_history_cmd, eval_models_cmd
 
     modes = p.add_argument_group("modes (choose one)")
     eval_models_cmd.add_arguments(p, modes)
+    eval_history_cmd.add_arguments(p, modes)
     modes.add_argument(
         "--retrieval",
         action="store_true",
@@ -106,15 +108,24 @@ def run_models(args: argparse.Namespace) -> int:
     return int(eval_models_cmd.run(args) or 0)
 
 
+def run_history(args: argparse.Namespace) -> int:
+    from server.cli import eval_history_cmd
+
+    return int(eval_history_cmd.run(args) or 0)
+
+
 # flag → the function running that mode; the first is the default.
 MODES: dict[str, Callable[[argparse.Namespace], int]] = {
     "models": run_models,
     "retrieval": run_retrieval,
+    "history": run_history,
 }
 
 
 def run(args: argparse.Namespace) -> int:
-    chosen = [name for name in MODES if getattr(args, name, False)] or [next(iter(MODES))]
+    # A flag is off when None or False (``--history 0`` is asked for, and rejected later).
+    chosen = [m for m in MODES if (v := getattr(args, m, None)) is not None and v is not False]
+    chosen = chosen or [next(iter(MODES))]
     if len(chosen) != 1:
         flags = " or ".join(f"--{m}" for m in MODES)
         raise UserError(f"choose one mode: {flags}")

@@ -66,6 +66,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="keep out the files of the N cross-file points `tandem eval --models --limit N` "
         "scores (same --seed)",
     )
+    p.add_argument(
+        "--until",
+        metavar="REV",
+        help="train on the files committed at git revision REV instead of those on disk "
+        "(a temporal split for `tandem eval --history`; recorded in the manifest)",
+    )
     p.add_argument("--db", help="LanceDB URI of the index (default: <root>/.tandem)")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
@@ -91,6 +97,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
         device=args.device,
         out=args.out,
         exclude=list(args.exclude),
+        until=args.until,
     )
 
 
@@ -100,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     problems = options.validate()
     if problems:
         raise UserError("; ".join(problems))
-    index = open_workspace_index(root, args.db)
+    # --until trains from an index of the committed tree (built by train itself).
+    index = open_workspace_index(root, args.db) if not args.until or args.eval_points else None
     if args.eval_points:
         from server.evaluation.models import eval_point_files
 
@@ -224,6 +232,8 @@ def print_summary(root: Path, manifest: Any, options: Any) -> None:
         f"base model: {manifest.base_model} (weights {manifest.base_weights_hash}), "
         f"template {manifest.template}"
     )
+    if manifest.until_commit:
+        print(f"files as committed at {manifest.until_rev} ({manifest.until_commit})")
     print(
         f"trained on {len(manifest.training_files)} files, {manifest.examples} examples, "
         f"{manifest.steps} steps, {manifest.train_tokens} tokens in {manifest.time_s:.0f} s "

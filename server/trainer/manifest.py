@@ -50,6 +50,8 @@ class Manifest:
     device: str = "cpu"
     created: str = ""  # ISO 8601, UTC
     root: str = ""  # the workspace the adapter was trained on
+    until_rev: str = ""  # train --until: the revision asked for ("" = the files on disk)
+    until_commit: str = ""  # ... and the commit it named: no later change was trained on
     format: int = FORMAT_VERSION
 
     def to_json(self) -> dict[str, Any]:

@@ -30,6 +30,7 @@ class TrainOptions:
     checkpoint_every: int = 10  # steps between resumable checkpoints
     device: str = "auto"  # auto | cpu | cuda
     exclude: list[str] = field(default_factory=list)  # workspace paths never trained on
+    until: str | None = None  # a git revision: train on the tree committed there, not on disk
 
     def validate(self) -> list[str]:
         """Problems a user can fix, one line each (empty when the options are usable)."""
@@ -62,7 +63,7 @@ class TrainOptions:
 
     def hyperparameters(self) -> dict[str, Any]:
         """The options that shape the adapter (recorded in the manifest)."""
-        skip = {"out", "device", "exclude"}
+        skip = {"out", "device", "exclude", "until"}
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
     @classmethod

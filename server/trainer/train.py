@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from server.trainer.manifest import (
 from server.trainer.options import TrainOptions
 from server.trainer.progress import ProgressCallback, TrainProgress
 from server.trainer.template import renderer_for
+from server.trainer.until import UntilError, tree_at
 
 LN2 = 0.6931471805599453
 
@@ -83,6 +85,29 @@ def train(
         raise TrainingError("; ".join(problems))
     report = progress or (lambda _p: None)
     started = time.perf_counter()
+    with ExitStack() as stack:
+        source, until_commit = root, ""
+        if options.until:
+            try:
+                tree = stack.enter_context(tree_at(root, options.until, report))
+            except UntilError as e:
+                raise TrainingError(str(e)) from None
+            source, index, until_commit = tree.path, tree.index, tree.commit
+        return _train(root, source, options, report, should_stop, lm, index, until_commit, started)
+
+
+def _train(
+    root: Path,
+    source: Path,
+    options: TrainOptions,
+    report: ProgressCallback,
+    should_stop: Callable[[], bool] | None,
+    lm: Any,
+    index: Any,
+    until_commit: str,
+    started: float,
+) -> Manifest:
+    """``train`` on the files under ``source`` (``root`` itself, or its tree at a commit)."""
     if index is None:
         from indexer.search import open_index
 
@@ -97,7 +122,7 @@ def train(
 
     report(TrainProgress("examples", message="building examples from the index"))
     examples = build_examples(
-        root,
+        source,
         index,
         renderer,
         seq_len=options.seq_len,
@@ -180,7 +205,10 @@ def train(
         device=str(device),
         created=now.isoformat(timespec="seconds"),
         root=str(root),
+        until_rev=options.until or "",
+        until_commit=until_commit,
     )
+    _keep_out_of_git(root / ".tandem", final)
     _publish(model, manifest, final)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     report(TrainProgress("done", loop.steps, loop.steps, message=f"adapter saved to {final}"))
@@ -225,6 +253,14 @@ def _fingerprint(lm: Any, options: TrainOptions, examples: ExampleSet, out: Path
         "out": str(out) if out else None,
     }
     return hashlib.blake2b(json.dumps(record, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+def _keep_out_of_git(tandem_dir: Path, final: Path) -> None:
+    """An adapter under ``.tandem`` of a workspace with no index yet (``--until``): the
+    folder gets the ``.gitignore`` the index would have written."""
+    if final.is_relative_to(tandem_dir) and not (tandem_dir / ".gitignore").exists():
+        tandem_dir.mkdir(parents=True, exist_ok=True)
+        (tandem_dir / ".gitignore").write_text("*\n")
 
 
 def _publish(model: Any, manifest: Manifest, final: Path) -> None:

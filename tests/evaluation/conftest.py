@@ -1,4 +1,5 @@
-"""The context tests' fixture workspace, indexed for the evaluation tests."""
+"""The context tests' fixture workspace, indexed for the evaluation tests; the tiny test
+model; a small git history (``history_repo.py``)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,10 @@ def eval_ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     shutil.copytree(WORKSPACE, root)
     sync(root, IndexSettings(embedder="none"))
     return root, open_index(root)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from helpers.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
