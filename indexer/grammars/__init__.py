@@ -27,7 +27,16 @@ from types import ModuleType
 from tree_sitter import Node
 
 from indexer.grammars import c, go, java, javascript, python, rust
-from indexer.grammars.base import DEFAULT_SCOPE, Desc, Name, Scope, members, rows, text_of
+from indexer.grammars.base import (
+    DEFAULT_SCOPE,
+    Desc,
+    Name,
+    Scope,
+    TypeRules,
+    members,
+    rows,
+    text_of,
+)
 from indexer.types import ImportRef
 
 __all__ = [
@@ -41,6 +50,7 @@ __all__ = [
     "rows",
     "scope",
     "text_of",
+    "type_rules",
 ]
 
 _MODULES: dict[str, ModuleType] = {
@@ -84,3 +94,9 @@ def extract_imports(language: str, path: str, root: Node) -> list[ImportRef]:
 def scope(language: str | None) -> Scope:
     """How ``language`` brings names into scope beyond its imports (see ``base.Scope``)."""
     return _SCOPES.get(language or "", DEFAULT_SCOPE)
+
+
+def type_rules(language: str) -> TypeRules | None:
+    """The language's receiver-type rules (``TypeRules``), None where there are none."""
+    rules: TypeRules | None = getattr(_MODULES.get(language), "RULES", None)
+    return rules

@@ -176,3 +176,131 @@ class Scope:
 
 
 DEFAULT_SCOPE = Scope()
+
+
+# --- receiver types: the shared shape of every language's typing rules -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """What a declaration says about a name's type, as written in its file: a type
+    (``type_text``, e.g. ``Optional[Session]``) or an expression to evaluate (``expr_text``,
+    e.g. ``Session(cfg)``); ``iterate`` marks a loop variable over that type or expression."""
+
+    type_text: str = ""
+    expr_text: str = ""
+    iterate: bool = False
+
+
+@dataclass(slots=True)
+class MemberFact:
+    """A member of a class-like type: a method, a field or a property. ``values`` say what
+    its type is (a field's annotation or assignments, a method's return type), best first."""
+
+    name: str
+    kind: str  # method | field | property | class
+    signature: str  # one line, as written
+    line: int  # 1-based, the declaring line
+    values: tuple[Value, ...] = ()
+
+
+@dataclass(slots=True)
+class ClassFact:
+    """A class, struct, interface or trait as its own file declares it. For languages whose
+    methods live apart from the type (Go receivers, Rust ``impl``), a file may hold only
+    members of a type declared elsewhere (``start_line`` 0)."""
+
+    name: str  # qualified like the symbol table ("Outer.Inner")
+    kind: str
+    start_line: int  # 1-based; 0 when the file only adds members
+    end_line: int
+    header: str = ""  # the declaration's first line
+    doc: str = ""  # the docstring's or doc comment's first line
+    bases: tuple[str, ...] = ()  # type texts: superclasses, interfaces, embedded structs
+    members: list[MemberFact] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FileFacts:
+    """What one file says about types: its classes, the return types of its top-level
+    functions, and the values of its module-level names."""
+
+    classes: dict[str, ClassFact] = field(default_factory=dict)
+    returns: dict[str, str] = field(default_factory=dict)  # function → return type text
+    names: dict[str, Value] = field(default_factory=dict)  # module-level name → value
+
+
+@dataclass(slots=True)
+class Bindings:
+    """The names visible at a point of a function body: locals and parameters with their
+    values, and the names that denote the enclosing instance (``self``, ``this``, a Go
+    receiver) or the enclosing class itself (``cls``)."""
+
+    names: dict[str, Value] = field(default_factory=dict)
+    instance: dict[str, str] = field(default_factory=dict)  # name → class (qualified)
+    classes: dict[str, str] = field(default_factory=dict)  # name → class (qualified)
+
+
+def word_set(text: str) -> frozenset[str]:
+    """A set of names written as one space-separated string (long tables read better)."""
+    return frozenset(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSyntax:
+    """How a language writes types, for the shared type-text reader: generic containers
+    whose element is their first argument, mappings whose values are their last, wrappers
+    that stand for their argument (``Optional``, ``Option``), the empty types of unions
+    (``None``, ``null``), and the names of the enclosing class (``Self``)."""
+
+    containers: frozenset[str] = frozenset()
+    mappings: frozenset[str] = frozenset()
+    wrappers: frozenset[str] = frozenset()
+    empty: frozenset[str] = frozenset()
+    self_types: frozenset[str] = frozenset()
+    awaitables: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRules:
+    """One language's receiver-type rules, all over tree-sitter trees: the facts a file
+    states (``facts``), the scope at a 0-based row (``scope``), how it writes types, the
+    names bound to the instance inside a member's value (``self``, ``this``), and whether a
+    type's methods may live in other files of its folder (Go, Rust)."""
+
+    facts: Callable[[Node], FileFacts]
+    scope: Callable[[Node, int], Bindings]
+    syntax: TypeSyntax
+    self_names: frozenset[str] = frozenset()
+    members_across_files: bool = False
+
+
+def path_to_row(root: Node, row: int) -> list[tuple[Node, list[Node]]]:
+    """The nodes enclosing ``row`` from the root down, each with the siblings before it
+    (the statements above the cursor at that level): what a scope walker reads. At each
+    level the last child starting at or before ``row`` that reaches it is followed."""
+    out: list[tuple[Node, list[Node]]] = []
+    node = root
+    while True:
+        before: list[Node] = []
+        inside: Node | None = None
+        for child in node.named_children:
+            if child.start_point.row > row:
+                break
+            if child.end_point.row < row:
+                before.append(child)
+            else:
+                inside = child
+        out.append((node, before))
+        if inside is None:
+            return out
+        node = inside
+
+
+def first_doc_line(comment: str) -> str:
+    """The first line of content of a doc comment (``/** … */``, ``///``, ``//``)."""
+    for line in comment.split("\n"):
+        text = line.strip().lstrip("/*!").strip().rstrip("*/").strip()
+        if text and not text.startswith("@"):
+            return text
+    return ""

@@ -10,14 +10,25 @@ from tree_sitter import Node
 
 from indexer.grammars.base import (
     Anchor,
+    Bindings,
+    ClassFact,
     Desc,
+    FileFacts,
+    MemberFact,
     Name,
     Scope,
+    TypeRules,
+    TypeSyntax,
+    Value,
     anchored,
     child_field,
+    first_doc_line,
     make_name,
+    path_to_row,
+    rows,
     string_value,
     text_of,
+    word_set,
 )
 from indexer.types import ImportRef
 
@@ -167,3 +178,152 @@ def _module_folders(spec: str, importer: str, configs: dict[str, str]) -> tuple[
 
 
 SCOPE = Scope(package=_package, config_files=("go.mod",), config=_module_folders)
+
+
+# --- receiver types ------------------------------------------------------------------
+
+SYNTAX = TypeSyntax(empty=word_set("nil"))
+
+
+def _go_type(node: Node | None) -> str:
+    """A result or field type; the first of a result list (``(*T, error)`` → ``*T``)."""
+    if node is not None and node.type == "parameter_list":
+        first = node.named_children[0] if node.named_children else None
+        return text_of(child_field(first, "type") if first is not None else None)
+    return text_of(node)
+
+
+def _go_params(fn: Node, field: str = "parameters") -> list[tuple[str, str]]:
+    params = child_field(fn, field)
+    out: list[tuple[str, str]] = []
+    for p in params.named_children if params is not None else []:
+        kind = text_of(child_field(p, "type"))
+        for name in p.children_by_field_name("name"):
+            out.append((text_of(name), kind))
+    return out
+
+
+def _go_signature(node: Node) -> str:
+    body = child_field(node, "body")
+    raw = (node.text or b"")[: (body.start_byte if body else node.end_byte) - node.start_byte]
+    return " ".join(raw.decode("utf-8", "replace").split())
+
+
+def _go_struct(spec: Node, facts: FileFacts, doc: str) -> None:
+    name = text_of(child_field(spec, "name"))
+    kind_node = child_field(spec, "type")
+    if kind_node is None or kind_node.type not in ("struct_type", "interface_type"):
+        return
+    start, end = rows(spec)
+    header = text_of(spec).split("\n", 1)[0].rstrip()
+    kind = "struct" if kind_node.type == "struct_type" else "interface"
+    fact = ClassFact(name, kind, start + 1, end + 1, f"type {header}", doc)
+    bases: list[str] = []
+    fields = kind_node.named_children[0] if kind_node.type == "struct_type" else kind_node
+    for child in fields.named_children if fields is not None else []:
+        line = child.start_point.row + 1
+        sig = " ".join(text_of(child).split())
+        if child.type == "field_declaration":
+            ftype = text_of(child_field(child, "type"))
+            names = child.children_by_field_name("name")
+            if not names:  # an embedded struct: its fields and methods are promoted
+                bases.append(ftype)
+            for n in names:
+                fact.members.append(MemberFact(text_of(n), "field", sig, line, (Value(ftype),)))
+        elif child.type in ("method_elem", "method_spec"):
+            result = _go_type(child_field(child, "result"))
+            values = (Value(result),) if result else ()
+            member = MemberFact(text_of(child_field(child, "name")), "method", sig, line, values)
+            fact.members.append(member)
+        elif child.type in ("type_elem", "constraint_elem"):
+            bases.append(text_of(child))
+    fact.bases = tuple(bases)
+    old = facts.classes.get(name)
+    if old is not None:  # methods seen first
+        fact.members.extend(old.members)
+    facts.classes[name] = fact
+
+
+def type_facts(root: Node) -> FileFacts:
+    facts = FileFacts()
+    doc = ""
+    for node in root.named_children:
+        if node.type == "comment":
+            doc = doc or first_doc_line(text_of(node))
+            continue
+        if node.type == "type_declaration":
+            for spec in node.named_children:
+                if spec.type == "type_spec":
+                    _go_struct(spec, facts, doc)
+        elif node.type == "function_declaration":
+            result = _go_type(child_field(node, "result"))
+            if result:
+                facts.returns[text_of(child_field(node, "name"))] = result
+        elif node.type == "method_declaration":
+            owner = _go_receiver(node)
+            fact = facts.classes.setdefault(owner, ClassFact(owner, "struct", 0, 0))
+            result = _go_type(child_field(node, "result"))
+            name = text_of(child_field(node, "name"))
+            line = node.start_point.row + 1
+            values = (Value(result),) if result else ()
+            fact.members.append(MemberFact(name, "method", _go_signature(node), line, values))
+        elif node.type in ("var_declaration", "const_declaration"):
+            _go_vars(node, facts.names)
+        doc = ""
+    return facts
+
+
+def _go_vars(node: Node, names: dict[str, Value]) -> None:
+    """``var x T = v``, ``x := v``, ``a, b := f()`` (the first name gets the first value)."""
+    if node.type == "short_var_declaration":
+        left, right = child_field(node, "left"), child_field(node, "right")
+        values = right.named_children if right is not None else []
+        for i, ident in enumerate(left.named_children if left is not None else []):
+            if i < len(values):
+                names[text_of(ident)] = Value(expr_text=text_of(values[i]))
+            elif len(values) == 1 and i == 0:
+                names[text_of(ident)] = Value(expr_text=text_of(values[0]))
+        return
+    specs = [c for c in node.named_children if c.type in ("var_spec", "const_spec")]
+    for group in node.named_children:
+        if group.type in ("var_spec_list", "const_spec_list"):
+            specs.extend(c for c in group.named_children if c.type in ("var_spec", "const_spec"))
+    for spec in specs:
+        kind, value = child_field(spec, "type"), child_field(spec, "value")
+        values = value.named_children if value is not None else []
+        for i, ident in enumerate(spec.children_by_field_name("name")):
+            if kind is not None:
+                names[text_of(ident)] = Value(text_of(kind))
+            elif i < len(values):
+                names[text_of(ident)] = Value(expr_text=text_of(values[i]))
+
+
+_GO_DECLS = frozenset({"short_var_declaration", "var_declaration", "const_declaration"})
+_GO_FUNCS = frozenset({"function_declaration", "method_declaration", "func_literal"})
+
+
+def scope_at(root: Node, row: int) -> Bindings:
+    """Parameters, the receiver, and declarations above the cursor."""
+    scope = Bindings()
+    for node, before in path_to_row(root, row):
+        for sibling in before:
+            if sibling.type in _GO_DECLS:
+                _go_vars(sibling, scope.names)
+        if node.type in _GO_FUNCS:
+            if node.type == "method_declaration":
+                for name, _ in _go_params(node, "receiver"):
+                    scope.instance[name] = _go_receiver(node)
+            for name, kind in _go_params(node):
+                scope.names[name] = Value(kind)
+        elif node.type == "range_clause" or (
+            node.type == "for_statement" and child_field(node, "body") is not None
+        ):
+            clause = next((c for c in node.named_children if c.type == "range_clause"), node)
+            left, right = child_field(clause, "left"), child_field(clause, "right")
+            idents = left.named_children if left is not None else []
+            if clause.type == "range_clause" and len(idents) == 2 and right is not None:
+                scope.names[text_of(idents[1])] = Value(expr_text=text_of(right), iterate=True)
+    return scope
+
+
+RULES = TypeRules(type_facts, scope_at, SYNTAX, members_across_files=True)

@@ -9,12 +9,24 @@ from tree_sitter import Node
 
 from indexer.grammars.base import (
     Anchor,
+    Bindings,
+    ClassFact,
     Desc,
+    FileFacts,
+    MemberFact,
     Scope,
+    TypeRules,
+    TypeSyntax,
+    Value,
     anchored,
     child_field,
+    first_doc_line,
     make_name,
+    members,
+    path_to_row,
+    rows,
     text_of,
+    word_set,
 )
 from indexer.types import ImportRef
 
@@ -93,3 +105,118 @@ def _package(path: str, siblings: list[str]) -> list[str]:
 
 
 SCOPE = Scope(package=_package)
+
+
+# --- receiver types ------------------------------------------------------------------
+
+SYNTAX = TypeSyntax(
+    containers=word_set(
+        "List ArrayList LinkedList Set HashSet TreeSet LinkedHashSet SortedSet Collection "
+        "Iterable Iterator Queue Deque ArrayDeque Stream"
+    ),
+    mappings=word_set("Map HashMap TreeMap LinkedHashMap SortedMap ConcurrentHashMap"),
+    empty=word_set("null"),
+)
+_JAVA_METHODS = frozenset({"method_declaration", "constructor_declaration", "lambda_expression"})
+
+
+def _java_signature(node: Node) -> str:
+    body = child_field(node, "body")
+    raw = (node.text or b"")[: (body.start_byte if body else node.end_byte) - node.start_byte]
+    text = " ".join(raw.decode("utf-8", "replace").split()).rstrip(";")
+    return text.split(") ", 1)[0] + ")" if "@" in text[:1] and ") " in text else text
+
+
+def _java_class(node: Node, prefix: str, doc: str, facts: FileFacts) -> None:
+    name = text_of(child_field(node, "name"))
+    qualified = f"{prefix}.{name}" if prefix else name
+    bases: list[str] = []
+    superclass = child_field(node, "superclass")
+    if superclass is not None:
+        bases.extend(text_of(c) for c in superclass.named_children)
+    for clause in node.named_children:
+        if clause.type in ("super_interfaces", "extends_interfaces"):
+            for group in clause.named_children:
+                bases.extend(text_of(c) for c in group.named_children)
+    start, end = rows(node)
+    header = text_of(node).split("\n", 1)[0].rstrip()
+    kind = _JAVA_CONTAINERS.get(node.type, "class")
+    fact = ClassFact(qualified, kind, start + 1, end + 1, header, doc, tuple(bases))
+    body = child_field(node, "body")
+    member_doc = ""
+    for child in members(Desc("container", node, body=body)):
+        line = child.start_point.row + 1
+        if child.type == "block_comment":
+            member_doc = text_of(child)
+            continue
+        if child.type == "field_declaration":
+            ftype = text_of(child_field(child, "type"))
+            sig = " ".join(text_of(child).split()).rstrip(";")
+            for decl in child.children_by_field_name("declarator"):
+                fname = text_of(child_field(decl, "name"))
+                fact.members.append(MemberFact(fname, "field", sig, line, (Value(ftype),)))
+        elif child.type == "method_declaration":
+            ret = text_of(child_field(child, "type"))
+            values = (Value(ret),) if ret and ret != "void" else ()
+            mname = text_of(child_field(child, "name"))
+            fact.members.append(MemberFact(mname, "method", _java_signature(child), line, values))
+        elif child.type in _JAVA_CONTAINERS:
+            _java_class(child, qualified, first_doc_line(member_doc), facts)
+        member_doc = ""
+    facts.classes[qualified] = fact
+
+
+def type_facts(root: Node) -> FileFacts:
+    facts = FileFacts()
+    doc = ""
+    for node in root.named_children:
+        if node.type == "block_comment":
+            doc = first_doc_line(text_of(node)) if text_of(node).startswith("/**") else ""
+            continue
+        if node.type in _JAVA_CONTAINERS:
+            _java_class(node, "", doc, facts)
+        doc = ""
+    return facts
+
+
+def _java_locals(node: Node, names: dict[str, Value]) -> None:
+    """``T x = v;`` and ``var x = v;``."""
+    if node.type not in ("local_variable_declaration", "field_declaration"):
+        return
+    kind = text_of(child_field(node, "type"))
+    for decl in node.children_by_field_name("declarator"):
+        name, value = text_of(child_field(decl, "name")), child_field(decl, "value")
+        if kind != "var":
+            names[name] = Value(kind)
+        elif value is not None:
+            names[name] = Value(expr_text=text_of(value))
+
+
+def scope_at(root: Node, row: int) -> Bindings:
+    """Parameters, locals above the cursor, and ``this`` in a class's methods."""
+    scope = Bindings()
+    classes: list[str] = []
+    for node, before in path_to_row(root, row):
+        for sibling in before:
+            _java_locals(sibling, scope.names)
+        if node.type in _JAVA_CONTAINERS:
+            classes.append(text_of(child_field(node, "name")))
+        elif node.type in _JAVA_METHODS:
+            params = child_field(node, "parameters")
+            for p in params.named_children if params is not None else []:
+                if p.type == "formal_parameter":
+                    kind = text_of(child_field(p, "type"))
+                    scope.names[text_of(child_field(p, "name"))] = Value(kind)
+        elif node.type == "enhanced_for_statement":
+            kind, value = text_of(child_field(node, "type")), child_field(node, "value")
+            name = text_of(child_field(node, "name"))
+            if kind != "var":
+                scope.names[name] = Value(kind)
+            elif value is not None:
+                scope.names[name] = Value(expr_text=text_of(value), iterate=True)
+    if classes:
+        scope.instance["this"] = ".".join(classes)
+    return scope
+
+
+RULES = TypeRules(type_facts, scope_at, SYNTAX, frozenset({"this"}))

@@ -11,16 +11,27 @@ from tree_sitter import Node
 
 from indexer.grammars.base import (
     Anchor,
+    Bindings,
+    ClassFact,
     Desc,
+    FileFacts,
+    MemberFact,
     Name,
     Scope,
+    TypeRules,
+    TypeSyntax,
+    Value,
     anchored,
     child_field,
+    first_doc_line,
     join_relative,
     make_name,
+    path_to_row,
+    rows,
     string_value,
     text_of,
     var_kind,
+    word_set,
 )
 from indexer.types import ImportRef
 
@@ -379,3 +390,224 @@ def _configured(spec: str, importer: str, configs: dict[str, str]) -> tuple[str,
 
 
 SCOPE = Scope(config_files=("tsconfig.json", "jsconfig.json", "package.json"), config=_configured)
+
+
+# --- receiver types ------------------------------------------------------------------
+
+SYNTAX = TypeSyntax(
+    containers=word_set(
+        "Array ReadonlyArray Set ReadonlySet Iterable Iterator IterableIterator "
+        "AsyncIterable AsyncIterableIterator Generator AsyncGenerator"
+    ),
+    mappings=word_set("Map ReadonlyMap WeakMap Record"),
+    wrappers=word_set("Readonly Partial Required NonNullable"),
+    empty=word_set("null undefined void"),
+    self_types=word_set("this"),
+    awaitables=word_set("Promise PromiseLike"),
+)
+_JS_CLASS_NODES = frozenset({"class_declaration", "abstract_class_declaration", "class"})
+_JS_FUNCTION_NODES = frozenset(
+    {
+        "function_declaration",
+        "generator_function_declaration",
+        "method_definition",
+        "arrow_function",
+        "function_expression",
+        "function",
+        "generator_function",
+    }
+)
+_JS_DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
+_JS_PARAMS = frozenset({"required_parameter", "optional_parameter"})
+_JS_TYPE_MEMBERS = frozenset(
+    {"method_signature", "abstract_method_signature", "property_signature"}
+)
+
+
+def _annotation(node: Node | None) -> str:
+    """A type annotation's type (``: Foo`` → ``Foo``)."""
+    return text_of(node).lstrip(":").strip() if node is not None else ""
+
+
+def _js_params(fn: Node) -> list[tuple[str, Value | None, bool]]:
+    """(name, value, declares a field) of each parameter of a function."""
+    out: list[tuple[str, Value | None, bool]] = []
+    params = child_field(fn, "parameters")
+    for p in params.named_children if params is not None else []:
+        if p.type == "identifier":
+            out.append((text_of(p), None, False))
+        elif p.type in _JS_PARAMS:
+            pattern = child_field(p, "pattern")
+            if pattern is None or pattern.type != "identifier":
+                continue
+            kind = _annotation(child_field(p, "type"))
+            field_param = any(c.type == "accessibility_modifier" for c in p.named_children)
+            field_param = field_param or text_of(p).startswith("readonly ")
+            out.append((text_of(pattern), Value(type_text=kind) if kind else None, field_param))
+    return out
+
+
+def _declared(node: Node) -> list[tuple[str, Value]]:
+    """``const x: T = v`` / ``let x = v``: names with their type or value."""
+    out: list[tuple[str, Value]] = []
+    if node.type not in _JS_DECLARATIONS:
+        return out
+    for decl in node.named_children:
+        name = child_field(decl, "name")
+        if decl.type != "variable_declarator" or name is None or name.type != "identifier":
+            continue
+        kind, value = _annotation(child_field(decl, "type")), child_field(decl, "value")
+        if kind:
+            out.append((text_of(name), Value(type_text=kind)))
+        elif value is not None and value.type not in _JS_FUNCTION_VALUES:
+            out.append((text_of(name), Value(expr_text=text_of(value))))
+    return out
+
+
+def _js_signature(node: Node) -> str:
+    body = child_field(node, "body")
+    raw = (node.text or b"")[: (body.start_byte if body else node.end_byte) - node.start_byte]
+    return " ".join(raw.decode("utf-8", "replace").split()).rstrip(";{ ")
+
+
+def _this_fields(fn: Node, params: dict[str, Value]) -> list[MemberFact]:
+    """``this.x = …`` in a constructor."""
+    out: list[MemberFact] = []
+    body = child_field(fn, "body")
+    for statement in body.named_children if body is not None else []:
+        expr = statement.named_children[0] if statement.named_children else None
+        if statement.type != "expression_statement" or expr is None:
+            continue
+        if expr.type != "assignment_expression":
+            continue
+        left, right = child_field(expr, "left"), child_field(expr, "right")
+        obj = child_field(left, "object") if left is not None else None
+        if left is None or left.type != "member_expression" or text_of(obj) != "this":
+            continue
+        rhs = text_of(right).strip()
+        value = params.get(rhs) or Value(expr_text=rhs)
+        name = text_of(child_field(left, "property"))
+        line = left.start_point.row + 1
+        out.append(MemberFact(name, "field", text_of(statement).strip(), line, (value,)))
+    return out
+
+
+def _js_member(node: Node, fact: ClassFact, fields: list[MemberFact]) -> None:
+    kind = node.type
+    name = text_of(child_field(node, "name"))
+    line = node.start_point.row + 1
+    if kind == "method_definition" or kind in ("method_signature", "abstract_method_signature"):
+        ret = _annotation(child_field(node, "return_type"))
+        values = (Value(type_text=ret),) if ret else ()
+        getter = any(c.type == "get" for c in node.children)
+        fact.members.append(
+            MemberFact(name, "property" if getter else "method", _js_signature(node), line, values)
+        )
+        if name == "constructor":
+            params = _js_params(node)
+            typed = {n: v for n, v, _ in params if v is not None}
+            for pname, pvalue, is_field in params:
+                if is_field:
+                    sig = f"{pname}: {pvalue.type_text}" if pvalue else pname
+                    pvalues = (pvalue,) if pvalue else ()
+                    fact.members.append(MemberFact(pname, "field", sig, line, pvalues))
+            fields.extend(_this_fields(node, typed))
+    elif kind in ("public_field_definition", "field_definition", "property_signature"):
+        name = name or text_of(child_field(node, "property"))
+        ftype, value = _annotation(child_field(node, "type")), child_field(node, "value")
+        if value is not None and value.type in _JS_FUNCTION_VALUES:
+            ret = _annotation(child_field(value, "return_type"))
+            returns = (Value(type_text=ret),) if ret else ()
+            fact.members.append(MemberFact(name, "method", _js_signature(node), line, returns))
+            return
+        values = (Value(type_text=ftype),) if ftype else ()
+        if value is not None:
+            values = (*values, Value(expr_text=text_of(value)))
+        sig = " ".join(text_of(node).split("\n", 1)[0].split()).rstrip(";")
+        fact.members.append(MemberFact(name, "field", sig, line, values))
+
+
+def _js_class(node: Node, doc: str, out: dict[str, ClassFact]) -> None:
+    name = text_of(child_field(node, "name"))
+    if not name:
+        return
+    body = child_field(node, "body") or child_field(node, "value")
+    bases: list[str] = []
+    for child in node.named_children:
+        if child.type in ("class_heritage", "extends_type_clause"):
+            for clause in [child, *child.named_children]:
+                for t in clause.named_children:
+                    if t.type not in ("extends_clause", "implements_clause", "type_arguments"):
+                        bases.append(text_of(t))
+    start, end = rows(node)
+    kind = "class" if node.type in _JS_CLASS_NODES else "interface"
+    header = text_of(node).split("\n", 1)[0].rstrip()
+    fact = ClassFact(name, kind, start + 1, end + 1, header, doc, tuple(bases))
+    fields: list[MemberFact] = []
+    for child in body.named_children if body is not None else []:
+        _js_member(child, fact, fields)
+    known = {m.name for m in fact.members}
+    fact.members.extend(f for f in fields if f.name not in known)
+    out[name] = fact
+
+
+def type_facts(root: Node) -> FileFacts:
+    facts = FileFacts()
+    doc = ""
+    for top in root.named_children:
+        if top.type == "comment":
+            doc = first_doc_line(text_of(top)) if text_of(top).startswith("/**") else ""
+            continue
+        node = _js_unwrap(top)
+        if node.type in _JS_CLASS_NODES or node.type == "interface_declaration":
+            _js_class(node, doc, facts.classes)
+        elif node.type == "type_alias_declaration":
+            value = child_field(node, "value")
+            if value is not None and value.type == "object_type":
+                _js_class(node, doc, facts.classes)
+        elif node.type in ("function_declaration", "generator_function_declaration"):
+            ret = _annotation(child_field(node, "return_type"))
+            if ret:
+                facts.returns[text_of(child_field(node, "name"))] = ret
+        elif node.type in _JS_DECLARATIONS:
+            for decl in node.named_children:
+                value = child_field(decl, "value")
+                if value is not None and value.type in _JS_FUNCTION_VALUES:
+                    ret = _annotation(child_field(value, "return_type"))
+                    if ret:
+                        facts.returns[text_of(child_field(decl, "name"))] = ret
+            facts.names.update(_declared(node))
+        doc = ""
+    return facts
+
+
+def scope_at(root: Node, row: int) -> Bindings:
+    """Parameters, declarations above the cursor, and ``this`` in a class's methods."""
+    scope = Bindings()
+    owner = ""
+    for node, before in path_to_row(root, row):
+        for sibling in before:
+            for name, value in _declared(_js_unwrap(sibling)):
+                scope.names[name] = value
+        if node.type in _JS_CLASS_NODES:
+            owner = text_of(child_field(node, "name"))
+        elif node.type in _JS_FUNCTION_NODES:
+            if owner and node.type in ("function", "function_expression", "function_declaration"):
+                owner = ""  # a plain function has its own `this`
+            for name, param, _ in _js_params(node):
+                if param is not None:
+                    scope.names[name] = param
+        elif node.type == "for_in_statement":
+            left, right = child_field(node, "left"), child_field(node, "right")
+            body = child_field(node, "body")
+            of = any(c.type == "of" for c in node.children)
+            in_body = body is not None and body.start_point.row <= row
+            simple = left is not None and left.type == "identifier" and right is not None
+            if simple and of and in_body:
+                scope.names[text_of(left)] = Value(expr_text=text_of(right), iterate=True)
+    if owner:
+        scope.instance["this"] = owner
+    return scope
+
+
+RULES = TypeRules(type_facts, scope_at, SYNTAX, frozenset({"this"}))

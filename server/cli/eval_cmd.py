@@ -29,6 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="hit@k of the context builder vs BM25 and Jaccard baselines",
     )
+    p.add_argument(
+        "--kind",
+        choices=("import", "member"),
+        default="import",
+        help="retrieval points: before the first use of an imported name (default), or "
+        "before m in the first call x.m(...) of a method of one workspace class",
+    )
     p.add_argument("path", nargs="?", metavar="PATH", help="workspace (default: current)")
     p.add_argument(
         "--limit", type=int, default=None, metavar="N", help="evaluate a seeded sample of N points"
@@ -63,12 +70,20 @@ def ensure_index(root: Path, embedder: str | None) -> Any:
 
 
 def run_retrieval(args: argparse.Namespace) -> int:
+    from server.evaluation.member_points import build_member_points
     from server.evaluation.points import build_points
     from server.evaluation.retrieval import KS, LABELS, evaluate_retrieval
 
     root = resolve_root(args.path)
     index = ensure_index(root, args.embedder)
-    points = build_points(root, index, limit=args.limit, seed=args.seed)
+    member = getattr(args, "kind", "import") == "member"
+    build = build_member_points if member else build_points
+    points = build(root, index, limit=args.limit, seed=args.seed)
+    if not points and member:
+        raise UserError(
+            f"no member completion points in {root}: no call x.m(...) of a method defined in "
+            "one class of another indexed file with 10 non-empty lines above it"
+        )
     if not points:
         raise UserError(
             f"no cross-file completion points in {root}: no file imports a name defined in "
@@ -76,13 +91,13 @@ def run_retrieval(args: argparse.Namespace) -> int:
         )
     report = evaluate_retrieval(root, index, points)
     if args.json:
-        print_json({"root": str(root), **report.to_json()})
+        print_json({"root": str(root), "kind": args.kind, **report.to_json()})
         return 0
     from rich.console import Console
     from rich.table import Table
 
     table = Table(
-        title=f"Retrieval on {root.name}: {report.points} points in "
+        title=f"Retrieval ({args.kind} points) on {root.name}: {report.points} points in "
         f"{report.files} files ({report.indexed_files} indexed)"
     )
     table.add_column("method")

@@ -15,7 +15,9 @@ from server.context.bm25 import code_terms
 from server.context.buffer import current_entry
 from server.context.cursor import code_identifiers, locate, nearby_identifiers, query_window
 from server.context.definitions import definition_candidates
+from server.context.members import member_candidates
 from server.context.rank import Candidate, approx_tokens, fit, is_own_region, merge_overlapping
+from server.context.receiver import Inference
 from server.context.relevance import make_relevance
 from server.context.similar import query_vector, similar_candidates
 from server.context.snippet import ContextResult
@@ -106,6 +108,11 @@ def _build(
     )
     t3 = time.perf_counter()
     timings["definitions"] = (t3 - t2) * 1000
+    # After a dot: the members of the receiver's type (nothing when not after one).
+    cands += member_candidates(Inference(layer), path, text, cursor.line, cursor.col)
+    t3b = time.perf_counter()
+    timings["members"] = (t3b - t3) * 1000
+    t3 = t3b
 
     def keep(p: str, start: int, end: int) -> bool:
         return not (p == path and end >= cursor_line1)

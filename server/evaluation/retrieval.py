@@ -10,6 +10,7 @@ targets are always in other files).
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,9 +59,15 @@ def prefix_at(text: str, line: int, col: int) -> str:
     return "\n".join([*lines[:line], lines[line][:col]])
 
 
-def _rank_of(results: list[tuple[str, int, int]], point: Point) -> int | None:
+def _rank_of(
+    results: list[tuple[str, int, int]], point: Point, texts: list[str] | None = None
+) -> int | None:
+    """The 1-based rank of the first result holding the definition's header line (and,
+    with ``texts``, naming it: a class summary spans its whole class but lists only some
+    members)."""
     for i, (path, start, end) in enumerate(results):
-        if path == point.def_path and start <= point.def_line <= end:
+        named = texts is None or re.search(rf"\b{re.escape(point.name)}\b", texts[i])
+        if path == point.def_path and start <= point.def_line <= end and named:
             return i + 1
     return None
 
@@ -88,7 +95,9 @@ def evaluate_retrieval(
         leaked = [g for g in got if g[0] == p.path and g[2] >= p.line + 1]
         if leaked:  # the eval would be reading the answer off the file itself
             raise AssertionError(f"snippets overlap or follow the cursor {p}: {leaked}")
-        ranks["context"].append(_rank_of(got, p))
+        # A member point (no import line) also needs the member named in the snippet.
+        named = [s.text for s in result.snippets] if p.import_line == 0 else None
+        ranks["context"].append(_rank_of(got, p, named))
         query = query_window(locate(prefix, p.line, p.col))
         for name, top in (("bm25", corpus.bm25_top), ("jaccard", corpus.jaccard_top)):
             wins = top(query, k, p.path)

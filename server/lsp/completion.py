@@ -36,6 +36,7 @@ log = logging.getLogger("tandem.lsp.completion")
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 MAX_SYMBOLS = 20
+MAX_MEMBERS = 200
 BARRIER_TIMEOUT_S = 0.3  # longest a completion waits for other buffers' parses
 HOLD_ENV = "TANDEM_TEST_HOLD_FILE"
 HOLD_MAX_S = 30.0
@@ -306,6 +307,42 @@ def symbol_items(ls: TandemServer, cursor: Cursor) -> list[types.CompletionItem]
     return items
 
 
+_MEMBER_KIND = {
+    "method": types.CompletionItemKind.Method,
+    "field": types.CompletionItemKind.Field,
+    "property": types.CompletionItemKind.Property,
+    "class": types.CompletionItemKind.Class,
+}
+
+
+def member_items(ls: TandemServer, cursor: Cursor) -> list[types.CompletionItem] | None:
+    """After ``receiver.``: the members of the receiver's inferred type (signature and
+    defining file), the open buffers' edits included; None when the cursor is not after a
+    dot or the type is unknown (then workspace symbols are listed instead)."""
+    from server.context.members import members_at_cursor
+
+    located = ls.folders.locate(cursor.uri)
+    index = located[0].indexer.index() if located is not None else None
+    if located is None or index is None:
+        return None
+    folder, rel = located
+    overlay = ls.documents.overlay(folder.root)
+    members = members_at_cursor(index, rel, cursor.text, cursor.line, cursor.col, overlay)
+    if not members:
+        return None
+    return [
+        types.CompletionItem(
+            label=m.name,
+            kind=_MEMBER_KIND.get(m.kind, types.CompletionItemKind.Reference),
+            detail=m.signature,
+            label_details=types.CompletionItemLabelDetails(description=f"{m.path}:{m.line}"),
+            documentation=f"{m.owner} ({m.path}:{m.line})",
+            sort_text=f"1{i:04d}",
+        )
+        for i, m in enumerate(members[:MAX_MEMBERS])
+    ]
+
+
 def index_symbols(index: Any, prefix: str) -> list[tuple[str, str, str, int]]:
     """(name, kind, path, line) of indexed definitions whose name starts with ``prefix``:
     a scan of the in-memory definitions (milliseconds for tens of thousands)."""
@@ -337,6 +374,8 @@ def register(server: TandemServer) -> None:
         result = await ls.completion.complete(cursor)
         text = result.text if result is not None else ""
         loop = asyncio.get_running_loop()
-        symbols = await loop.run_in_executor(None, symbol_items, ls, cursor)
+        symbols = await loop.run_in_executor(None, member_items, ls, cursor)
+        if symbols is None:
+            symbols = await loop.run_in_executor(None, symbol_items, ls, cursor)
         items = completion_items(ls, cursor, text, symbols)
         return types.CompletionList(is_incomplete=True, items=items)
