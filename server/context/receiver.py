@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from indexer.grammars.base import Bindings, ClassFact, FileFacts, MemberFact, TypeRules, Value
 from indexer.grammars.exprs import Step, TypeRef, awaited, element_of, parse_chain, parse_type
+from indexer.scope import Resolver
 from indexer.types import SymbolDef
-from server.context.definitions import resolve_ref
 from server.context.typefacts import facts_of, rules_for
 from server.context.workspace import Layered
 
@@ -49,6 +49,7 @@ class Val:
     path: str = ""
     returns: str = ""
     owner: ClassRef | None = None  # the class whose ``Self`` a type text may name
+    files: tuple[str, ...] = ()  # a module made of several files (a Go package)
 
 
 @dataclass
@@ -59,6 +60,10 @@ class Inference:
     _facts: dict[str, FileFacts | None] = field(default_factory=dict)
     _rules: dict[str, TypeRules | None] = field(default_factory=dict)
     _mro: dict[ClassRef, list[ClassRef]] = field(default_factory=dict)
+    resolver: Resolver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.resolver = Resolver(self.layer)
 
     # --- per-file facts --------------------------------------------------------------
 
@@ -121,33 +126,37 @@ class Inference:
         return self.lookup_global(name, path, depth)
 
     def lookup_global(self, name: str, path: str, depth: int = 0) -> Val | None:
-        """``name`` at the top level of ``path``: its module-level names, its imports, its
-        own definitions, else a class of that name unique in the workspace."""
+        """``name`` at the top level of ``path``: its module-level names, then what the
+        language's scope rules make of it (its own definitions, imports, package, star
+        imports: ``indexer.scope``), else a class of that name unique in the workspace
+        (or in the file's folder) when no import binds the name."""
         facts = self.facts(path)
         if facts is not None and name in facts.names:
             return self.eval_value(facts.names[name], path, Bindings(), None, depth + 1)
-        entry = self.layer.file(path)
-        for ref in reversed(entry.imports if entry is not None else []):
-            if ref.local_name != name:
-                continue
-            res = resolve_ref(self.layer, ref, path)
-            if res is None:
-                return None  # imported from outside the workspace
-            if res.definition is None:
-                return Val("module", path=res.path)
-            return self._definition_val(res.path, res.definition, depth)
-        for d in self.layer.definitions_of(path):
-            if d.qualified == name:
-                return self._definition_val(path, d, depth)
-        found = [(p, d) for p, d in self.layer.definitions(name) if d.kind in CLASS_KINDS]
-        if len({(p, d.qualified) for p, d in found}) == 1:
-            return Val("class", cls=self.class_ref(*found[0]))
-        if len(found) > 1:  # in scope without an import: the one in the same folder
+        found = self.resolver.lookup(path, name)
+        if found:
+            meaning = found[0]
+            if meaning.definition is None:
+                return Val("module", path=meaning.path, files=meaning.files)
+            return self._definition_val(meaning.path, meaning.definition, depth)
+        if any(ref.local_name == name for ref in self.layer.imports_of(path)):
+            return None  # imported from outside the workspace
+        rows = [(p, d) for p, d in self.layer.definitions(name) if d.kind in CLASS_KINDS]
+        if len({(p, d.qualified) for p, d in rows}) > 1:
             folder = path.rsplit("/", 1)[0] if "/" in path else ""
-            near = [(p, d) for p, d in found if (p.rsplit("/", 1)[0] if "/" in p else "") == folder]
-            if len(near) == 1:
-                return Val("class", cls=self.class_ref(*near[0]))
+            rows = [(p, d) for p, d in rows if (p.rsplit("/", 1)[0] if "/" in p else "") == folder]
+        if len({(p, d.qualified) for p, d in rows}) == 1:
+            return Val("class", cls=self.class_ref(*rows[0]))
         return None
+
+    def _module_member(self, val: Val, name: str, depth: int) -> Val | None:
+        """``module.name``: a top-level definition of the module's files (a Go package
+        has several), else what the module imports under that name."""
+        for f in val.files or (val.path,):
+            for d in self.layer.definitions_of(f):
+                if d.qualified == name:
+                    return self._definition_val(f, d, depth)
+        return self.lookup_global(name, val.path, depth + 1)
 
     # --- values and chains -----------------------------------------------------------
 
@@ -234,7 +243,7 @@ class Inference:
 
     def _attr(self, val: Val, name: str, depth: int) -> Val | None:
         if val.kind == "module":
-            return self.lookup_global(name, val.path, depth + 1)
+            return self._module_member(val, name, depth)
         cls = val.cls if val.kind == "class" else self.instance_class(val)
         if cls is None:
             return None

@@ -161,6 +161,7 @@ export function go(session: Session): void {
 }
 
 GO = {
+    "go.mod": "module example.com/m\n\ngo 1.22\n",
     "store/store.go": """
 package store
 
