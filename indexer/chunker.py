@@ -25,7 +25,8 @@ Rules (all line-aligned; a chunk's text is exactly the file's lines start..end, 
   chunk;
 - languages without a grammar, and any failure of the syntax path, get ``window`` chunks:
   at most ``WINDOW_LINES`` lines and the token budget, no overlap, breaking at blank lines
-  and headings where possible.
+  and headings where possible. A failure is never silent: ``ParsedFile.fallback`` says why,
+  and the index stores and reports it (valid code must never get there).
 
 Every symbol is carried by exactly one chunk, and that chunk's span holds its header line.
 
@@ -37,14 +38,16 @@ into several pieces), so ``MAX_TOKENS = 186`` approximates the embedder's 256 wo
 from __future__ import annotations
 
 import re
+import traceback
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
+from pathlib import Path
 
 from tree_sitter import Node
 
 from indexer.grammars import BRACES, Desc, Name, describe, extract_imports, members, rows, text_of
-from indexer.languages import comment_prefix, get_parser, language_for_path
+from indexer.languages import comment_prefix, get_parser, has_grammar, language_for_path
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
 
 WORDPIECES_PER_TOKEN = 1.38
@@ -494,6 +497,8 @@ def _fill_gaps(file: _File, pieces: list[_Piece]) -> None:
 def _syntax_pieces(file: _File, data: bytes) -> tuple[list[_Piece], list[ImportRef]]:
     parser = get_parser(file.language)
     if parser is None:
+        if has_grammar(file.language):
+            raise _GrammarMissing(f"the {file.language} grammar is not installed")
         return _windows(file), []
     tree = parser.parse(data)
     root = tree.root_node
@@ -502,8 +507,26 @@ def _syntax_pieces(file: _File, data: bytes) -> tuple[list[_Piece], list[ImportR
     return pieces, imports
 
 
+class _GrammarMissing(RuntimeError):
+    """A grammar language whose tree-sitter wheel cannot be loaded."""
+
+
+def _failure(error: BaseException) -> str:
+    """One line saying what failed and where: the user reports it, a developer fixes it."""
+    message = str(error).split("\n", 1)[0][:160]
+    if isinstance(error, _GrammarMissing):
+        return message
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames:
+        last = frames[-1]
+        text += f" ({Path(last.filename).name}:{last.lineno} in {last.name})"
+    return text
+
+
 def parse_file(path: str, text: str, language: str | None = None) -> ParsedFile:
-    """Chunks, definitions and imports of one file; never raises."""
+    """Chunks, definitions and imports of one file; never raises (a failure of the syntax
+    path gives line windows and sets ``fallback``)."""
     language = language or language_for_path(path) or "text"
     if language == "c" and path.endswith(".h") and _CPP_HINT.search(text):
         language = "cpp"  # a C++ header: the C grammar would misread classes and templates
@@ -514,8 +537,9 @@ def parse_file(path: str, text: str, language: str | None = None) -> ParsedFile:
     file = _File(path, language, text, data)
     try:
         pieces, imports = _syntax_pieces(file, data)
-    except (Exception, RecursionError):
+    except (Exception, RecursionError) as error:
         pieces, imports = _windows(file), []
+        result.fallback = _failure(error)
     kept = [p for p in (_trim(file, raw) for raw in pieces) if p is not None]
     _fill_gaps(file, kept)
     for piece in kept:

@@ -425,6 +425,12 @@ class Index:
                 filter(None, (snap.meta.get("updated_at"), self.store.last_write())), default=None
             ),
             "languages": dict(sorted(languages.items(), key=lambda kv: -kv[1])),
+            # files of a grammar language cut into line windows because parsing failed
+            "parse_fallbacks": [
+                {"path": path, "reason": f.fallback}
+                for path, f in sorted(snap.files.items())
+                if f.fallback is not None
+            ],
         }
 
 

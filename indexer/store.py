@@ -27,7 +27,11 @@ import numpy as np
 import pyarrow as pa
 from lancedb.index import FTS
 
-SCHEMA_VERSION = "1"
+# Bump when rows written by an older version are incomplete or wrong: the next full sync
+# re-parses every file once (``indexer.sync``). Columns added to a table's schema are added
+# (as nulls) to an existing table when it is opened for writing (``Store.ensure_tables``).
+# 2: files.fallback; version 1 hid parse failures as line windows.
+SCHEMA_VERSION = "2"
 DEFAULT_DIR = ".tandem"
 VECTOR_INDEX_MIN_ROWS = 50_000
 # Old versions older than this are removed by ``optimize``: long enough for a query that
@@ -55,6 +59,7 @@ FILES_SCHEMA = pa.schema(
         ("content_hash", pa.string()),
         ("language", pa.string()),
         ("n_chunks", pa.int32()),
+        ("fallback", pa.string()),  # why a grammar language got line windows (None: parsed)
     ]
 )
 CHUNKS_SCHEMA = pa.schema(
@@ -123,6 +128,7 @@ class FileRow:
     content_hash: str
     language: str
     n_chunks: int
+    fallback: str | None = None
 
 
 def quote(value: str) -> str:
@@ -227,8 +233,24 @@ class Store:
 
     def ensure_tables(self) -> None:
         for name, schema in SCHEMAS.items():
-            self._create(name, schema)
+            self._add_missing_columns(self._create(name, schema), schema)
         self.ensure_fts()
+
+    def _add_missing_columns(self, table: Any, schema: pa.Schema) -> None:
+        """Bring a table written by an older version up to ``schema``: new columns are
+        added as nulls (readers treat a missing column the same way)."""
+        with self.lock:
+            have = set(table.schema.names)
+            missing = [f for f in schema if f.name not in have]
+            if not missing:
+                return
+            try:
+                table.add_columns(missing)
+            except Exception:
+                # Another process may have added them first; anything else is real.
+                table.checkout_latest()
+                if any(f.name not in table.schema.names for f in missing):
+                    raise
 
     def ensure_fts(self) -> None:
         chunks = self._create(CHUNKS, CHUNKS_SCHEMA)
@@ -266,7 +288,11 @@ class Store:
 
     def files(self) -> dict[str, FileRow]:
         data = self.read(FILES)
-        cols = [data.column(f.name).to_pylist() for f in FILES_SCHEMA]
+        absent = [None] * data.num_rows  # a column an older index lacks
+        cols = [
+            data.column(f.name).to_pylist() if f.name in data.schema.names else absent
+            for f in FILES_SCHEMA
+        ]
         return {row[0]: FileRow(*row) for row in zip(*cols, strict=True)}
 
     def paths_in(self, name: str) -> set[str]:
@@ -498,4 +524,5 @@ def _asdict(row: FileRow) -> dict[str, Any]:
         "content_hash": row.content_hash,
         "language": row.language,
         "n_chunks": row.n_chunks,
+        "fallback": row.fallback,
     }

@@ -40,7 +40,7 @@ from indexer.store import (
     in_list,
     local_path,
 )
-from indexer.types import ParsedFile, Skipped, content_hash
+from indexer.types import ParsedFile, ParseFallback, Skipped, content_hash
 from indexer.walk import IGNORE_FILES, IgnoreRules, WalkEntry, read_source, walk
 from server.settings import IndexSettings
 
@@ -67,6 +67,10 @@ class SyncReport:
     restamped: int = 0
     deleted: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    # files of a grammar language parsed by this run into line windows, and why
+    fallbacks: list[ParseFallback] = field(default_factory=list)
+    total_fallbacks: int = 0  # files in the index parsed that way
+    reparsed_all: bool = False  # an index from an older version: every file parsed again
     chunks: int = 0  # chunks written by this run
     total_files: int = 0
     total_chunks: int = 0
@@ -79,6 +83,7 @@ class SyncReport:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        d["fallbacks"] = [{"path": f.path, "reason": f.reason} for f in self.fallbacks]
         return d
 
 
@@ -202,16 +207,18 @@ def _apply(
     progress: Progress | None,
     table_paths: set[str] | None,
     stored: dict[str, FileRow],
+    reparse: bool = False,
 ) -> dict[str, str]:
-    """Index changed entries, delete gone paths and orphans. Returns hash → text of the
-    chunks written (so embedding need not read them back)."""
+    """Index changed entries (every entry when ``reparse``), delete gone paths and orphans.
+    Returns hash → text of the chunks written (so embedding need not read them back)."""
     max_bytes = settings.max_file_kb * 1024
     restamp: list[FileRow] = []
     todo: list[tuple[WalkEntry, str, str]] = []
     present: set[str] = set()
     for entry in plan.entries:
         old = stored.get(entry.path)
-        if old is not None and old.mtime_ns == entry.mtime_ns and old.size == entry.size:
+        same_stat = old is not None and old.mtime_ns == entry.mtime_ns and old.size == entry.size
+        if same_stat and not reparse:
             report.unchanged += 1
             present.add(entry.path)
             continue
@@ -222,9 +229,17 @@ def _apply(
         present.add(entry.path)
         text = redact(text)
         h = content_hash(text)
-        if old is not None and old.content_hash == h:
+        if old is not None and old.content_hash == h and not reparse:
             restamp.append(
-                FileRow(entry.path, entry.mtime_ns, entry.size, h, old.language, old.n_chunks)
+                FileRow(
+                    entry.path,
+                    entry.mtime_ns,
+                    entry.size,
+                    h,
+                    old.language,
+                    old.n_chunks,
+                    old.fallback,
+                )
             )
             continue
         todo.append((entry, text, h))
@@ -282,11 +297,23 @@ def _write_batch(
         if isinstance(parsed, Skipped):
             report.skipped.append(parsed)
             continue
+        if parsed.fallback is not None:
+            report.fallbacks.append(ParseFallback(entry.path, parsed.fallback))
         rows = _chunk_rows(parsed)
         chunks.extend(rows)
         symbols.extend(_symbol_rows(parsed))
         imports.extend(_import_rows(parsed))
-        files.append(FileRow(entry.path, entry.mtime_ns, entry.size, h, parsed.language, len(rows)))
+        files.append(
+            FileRow(
+                entry.path,
+                entry.mtime_ns,
+                entry.size,
+                h,
+                parsed.language,
+                len(rows),
+                parsed.fallback,
+            )
+        )
         for r in rows:
             texts[r["content_hash"]] = r["text"]
     paths = [e.path for e, _, _ in batch]
@@ -403,7 +430,10 @@ def _finish(
     changed: bool,
     full: bool,
 ) -> SyncReport:
-    meta = {"schema_version": SCHEMA_VERSION}
+    # Only a full sync has parsed every file with this version (sync_paths leaves an older
+    # version's mark, so the next full sync still re-parses what it wrote).
+    fresh = "schema_version" not in store.meta()
+    meta = {"schema_version": SCHEMA_VERSION} if full or fresh else {}
     if changed and full:  # (after file events, status reads the files table's version time)
         meta["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     store.set_meta(meta)
@@ -432,9 +462,11 @@ def _finish(
         big = report.indexed + report.deleted >= _FULL_OPTIMIZE_FILES
         store.optimize(full=big, throttle=not full)
         _checkpoint("optimized")
-    counts = store.read(FILES, ["n_chunks"]).column("n_chunks").to_pylist()
+    files = store.read(FILES, ["n_chunks", "fallback"])
+    counts = files.column("n_chunks").to_pylist()
     report.total_files = len(counts)
     report.total_chunks = sum(counts)
+    report.total_fallbacks = len(counts) - files.column("fallback").null_count
     slug = store.meta().get("embedder_slug")
     if slug and _wants_embedder(settings, True):
         have = store.vector_hashes(slug)
@@ -470,13 +502,16 @@ def sync(
                 progress("scan", len(entries), 0, "")
         _checkpoint("walked")
         stored = store.files()
+        report.reparsed_all = bool(stored) and store.meta().get("schema_version") != SCHEMA_VERSION
         seen = {e.path for e in entries}
         table_paths: set[str] = set()
         for name in PATH_TABLES:
             table_paths |= store.paths_in(name)
         orphans = sorted(table_paths - set(stored) - seen)
         plan = _Plan(entries, [p for p in stored if p not in seen], orphans)
-        texts = _apply(store, plan, settings, report, progress, table_paths, stored)
+        texts = _apply(
+            store, plan, settings, report, progress, table_paths, stored, report.reparsed_all
+        )
         changed = bool(report.indexed or report.deleted or orphans or report.restamped)
         return _finish(store, embed, report, texts, progress, settings, start, changed, True)
 

@@ -70,6 +70,9 @@ class ParsedFile:
     chunks: list[Chunk] = field(default_factory=list)
     definitions: list[SymbolDef] = field(default_factory=list)
     imports: list[ImportRef] = field(default_factory=list)
+    # Why the file got line windows although its language has a grammar (the grammar is
+    # missing, or the syntax path raised); None when it parsed. Stored and reported.
+    fallback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,14 @@ class Skipped:
 
     path: str
     reason: str  # e.g. "binary", "too large (3.2 MB > 1 MB)", "invalid UTF-8", "secret file"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseFallback:
+    """A file of a grammar language that was cut into line windows instead, and why."""
+
+    path: str
+    reason: str  # e.g. "IndexError: list index out of range (chunker.py:194 in _units)"
 
 
 @dataclass(frozen=True, slots=True)

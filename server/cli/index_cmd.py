@@ -71,6 +71,8 @@ def _print_human(data: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from server.cli.status_cmd import fallback_lines
+
     console = Console(file=sys.stdout, highlight=False)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -84,9 +86,18 @@ def _print_human(data: dict[str, Any]) -> None:
     )
     for reason, n in data["skipped_by_reason"].items():
         table.add_row("", f"  {n} {reason}")
+    if data["reparsed_all"]:
+        table.add_row("", "  every file parsed again (the index was built by an older version)")
     table.add_row(
         "chunks", f"{data['chunks']} written; {data['total_chunks']} in {data['total_files']} files"
     )
+    table.add_row(
+        "fallbacks",
+        f"{data['total_fallbacks']} file(s) in the index cut into line windows because "
+        f"parsing failed; {len(data['fallbacks'])} this run",
+    )
+    if data["fallbacks"]:
+        table.add_row("", fallback_lines(data["fallbacks"]))
     table.add_row("embedder", data["embedder"])
     if data["embedder"] == "none":
         table.add_row("embedded", "no vectors (lexical search only)")

@@ -34,9 +34,21 @@ def _human_value(key: str, value: Any) -> str:
         return f"{value:.1%}"
     if key in ("bytes_on_disk", "source_bytes") and isinstance(value, int):
         return f"{value / 1e6:.2f} MB"
+    if key == "parse_fallbacks" and isinstance(value, list):
+        return fallback_lines(value)
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
     return "-" if value is None else str(value)
+
+
+def fallback_lines(fallbacks: list[dict[str, str]], limit: int = 20) -> str:
+    """One line per file whose grammar failed, and why (the first ``limit`` of them)."""
+    if not fallbacks:
+        return "none"
+    lines = [f"{f['path']}: {f['reason']}" for f in fallbacks[:limit]]
+    if len(fallbacks) > limit:
+        lines.append(f"... {len(fallbacks) - limit} more (--json lists them all)")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -75,6 +75,7 @@ class FolderIndexer:
         self.batches = 0  # sync_paths calls made, for tests of coalescing
         self.events = 0  # paths submitted
         self.full_syncs = 0
+        self._fallbacks_logged: dict[str, str] = {}  # path -> reason, each logged once
         self._idle = threading.Event()
         self._idle.set()
 
@@ -256,6 +257,7 @@ class FolderIndexer:
             self.batches += 1
             report = sync_mod.sync_paths(self.root, index_settings, sorted(job.paths))
             self.last_report = report
+            self._log_fallbacks(report)
             log.info("synced %d changed path(s) in %s", len(job.paths), self.root.name)
         elif job.embed:
             self.state = "embedding"
@@ -273,6 +275,7 @@ class FolderIndexer:
             )
             self.last_report = report
             self.full_syncs += 1
+            self._log_fallbacks(report)
             ok = True
         finally:
             message = summarize(self.last_report) if ok else "failed (see the log)"
@@ -281,6 +284,16 @@ class FolderIndexer:
             with self._cond:
                 self._pending.embed = True
                 self._touch()
+
+    def _log_fallbacks(self, report: Any) -> None:
+        """A file a grammar failed on is worth a warning, once (not at every save)."""
+        for fallback in getattr(report, "fallbacks", ()):
+            if self._fallbacks_logged.get(fallback.path) == fallback.reason:
+                continue
+            self._fallbacks_logged[fallback.path] = fallback.reason
+            log.warning(
+                "%s: parsing failed, indexed as line windows (%s)", fallback.path, fallback.reason
+            )
 
     def _embed(self, sync_mod: Any, ends: list[Progress]) -> None:
         title = f"Tandem: embedding {self.root.name}"
@@ -345,12 +358,22 @@ def progress_message(phase: str, done: int, total: int, message: str) -> str:
 def summarize(report: Any) -> str:
     if report is None:
         return "done"
-    fields = ("total_files", "indexed", "unchanged", "deleted", "skipped", "total_chunks")
+    fields = (
+        "total_files",
+        "indexed",
+        "unchanged",
+        "deleted",
+        "skipped",
+        "total_chunks",
+        "total_fallbacks",
+    )
     parts = []
     for name in fields:
         value = getattr(report, name, None)
         if isinstance(value, int | list | tuple | set | dict):
             n = value if isinstance(value, int) else len(value)
+            if name == "total_fallbacks" and not n:
+                continue  # parse failures are named only when there are some
             parts.append(f"{n} {name.replace('total_', '')}")
     return ", ".join(parts) or "done"
 

@@ -28,6 +28,7 @@ def blank(line: str) -> bool:
 
 def check_invariants(parsed: ParsedFile, text: str) -> None:
     """What every consumer of chunks may rely on."""
+    assert parsed.fallback is None, parsed.fallback  # any text parses; no silent windows
     lines = text.split("\n")
     plain = [c for c in parsed.chunks if c.kind != "class_summary"]
     for chunk in parsed.chunks:
@@ -363,3 +364,35 @@ def test_a_lone_section_comment_leads_the_next_definition() -> None:
     tables = next(c for c in parsed.chunks if "Store.tables" in c.symbols)
     assert tables.text.startswith("    # -- tables")
     assert all(c.text.strip() != text.split("\n")[-4].strip() for c in parsed.chunks)
+
+
+BODY = "total = compute(first_value, second_value, limit) + adjust(third_value, factor=2, scale=4)"
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("a.py", "def {name}():\n    {body}\n"),
+        ("a.go", "func {name}() {{\n\t{body}\n}}\n"),
+        ("a.ts", "function {name}() {{\n  {body};\n}}\n"),
+        ("a.rs", "fn {name}() {{\n    {body};\n}}\n"),
+    ],
+)
+def test_a_comment_run_above_the_last_definition_keeps_every_definition(
+    path: str, template: str
+) -> None:
+    """Regression: two comment lines directly above the last definition made ``_units``
+    raise IndexError, and the whole file fell back to line windows without a definition."""
+    prefix = comment_prefix(language_for_path(path)).strip()
+    header = "package p\n\n" if path.endswith(".go") else ""
+    text = (
+        header
+        + template.format(name="first", body=BODY)
+        + f"{prefix} one\n{prefix} two\n"
+        + template.format(name="second", body=BODY)
+    )
+    parsed = parse_file(path, text)
+    check_invariants(parsed, text)
+    assert [d.name for d in parsed.definitions] == ["first", "second"]
+    second = next(c for c in parsed.chunks if "second" in c.symbols)
+    assert second.text.startswith(f"{prefix} one\n{prefix} two\n")
