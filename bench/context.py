@@ -9,7 +9,9 @@ cursor is timed three ways:
 - CLI: the buffer is plain text, its imports are parsed here (what ``tandem context`` and
   ``tandem eval`` pay);
 - typing: the same cursor after one more character is typed (the overlay re-parsed outside
-  the timing, as the server does on didChange).
+  the timing, as the server does on didChange);
+- member: the member eval's cursors (``x.|m(…)``, ``server.evaluation.member_points``), the
+  buffer in the overlay: the receiver's type is inferred and its class summarised.
 
 The first call of a process also builds the in-memory view of the index (once per index
 version); it is reported apart. Wall time is what a user waits; CPU time is the same calls'
@@ -40,6 +42,7 @@ MODES = (
     "editor (buffer parsed in the overlay)",
     "typing forward (one more character)",
     "CLI (buffer imports parsed here)",
+    "member (after x., buffer in the overlay)",
 )
 
 
@@ -70,6 +73,7 @@ def main() -> int:
     from indexer.search import open_index
     from indexer.sync import sync
     from server.context import build_context
+    from server.evaluation.member_points import build_member_points
     from server.evaluation.points import build_points
     from server.evaluation.retrieval import prefix_at
     from server.settings import IndexSettings
@@ -109,13 +113,20 @@ def main() -> int:
             overlay = {p.path: parse_file(p.path, typed)}
             timed(MODES[1], p.path, typed, p.line, p.col + 1, overlay=overlay)
             timed(MODES[2], p.path, prefix, p.line, p.col)
+        member_points = build_member_points(root, index, limit=args.points, seed=0)
+        for p in member_points:
+            text = texts.setdefault(p.path, (root / p.path).read_text(encoding="utf-8"))
+            prefix = prefix_at(text, p.line, p.col)
+            overlay = {p.path: parse_file(p.path, prefix)}
+            timed(MODES[3], p.path, prefix, p.line, p.col, overlay=overlay)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     print(
         f"workspace: {report.total_files} files, {report.total_chunks} chunks "
-        f"(indexed lexically in {index_s:.0f} s); {len(points)} cursors, "
+        f"(indexed lexically in {index_s:.0f} s); {len(points)} import cursors, "
+        f"{len(member_points)} member cursors, "
         f"{statistics.mean(counts):.1f} snippets each (k=8, default budget)"
     )
     print(f"first call (view of the index built, points found): {view_ms:.0f} ms, once")
@@ -125,6 +136,8 @@ def main() -> int:
     print(f"{head} {'target p95':>11}")
     for mode in MODES:
         for kind, values in (("wall", wall[mode]), ("cpu", cpu[mode])):
+            if not values:
+                continue
             p95 = _pct(values, 95)
             flag = "ok" if p95 <= TARGET_P95_MS else "MISSED"
             label = mode if kind == "wall" else ""

@@ -83,30 +83,28 @@ def cursor_scope(rules: TypeRules, language: str, text: str, line: int, col: int
 
 
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
+_STRINGS = (
+    r'"""[\s\S]*?(?:"""|$)|\'\'\'[\s\S]*?(?:\'\'\'|$)|/\*[\s\S]*?(?:\*/|$)'
+    r'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|`(?:\\.|[^`\\])*`'
+)
+_NOISE: dict[str, re.Pattern[str]] = {}
+_BRACKETS = re.compile(r"[()\[\]{}]")
 
 
 def closers(text: str, comment: str) -> str:
     """The brackets ``text`` leaves open, closed (innermost first): a buffer cut at the
-    cursor then parses as the blocks the cursor is in. Strings on one line and line
-    comments (``comment``: "#", "//") are skipped; a balanced buffer gets nothing."""
+    cursor then parses as the blocks the cursor is in. Strings and line comments
+    (``comment``: "#", "//") are skipped; a balanced buffer gets nothing."""
+    noise = _NOISE.get(comment)
+    if noise is None:
+        tail = f"|{re.escape(comment)}[^\n]*" if comment else ""
+        noise = _NOISE[comment] = re.compile(_STRINGS + tail)
     stack: list[str] = []
-    for row in text.split("\n"):
-        i, n = 0, len(row)
-        while i < n:
-            ch = row[i]
-            if comment and row.startswith(comment, i):
-                break
-            if ch in "\"'`":
-                end = row.find(ch, i + 1)
-                while end > 0 and row[end - 1] == "\\":
-                    end = row.find(ch, end + 1)
-                i = end + 1 if end > 0 else n
-                continue
-            if ch in _PAIRS:
-                stack.append(_PAIRS[ch])
-            elif ch in ")]}" and stack and stack[-1] == ch:
-                stack.pop()
-            i += 1
+    for ch in _BRACKETS.findall(noise.sub(" ", text)):
+        if ch in _PAIRS:
+            stack.append(_PAIRS[ch])
+        elif stack and stack[-1] == ch:
+            stack.pop()
     return "".join(reversed(stack))
 
 

@@ -429,3 +429,13 @@ def test_members_include_an_unsaved_buffer_and_skip_dunders(
 
 def test_no_rule_failed_on_these_workspaces() -> None:
     assert stats["failed"] == 0
+
+
+def test_a_cut_buffer_gets_its_open_brackets_closed_ignoring_strings_and_comments() -> None:
+    from server.context.members import closers
+
+    ts = 'class A {\n  f(x) { // }\n    s = "{(";\n    g(a, [1,'
+    assert closers(ts, "//") == "])}}"
+    py = 'def f(a):\n    """doc ( ["""\n    x = foo(a, # (\n  b.'
+    assert closers(py, "#") == ")"
+    assert closers("f(a)[0]\n{}", "#") == ""
