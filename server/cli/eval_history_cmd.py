@@ -50,6 +50,13 @@ def add_arguments(p: argparse.ArgumentParser, modes: argparse._ArgumentGroup) ->
             help=f"completion.{flag.replace('-', '_')} for every set-up (default: settings)",
         )
     g.add_argument(
+        "--setups",
+        default=None,
+        metavar="A,B",
+        help="run only these set-ups, by name as the table shows them (e.g. 'LoRA,LoRA + "
+        "retrieval' to add rows to an earlier run: the points are the same for the same seed)",
+    )
+    g.add_argument(
         "--scratch",
         default=None,
         metavar="DIR",
@@ -101,6 +108,15 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--max-tokens must be at least 1")
         settings.completion.max_tokens = args.max_tokens
     setups = plan_setups(adapter is not None, args.ablate_decoding)
+    if args.setups is not None:
+        wanted = [name.strip() for name in args.setups.split(",") if name.strip()]
+        unknown = sorted(set(wanted) - {s.name for s in setups})
+        if unknown:
+            names = ", ".join(repr(s.name) for s in setups)
+            raise UserError(
+                f"--setups: no set-up named {', '.join(unknown)} (this run has {names})"
+            )
+        setups = [s for s in setups if s.name in wanted]
 
     keep = args.scratch is not None
     scratch = (
