@@ -188,3 +188,8 @@ def test_history_eval_bad_input_is_a_clear_error(
     assert "names no commit" in capsys.readouterr().err
     assert main(["eval", str(repo.root), "--history", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
+    argv = ["eval", str(repo.root), "--history", "1", "--adapter", "none", "--setups", "LoRA"]
+    assert main(argv) == 2
+    assert "no set-up named LoRA (this run has 'base', 'base + retrieval')" in (
+        capsys.readouterr().err
+    )
