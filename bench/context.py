@@ -18,7 +18,12 @@ version); it is reported apart. Wall time is what a user waits; CPU time is the 
 own cost, which is what wall time comes down to when the machine is not shared (this one
 often runs other jobs: the load average is printed).
 
-    .venv/bin/python bench/context.py [--points 300] [--workspace DIR]
+    .venv/bin/python bench/context.py [--points 300] [--workspace DIR ...]
+
+With ``--workspace`` (repeatable) each folder is measured instead, one table each: the
+per-language runs (a 500-file workspace of each of Go, TypeScript and Java,
+docs/retrieval-eval.md) use it; the cursors are then that language's cross-file points
+(imports, package siblings, ``pkg.Name``, headers).
 """
 
 from __future__ import annotations
@@ -63,12 +68,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--points", type=int, default=300)
-    ap.add_argument("--workspace", type=Path, default=None, help="an indexed folder to reuse")
-    args = ap.parse_args()
-
+def measure(root: Path, n_points: int) -> None:
+    """Index ``root`` lexically (a no-op when current), time context at its cross-file
+    and member cursors, and print the table."""
     from indexer.chunker import parse_file
     from indexer.search import open_index
     from indexer.sync import sync
@@ -78,56 +80,47 @@ def main() -> int:
     from server.evaluation.retrieval import prefix_at
     from server.settings import IndexSettings
 
-    tmp = None
-    root = args.workspace
-    if root is None:
-        tmp = Path(tempfile.mkdtemp(prefix="tandem-bench-context-"))
-        root = _copy_sympy(tmp)
-    try:
-        t = time.perf_counter()
-        report = sync(root, IndexSettings(embedder="none"))
-        index_s = time.perf_counter() - t
-        index = open_index(root)
-        t = time.perf_counter()
-        points = build_points(root, index, limit=args.points, seed=0)
-        view_ms = (time.perf_counter() - t) * 1000  # the first build_context-side load
-        texts: dict[str, str] = {}
-        wall: dict[str, list[float]] = {m: [] for m in MODES}
-        cpu: dict[str, list[float]] = {m: [] for m in MODES}
-        counts = []
+    t = time.perf_counter()
+    report = sync(root, IndexSettings(embedder="none"))
+    index_s = time.perf_counter() - t
+    index = open_index(root)
+    t = time.perf_counter()
+    points = build_points(root, index, limit=n_points, seed=0)
+    view_ms = (time.perf_counter() - t) * 1000  # the first build_context-side load
+    texts: dict[str, str] = {}
+    wall: dict[str, list[float]] = {m: [] for m in MODES}
+    cpu: dict[str, list[float]] = {m: [] for m in MODES}
+    counts = []
 
-        def timed(mode: str, *a: Any, **kw: Any) -> Any:
-            t = time.thread_time()
-            r = build_context(index, *a, **kw)
-            cpu[mode].append((time.thread_time() - t) * 1000)
-            wall[mode].append(r.ms)
-            return r
+    def timed(mode: str, *a: Any, **kw: Any) -> Any:
+        t = time.thread_time()
+        r = build_context(index, *a, **kw)
+        cpu[mode].append((time.thread_time() - t) * 1000)
+        wall[mode].append(r.ms)
+        return r
 
-        for p in points:
-            text = texts.setdefault(p.path, (root / p.path).read_text(encoding="utf-8"))
-            prefix = prefix_at(text, p.line, p.col)
-            overlay = {p.path: parse_file(p.path, prefix)}
-            r = timed(MODES[0], p.path, prefix, p.line, p.col, overlay=overlay)
-            counts.append(len(r.snippets))
-            typed = prefix + p.name[0]
-            overlay = {p.path: parse_file(p.path, typed)}
-            timed(MODES[1], p.path, typed, p.line, p.col + 1, overlay=overlay)
-            timed(MODES[2], p.path, prefix, p.line, p.col)
-        member_points = build_member_points(root, index, limit=args.points, seed=0)
-        for p in member_points:
-            text = texts.setdefault(p.path, (root / p.path).read_text(encoding="utf-8"))
-            prefix = prefix_at(text, p.line, p.col)
-            overlay = {p.path: parse_file(p.path, prefix)}
-            timed(MODES[3], p.path, prefix, p.line, p.col, overlay=overlay)
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+    for p in points:
+        text = texts.setdefault(p.path, (root / p.path).read_text(encoding="utf-8"))
+        prefix = prefix_at(text, p.line, p.col)
+        overlay = {p.path: parse_file(p.path, prefix)}
+        r = timed(MODES[0], p.path, prefix, p.line, p.col, overlay=overlay)
+        counts.append(len(r.snippets))
+        typed = prefix + p.name[0]
+        overlay = {p.path: parse_file(p.path, typed)}
+        timed(MODES[1], p.path, typed, p.line, p.col + 1, overlay=overlay)
+        timed(MODES[2], p.path, prefix, p.line, p.col)
+    member_points = build_member_points(root, index, limit=n_points, seed=0)
+    for p in member_points:
+        text = texts.setdefault(p.path, (root / p.path).read_text(encoding="utf-8"))
+        prefix = prefix_at(text, p.line, p.col)
+        overlay = {p.path: parse_file(p.path, prefix)}
+        timed(MODES[3], p.path, prefix, p.line, p.col, overlay=overlay)
 
     print(
-        f"workspace: {report.total_files} files, {report.total_chunks} chunks "
-        f"(indexed lexically in {index_s:.0f} s); {len(points)} import cursors, "
+        f"workspace {root}: {report.total_files} files, {report.total_chunks} chunks "
+        f"(indexed lexically in {index_s:.0f} s); {len(points)} cross-file cursors, "
         f"{len(member_points)} member cursors, "
-        f"{statistics.mean(counts):.1f} snippets each (k=8, default budget)"
+        f"{statistics.mean(counts) if counts else 0:.1f} snippets each (k=8, default budget)"
     )
     print(f"first call (view of the index built, points found): {view_ms:.0f} ms, once")
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -145,6 +138,29 @@ def main() -> int:
                 f"{label:<40} {kind:>4} {statistics.median(values):>8.1f}"
                 f" {p95:>8.1f} {max(values):>8.1f} {TARGET_P95_MS:>7.0f} {flag}"
             )
+    print()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--points", type=int, default=300)
+    ap.add_argument(
+        "--workspace",
+        type=Path,
+        action="append",
+        default=None,
+        help="a folder to index (lexically) and measure; repeat for several (one table each)",
+    )
+    args = ap.parse_args()
+    if args.workspace:
+        for root in args.workspace:
+            measure(root, args.points)
+        return 0
+    tmp = Path(tempfile.mkdtemp(prefix="tandem-bench-context-"))
+    try:
+        measure(_copy_sympy(tmp), args.points)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
