@@ -29,6 +29,7 @@ from indexer.resolve import PathIndex, follow_reexports, resolve_all, resolve_im
 from indexer.types import ImportRef, SymbolDef
 
 MAX_DEPTH = 6  # re-export hops
+MAX_STAR_DEPTH = 3  # star imports of star imports (headers including headers)
 MAX_IMPLEMENTATIONS = 4  # a declaration implemented in more files than this is ambiguous
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 _HEADER_EXTS = frozenset({".h", ".hh", ".hpp", ".hxx", ".h++"})
@@ -69,6 +70,7 @@ class Resolver:
         self.paths = ws.path_index()
         self._package: dict[str, frozenset[str]] = {}
         self._configs: dict[tuple[str, ...], dict[str, str]] = {}
+        self._configured: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # --- imports -------------------------------------------------------------------------
 
@@ -81,7 +83,11 @@ class Resolver:
         key = rules.config_files
         if key not in self._configs:
             self._configs[key] = self.ws.configs(key)
-        extra = rules.config(ref.module, importer, self._configs[key])
+        memo = (ref.module, importer)
+        extra = self._configured.get(memo)
+        if extra is None:
+            extra = rules.config(ref.module, importer, self._configs[key])
+            self._configured[memo] = extra
         if not extra:
             return ref
         return dataclasses.replace(ref, candidates=tuple(dict.fromkeys(extra + ref.candidates)))
@@ -153,11 +159,11 @@ class Resolver:
         for f in sorted(self.package(path)):
             out.extend((f, d) for d in self.ws.definitions_of(f) if d.qualified == d.name)
         elsewhere = scope_rules(language_for_path(path)).implemented_elsewhere
-        seen = set(self.package(path))
-        for ref in self.ws.imports_of(path):
-            if ref.local_name != "*":
-                continue
-            found = self.resolve_ref(ref, path)
+        seen = {path, *self.package(path)}
+        queue = [(path, ref, 0) for ref in self.ws.imports_of(path) if ref.local_name == "*"]
+        while queue:  # star imports, and theirs (a header including headers)
+            importer, ref, depth = queue.pop(0)
+            found = self.resolve_ref(ref, importer)
             if found is None:
                 continue
             prefix = ref.name[:-1] if ref.name and ref.name.endswith(".*") else ""
@@ -165,18 +171,23 @@ class Resolver:
                 if f in seen:
                     continue
                 seen.add(f)
+                if depth < MAX_STAR_DEPTH:
+                    queue.extend(
+                        (f, r, depth + 1) for r in self.ws.imports_of(f) if r.local_name == "*"
+                    )
                 for d in self.ws.definitions_of(f):
                     if d.qualified != prefix + d.name or not (prefix or d.qualified == d.name):
                         continue
                     if elsewhere and d.kind == "function" and is_header(f):
-                        out.extend(
-                            (m.path, m.definition)
-                            for m in self._implementations([Meaning(f, d, "star")])
-                            if m.definition is not None
-                        )
+                        # The implementation when there is one (it holds the body), else
+                        # the declaration.
+                        found_all = self._implementations([Meaning(f, d, "star")])
+                        m = found_all[0]
+                        if m.definition is not None:
+                            out.append((m.path, m.definition))
                     else:
                         out.append((f, d))
-        return out
+        return list(dict.fromkeys(out))
 
     def members_of(self, owner: Meaning) -> list[tuple[str, SymbolDef]]:
         """What ``owner.`` offers: a module's top-level definitions, a type's members (in

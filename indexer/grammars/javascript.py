@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from functools import lru_cache
 
 from tree_sitter import Node
 
@@ -317,9 +318,11 @@ _JSON_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*[\s\S]*?\*/')
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 
+@lru_cache(maxsize=1024)
 def _loose_json(text: str) -> dict[str, object]:
     """tsconfig.json and package.json as JSON with comments and trailing commas; {} when
-    unreadable (a half-typed file resolves nothing through it)."""
+    unreadable (a half-typed file resolves nothing through it). Cached by text: every
+    import resolution reads them."""
     cleaned = _TRAILING_COMMA.sub(r"\1", _JSON_NOISE.sub(lambda m: m.group(1) or "", text))
     try:
         data = json.loads(cleaned)

@@ -1,9 +1,11 @@
 """How well a definition fits the cursor, to order definitions found by the same kind of
 evidence (say, the twelve names a file imports and has not used yet).
 
-Four cheap signals, each in [0, 1]: code elsewhere that resembles the lines before the
+Five cheap signals, each in [0, 1]: code elsewhere that resembles the lines before the
 cursor uses the name (similar code calls similar things: a table of ``sin``/``cos`` values
-goes on with ``pi``); the name shares words with those lines (``_null_highlighter = ``
+goes on with ``pi``); in that code the name follows the same tokens as the cursor's
+(``func(c *`` goes on with ``Context``: what tells a Go or C file's next package name, with
+no import to announce it); the name shares words with those lines (``_null_highlighter = ``
 before ``NullHighlighter``); the definition's own code is lexically close to them (BM25);
 and the workspace imports the name often."""
 
@@ -20,6 +22,7 @@ from server.context.definitions import Relevance
 from server.context.workspace import Layered
 
 USAGE, NAME, LEXICAL, POPULAR = 0.4, 0.3, 0.2, 0.1
+FOLLOW = 0.8
 LINES = 10
 DECAY = 0.85
 NEIGHBOURS = 40  # similar chunks whose identifiers vote for names
@@ -68,6 +71,48 @@ def usage_votes(layer: Layered, path: str, lexical: np.ndarray) -> dict[str, flo
     return votes
 
 
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[^\sA-Za-z0-9_]")
+TAIL_TOKENS = 3
+CONTINUATION_CHUNKS = 200
+
+
+def _tail_pattern(line: str, n: int) -> re.Pattern[str] | None:
+    """The last ``n`` tokens before the cursor, as a pattern capturing the identifier that
+    follows them; None when the line holds fewer tokens or only punctuation."""
+    tokens = _TOKEN.findall(line)[-n:]
+    if len(tokens) < n or not any(t[0].isalpha() or t[0] == "_" for t in tokens):
+        return None
+    parts = [rf"\b{t}\b" if t[0].isalpha() or t[0] == "_" else re.escape(t) for t in tokens]
+    return re.compile(r"\s*".join(parts) + r"\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def continuation_votes(
+    layer: Layered, path: str, cursor: Cursor, lexical: np.ndarray
+) -> dict[str, float]:
+    """Identifiers that follow the same tokens as the cursor's (``func(c *`` → ``Context``)
+    in the code most similar to the lines before it (other files only), weighted by
+    similarity and normalised to [0, 1]: the longest tail that occurs at all."""
+    line = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
+    view = layer.view
+    top = [
+        (p, i, s)
+        for (p, i), s in view.bm25.top_of(lexical, CONTINUATION_CHUNKS)
+        if p != path and p not in layer.overlay
+    ]
+    for n in range(TAIL_TOKENS, 0, -1):
+        pattern = _tail_pattern(line, n)
+        if pattern is None:
+            continue
+        votes: dict[str, float] = {}
+        for p, i, score in top:
+            for m in pattern.finditer(view.files[p].chunks[i].text):
+                votes[m.group(1)] = votes.get(m.group(1), 0.0) + score
+        if votes:
+            best = max(votes.values())
+            return {k: v / best for k, v in votes.items()}
+    return {}
+
+
 def _identifiers(text: str) -> frozenset[str]:
     hit = _ident_cache.get(text)
     if hit is None:
@@ -88,6 +133,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25
     votes = usage_votes(layer, path, lexical)
+    follows = continuation_votes(layer, path, cursor, lexical)
     counts = layer.view.imported_names
     top_count = math.log1p(max(counts.values(), default=0)) or 1.0
 
@@ -98,6 +144,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         lex = float(lexical[slot]) / top_lexical if slot is not None else 0.0
         popular = math.log1p(max(0, counts.get(name, 0))) / top_count
         usage = max(votes.get(name, 0.0), votes.get(local, 0.0) if local else 0.0)
-        return USAGE * usage + NAME * match + LEXICAL * lex + POPULAR * popular
+        follow = follows.get(name, 0.0)
+        return USAGE * usage + NAME * match + LEXICAL * lex + POPULAR * popular + FOLLOW * follow
 
     return relevance
