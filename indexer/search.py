@@ -13,16 +13,20 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
+from indexer.storage import display_uri
 from indexer.store import (
     CHUNKS,
+    DELETED,
     FILES,
     IMPORTS,
+    META,
     SYMBOLS,
     VECTOR_INDEX_MIN_ROWS,
     FileRow,
@@ -33,6 +37,7 @@ from indexer.store import (
     vectors_table_name,
 )
 from indexer.types import Chunk, ImportRef, SearchHit, SymbolDef
+from server.settings import IndexSettings
 
 MODES = ("hybrid", "vector", "text", "symbol")
 RRF_K = 60
@@ -62,6 +67,7 @@ class _Snapshot:
     vec_set: frozenset[str] = frozenset()
     by_hash: dict[str, list[Chunk]] | None = None  # built on first vector search
     lower_names: dict[str, list[str]] | None = None  # built on first symbol search
+    deleted: frozenset[str] = frozenset()  # a delta's paths that hide the base's rows
 
 
 def _chunk(row: dict[str, Any]) -> Chunk:
@@ -96,58 +102,98 @@ def _import(row: dict[str, Any]) -> ImportRef:
     )
 
 
-class Index:
-    """A workspace's index, read side. Safe to share between threads."""
+def _derive(snap: _Snapshot) -> None:
+    """The lookups derived from the per-path rows: chunks by id, definitions by name."""
+    snap.known = frozenset(snap.files)
+    snap.by_id = {c.id: c for lst in snap.chunks.values() for c in lst}
+    defs: dict[str, list[tuple[str, SymbolDef]]] = {}
+    for path, sds in snap.file_defs.items():
+        for d in sds:
+            defs.setdefault(d.name, []).append((path, d))
+            if d.qualified != d.name:
+                defs.setdefault(d.qualified, []).append((path, d))
+    for lst2 in defs.values():
+        lst2.sort(key=lambda pd: (pd[0], pd[1].start_line))
+    snap.defs = defs
 
-    def __init__(self, root: Path, uri: str) -> None:
-        self.root = Path(root)
-        self.uri = uri
-        self.store = Store.open(uri)
-        self._snap = _Snapshot()
-        self._refresh_lock = threading.Lock()
-        self._embedder: Embedder | None = None
-        self._qcache: dict[tuple[str, str], np.ndarray] = {}
-        self._qlock = threading.Lock()
-        self.refresh()
 
-    # -- loading ----------------------------------------------------------------------
+def _compose(base: _Snapshot, delta: _Snapshot) -> _Snapshot:
+    """base ∪ delta: a path in the delta (indexed or deleted) hides the base's rows."""
+    hidden = set(delta.files) | delta.deleted
+
+    def merged(b: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
+        out = {p: v for p, v in b.items() if p not in hidden}
+        out.update(d)
+        return out
+
+    versions = {f"base:{k}": v for k, v in base.versions.items()}
+    versions.update(delta.versions)
+    vec_hashes, vecs = base.vec_hashes, base.vecs
+    if delta.vec_hashes and delta.vecs.size:
+        vecs = np.vstack([base.vecs, delta.vecs]) if base.vecs.size else delta.vecs
+        vec_hashes = [*base.vec_hashes, *delta.vec_hashes]
+    snap = _Snapshot(
+        versions=versions,
+        files=merged(base.files, delta.files),
+        chunks=merged(base.chunks, delta.chunks),
+        file_defs=merged(base.file_defs, delta.file_defs),
+        imports=merged(base.imports, delta.imports),
+        # the base decides the embedder (the delta adopts it) and the commit
+        meta={**delta.meta, **{k: v for k, v in base.meta.items() if k != "updated_at"}},
+        vec_hashes=vec_hashes,
+        vecs=vecs,
+        vec_set=base.vec_set | delta.vec_set,
+        deleted=delta.deleted,
+    )
+    _derive(snap)
+    return snap
+
+
+class _Layer:
+    """The committed rows of one store, in memory; ``refresh`` reloads what changed."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.snap = _Snapshot()
 
     def refresh(self) -> bool:
         """Reload what changed since the last call (by table versions). Cheap when nothing
         changed (one manifest check per table). Returns True if the snapshot changed."""
-        with self._refresh_lock:
-            versions = self.store.versions()
-            old = self._snap
-            if versions == old.versions:
-                return False
-            snap = _Snapshot(
-                versions=versions,
-                files=old.files,
-                chunks=old.chunks,
-                by_id=old.by_id,
-                defs=old.defs,
-                file_defs=old.file_defs,
-                imports=old.imports,
-                known=old.known,
-                meta=self.store.meta(),
-                vec_hashes=old.vec_hashes,
-                vecs=old.vecs,
-                vec_set=old.vec_set,
-            )
-            rows_changed = any(
-                versions.get(t) != old.versions.get(t) for t in (FILES, CHUNKS, SYMBOLS, IMPORTS)
-            )
-            if rows_changed:
-                self._load_rows(snap, old)
-            slug = snap.meta.get("embedder_slug", "")
-            vt = vectors_table_name(slug)
-            if slug and (versions.get(vt) != old.versions.get(vt) or vt not in versions):
-                hashes, vecs = self.store.read_vectors(slug) if vt in versions else ([], None)
-                snap.vec_hashes = hashes
-                snap.vecs = vecs if vecs is not None else np.zeros((0, 0), dtype=np.float32)
-                snap.vec_set = frozenset(hashes)
-            self._snap = snap
-            return True
+        versions = self.store.versions()
+        old = self.snap
+        if versions == old.versions:
+            return False
+        snap = _Snapshot(
+            versions=versions,
+            files=old.files,
+            chunks=old.chunks,
+            by_id=old.by_id,
+            defs=old.defs,
+            file_defs=old.file_defs,
+            imports=old.imports,
+            known=old.known,
+            meta=self.store.meta(),
+            vec_hashes=old.vec_hashes,
+            vecs=old.vecs,
+            vec_set=old.vec_set,
+            deleted=self.store.deleted()
+            if versions.get(DELETED) != old.versions.get(DELETED)
+            else old.deleted,
+        )
+        rows_changed = any(
+            versions.get(t) != old.versions.get(t) for t in (FILES, CHUNKS, SYMBOLS, IMPORTS)
+        )
+        if rows_changed:
+            self._load_rows(snap, old)
+        slug = snap.meta.get("embedder_slug", "")
+        vt = vectors_table_name(slug)
+        if slug and (versions.get(vt) != old.versions.get(vt) or vt not in versions):
+            hashes, vecs = self.store.read_vectors(slug) if vt in versions else ([], None)
+            snap.vec_hashes = hashes
+            snap.vecs = vecs if vecs is not None else np.zeros((0, 0), dtype=np.float32)
+            snap.vec_set = frozenset(hashes)
+        self.snap = snap
+        return True
 
     def _load_rows(self, snap: _Snapshot, old: _Snapshot) -> None:
         files = self.store.files()
@@ -183,17 +229,65 @@ class Index:
             for imps in snap.imports.values():
                 imps.sort(key=lambda i: i.line)
         snap.files = files
-        snap.known = frozenset(files)
-        snap.by_id = {c.id: c for lst in snap.chunks.values() for c in lst}
-        defs: dict[str, list[tuple[str, SymbolDef]]] = {}
-        for path, sds in snap.file_defs.items():
-            for d in sds:
-                defs.setdefault(d.name, []).append((path, d))
-                if d.qualified != d.name:
-                    defs.setdefault(d.qualified, []).append((path, d))
-        for lst2 in defs.values():
-            lst2.sort(key=lambda pd: (pd[0], pd[1].start_line))
-        snap.defs = defs
+        _derive(snap)
+
+
+class Index:
+    """A workspace's index, read side. Safe to share between threads.
+
+    With a ``base`` (a shared read-only index, e.g. built by CI in object storage) the
+    workspace's own store is a local delta over it: the two are layers of one snapshot,
+    the delta's files replacing the base's and its ``deleted`` paths hiding them, just as
+    open buffers are layered over the index by the context builder.
+    """
+
+    def __init__(self, root: Path, uri: str, base: Store | None = None) -> None:
+        self.root = Path(root)
+        self.uri = uri
+        self.store = Store.open(uri)
+        self._local = _Layer(self.store)
+        self._base = _Layer(base) if base is not None else None
+        self._snap = _Snapshot()
+        self._refresh_lock = threading.Lock()
+        self._embedder: Embedder | None = None
+        self._qcache: dict[tuple[str, str], np.ndarray] = {}
+        self._qlock = threading.Lock()
+        self.refresh()
+
+    # -- loading ----------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Catch up with committed writes. The base is re-read when the delta has been
+        computed against a newer base than the one in memory (``base_changed`` tells the
+        writer when to compute it). Returns True if the snapshot changed."""
+        with self._refresh_lock:
+            changed = self._local.refresh()
+            base = self._base
+            if base is None:
+                if changed:
+                    self._snap = self._local.snap
+                return changed
+            wanted = self._local.snap.meta.get("base_version")
+            loaded = base.snap.versions.get(FILES)
+            if not base.snap.versions or (wanted and wanted != str(loaded)):
+                with base.store.errors():
+                    changed = base.refresh() or changed
+            if changed or not self._snap.versions:
+                self._snap = _compose(base.snap, self._local.snap)
+            return changed
+
+    def base_changed(self) -> bool:
+        """The base has a newer version than the one the delta was computed against."""
+        if self._base is None:
+            return False
+        with self._base.store.errors():
+            table = self._base.store.table(FILES)
+            current = str(int(table.version)) if table is not None else None
+        return current is not None and current != self._local.snap.meta.get("base_version")
+
+    @property
+    def base(self) -> Store | None:
+        return self._base.store if self._base is not None else None
 
     # -- lookups (in memory) ----------------------------------------------------------
 
@@ -282,17 +376,33 @@ class Index:
             language=c.language,
         )
 
+    def _stores(self) -> list[Store]:
+        return [self.store] if self._base is None else [self._base.store, self.store]
+
     def _text(self, query: str, n: int) -> list[tuple[Chunk, float]]:
-        table = self.store.table(CHUNKS)
         snap = self._snap
-        if table is None or not snap.by_id:
+        if not snap.by_id:
             return []
-        rows = table.search(query, query_type="fts").select(["id"]).limit(n * 2).to_list()
+        scored: list[tuple[Chunk, float]] = []
+        for store in self._stores():  # a base's rows hidden by the delta drop out below
+            table = store.table(CHUNKS)
+            if table is None:
+                continue
+            with store.errors():
+                rows = table.search(query, query_type="fts").select(["id"]).limit(n * 2)
+                found = rows.to_list()
+            for r in found:
+                c = snap.by_id.get(r["id"])
+                if c is not None:
+                    scored.append((c, float(r.get("_score", 0.0))))
+        if len(self._stores()) > 1:
+            scored.sort(key=lambda cs: -cs[1])
+        seen: set[str] = set()
         out: list[tuple[Chunk, float]] = []
-        for r in rows:
-            c = snap.by_id.get(r["id"])
-            if c is not None:
-                out.append((c, float(r.get("_score", 0.0))))
+        for c, score in scored:
+            if c.id not in seen:
+                seen.add(c.id)
+                out.append((c, score))
                 if len(out) >= n:
                     break
         return out
@@ -346,16 +456,19 @@ class Index:
 
     def _vector_ann(self, q: np.ndarray, n: int) -> list[tuple[Chunk, float]]:
         slug = self._snap.meta.get("embedder_slug", "")
-        t = self.store.table(vectors_table_name(slug))
-        if t is None:
-            return []
-        rows = t.search(q.tolist()).distance_type("cosine").limit(n * 2).to_list()
         by_hash = self._by_hash()
-        out: list[tuple[Chunk, float]] = []
-        for r in rows:
-            for c in by_hash.get(r["content_hash"], ()):
-                out.append((c, 1.0 - float(r["_distance"])))
-        return out[:n]
+        scored: list[tuple[Chunk, float]] = []
+        for store in self._stores():
+            t = store.table(vectors_table_name(slug))
+            if t is None:
+                continue
+            with store.errors():
+                rows = t.search(q.tolist()).distance_type("cosine").limit(n * 2).to_list()
+            for r in rows:
+                for c in by_hash.get(r["content_hash"], ()):
+                    scored.append((c, 1.0 - float(r["_distance"])))
+        scored.sort(key=lambda cs: -cs[1])
+        return scored[:n]
 
     def _lower_names(self) -> dict[str, list[str]]:
         """Case-insensitive name → names, built once per snapshot."""
@@ -410,9 +523,9 @@ class Index:
         languages: dict[str, int] = {}
         for f in snap.files.values():
             languages[f.language] = languages.get(f.language, 0) + 1
-        return {
+        out = {
             "root": str(self.root),
-            "db": self.uri,
+            "db": display_uri(self.uri),
             "files": len(snap.files),
             "chunks": n_chunks,
             "symbols": sum(len(v) for v in snap.file_defs.values()),
@@ -432,14 +545,81 @@ class Index:
                 if f.fallback is not None
             ],
         }
+        if snap.meta.get("commit"):
+            out["commit"] = _commit_label(snap.meta)
+        if self._base is not None:
+            delta = self._local.snap
+            out.update(
+                {
+                    "base": self._base.store.display_uri(),
+                    "base_commit": _commit_label(self._base.snap.meta) or None,
+                    "base_built_at": self._base.snap.meta.get("updated_at"),
+                    "base_age": _age(self._base.snap.meta.get("updated_at")),
+                    "delta_files": len(delta.files),
+                    "delta_chunks": sum(len(v) for v in delta.chunks.values()),
+                    "delta_deleted": len(delta.deleted),
+                }
+            )
+        return out
 
 
-def open_index(root: Path | str, db: str | None = None, create: bool = False) -> Index:
-    """The index of ``root`` (at ``db``, default ``<root>/.tandem``). Raises
-    ``IndexNotFound`` when a local index folder does not exist, unless ``create``."""
+def _recorded_base(path: Path | None) -> str | None:
+    """The base a local delta was computed against (``tandem index --base``), so every
+    command reading the workspace's index sees base ∪ delta without being told."""
+    if path is None or not (path / f"{META}.lance").exists():
+        return None
+    return Store.open(str(path)).meta().get("base_uri") or None
+
+
+def _commit_label(meta: dict[str, str]) -> str:
+    commit = meta.get("commit", "")
+    dirty = commit and meta.get("commit_dirty") == "true"
+    return f"{commit[:12]} (dirty)" if dirty else commit[:12]
+
+
+def _age(stamp: str | None) -> str | None:
+    """'42 s', '7 min', '3 h', '2 d' since an ISO UTC stamp."""
+    if not stamp:
+        return None
+    try:
+        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    s = max(0, int((datetime.now(UTC) - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{s // size} {unit}"
+    return f"{s} s"
+
+
+def open_index(
+    root: Path | str,
+    db: str | None = None,
+    create: bool = False,
+    settings: IndexSettings | None = None,
+) -> Index:
+    """The index of ``root`` (at ``db``, else ``settings.db``, default ``<root>/.tandem``),
+    layered over ``settings.base`` when one is set. Raises ``IndexNotFound`` when a local
+    index folder does not exist (unless ``create``), ``StorageError`` when an object store
+    cannot be read."""
     root = Path(root).resolve()
-    uri = db or default_uri(root)
+    settings = settings or IndexSettings()
+    uri = db or settings.db or default_uri(root)
+    consistency = timedelta(seconds=max(0.0, settings.consistency_s))
     path = local_path(uri)
+    base_uri = settings.base or _recorded_base(path)
+    base: Store | None = None
+    if base_uri:
+        base = Store.open(base_uri, settings.storage_options, consistency)
+        if base.table(FILES) is None:
+            raise IndexNotFound(f"no index at {base.display_uri()} (the base index)")
+    if base is not None and path is not None:
+        create = True  # the delta may well be empty
     if path is not None and not create and not (path.exists() and any(path.glob("*.lance"))):
         raise IndexNotFound(f"no index at {path} (run `tandem index {root}` first)")
-    return Index(root, uri)
+    store = Store.open(uri, settings.storage_options, consistency)
+    if store.remote and store.table(FILES) is None:
+        raise IndexNotFound(f"no index at {store.display_uri()}")
+    if base is not None:
+        store.ensure_tables()
+    return Index(root, uri, base)

@@ -16,7 +16,8 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -26,6 +27,8 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 from lancedb.index import FTS
+
+from indexer.storage import display_uri, is_remote, storage_errors, storage_options
 
 # Bump when rows written by an older version are incomplete or wrong: the next full sync
 # re-parses every file once (``indexer.sync``). Columns added to a table's schema are added
@@ -49,6 +52,7 @@ CHUNKS = "chunks"
 SYMBOLS = "symbols"
 IMPORTS = "imports"
 META = "meta"
+DELETED = "deleted"  # a local delta's files deleted from its base (see indexer.delta)
 PATH_TABLES = (CHUNKS, SYMBOLS, IMPORTS)
 
 FILES_SCHEMA = pa.schema(
@@ -97,12 +101,14 @@ IMPORTS_SCHEMA = pa.schema(
     ]
 )
 META_SCHEMA = pa.schema([("key", pa.string()), ("value", pa.string())])
+DELETED_SCHEMA = pa.schema([("path", pa.string())])
 SCHEMAS = {
     FILES: FILES_SCHEMA,
     CHUNKS: CHUNKS_SCHEMA,
     SYMBOLS: SYMBOLS_SCHEMA,
     IMPORTS: IMPORTS_SCHEMA,
     META: META_SCHEMA,
+    DELETED: DELETED_SCHEMA,
 }
 
 
@@ -169,28 +175,55 @@ class Store:
     _shared: ClassVar[dict[str, Store]] = {}
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, uri: str) -> None:
+    def __init__(
+        self,
+        uri: str,
+        options: Mapping[str, str] | None = None,
+        consistency: timedelta = timedelta(0),
+    ) -> None:
         self.uri = uri
+        self.remote = is_remote(uri)
         path = local_path(uri)
         if path is not None:
             path.mkdir(parents=True, exist_ok=True)
             ignore = path / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n")
-        self.db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
+        # Credentials live here and in LanceDB only (see indexer/storage.py).
+        self._options = storage_options(uri, options)
         self.lock = threading.RLock()
         self._tables: dict[str, Any] = {}
         self._last_optimize = 0.0
+        with self.errors():  # a wrong endpoint, key or bucket fails here, clearly
+            self.db = lancedb.connect(
+                uri,
+                read_consistency_interval=consistency,
+                storage_options=self._options or None,
+            )
+            if self.remote:
+                self.table_names()
 
     @classmethod
-    def open(cls, uri: str) -> Store:
+    def open(
+        cls,
+        uri: str,
+        options: Mapping[str, str] | None = None,
+        consistency: timedelta = timedelta(0),
+    ) -> Store:
         """The process-wide store for ``uri`` (created on first use)."""
         with cls._shared_lock:
             store = cls._shared.get(uri)
             if store is None:
-                store = cls(uri)
+                store = cls(uri, options, consistency)
                 cls._shared[uri] = store
             return store
+
+    def errors(self) -> AbstractContextManager[None]:
+        """Failures of a remote store inside this block become one ``StorageError`` line."""
+        return storage_errors(self.uri, self._options)
+
+    def display_uri(self) -> str:
+        return display_uri(self.uri)
 
     @classmethod
     def close_all(cls) -> None:
@@ -300,6 +333,20 @@ class Store:
 
     def meta(self) -> dict[str, str]:
         return {r["key"]: r["value"] for r in self.read(META).to_pylist()}
+
+    def deleted(self) -> frozenset[str]:
+        return frozenset(self.read(DELETED, ["path"]).column("path").to_pylist())
+
+    def set_deleted(self, add: Iterable[str], remove: Iterable[str]) -> None:
+        """Record paths deleted from the base (a delta's tombstones), and drop others."""
+        add, remove = sorted(set(add)), sorted(set(remove))
+        current = self.deleted()
+        add = [p for p in add if p not in current]
+        remove = [p for p in remove if p in current]
+        if remove:
+            self.delete_paths([DELETED], remove)
+        if add:
+            self.add(DELETED, [{"path": p} for p in add])
 
     # -- writes -----------------------------------------------------------------------
 

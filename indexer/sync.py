@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from indexer.chunker import parse_file
+from indexer.delta import Base, adopt_embedder, base_meta, git_commit, open_base, split
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
+from indexer.lease import writer_lease
 from indexer.secrets import redact
 from indexer.store import (
     CHUNKS,
@@ -79,6 +81,9 @@ class SyncReport:
     pending: int = 0  # chunks still without a vector
     lexical_seconds: float = 0.0
     seconds: float = 0.0
+    base: str | None = None  # the shared base this index is a local delta over
+    base_unchanged: int = 0  # files identical to the base (not indexed locally)
+    base_deleted: int = 0  # base files gone from the working tree (hidden)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -92,15 +97,18 @@ def db_uri(root: Path, settings: IndexSettings) -> str:
 
 
 @contextmanager
-def _writer_lock(uri: str) -> Iterator[None]:
-    """One writer per index: a thread lock within the process and, for a local index, an
-    advisory file lock across processes (``tandem index`` beside a running server)."""
+def _writer_lock(store: Store) -> Iterator[None]:
+    """One writer per index: a thread lock within the process and, across processes, an
+    advisory file lock for a local index (``tandem index`` beside a running server) or
+    the writer lease for one in object storage (see ``indexer.lease``)."""
+    uri = store.uri
     with _locks_guard:
         lock = _locks.setdefault(uri, threading.Lock())
     with lock:
         path = local_path(uri)
         if path is None:
-            yield
+            with store.errors(), writer_lease(store.db, store.display_uri()):
+                yield
             return
         path.mkdir(parents=True, exist_ok=True)
         with open(path / "writer.lock", "a+b") as f:
@@ -390,9 +398,10 @@ def embed_pending(
 
 def _open(root: Path, settings: IndexSettings) -> tuple[Store, SyncReport]:
     uri = db_uri(root, settings)
-    store = Store.open(uri)
-    store.ensure_tables()
-    report = SyncReport(root=str(root), db=uri, embedder=settings.embedder)
+    store = Store.open(uri, settings.storage_options)
+    with store.errors():
+        store.ensure_tables()
+    report = SyncReport(root=str(root), db=store.display_uri(), embedder=settings.embedder)
     return store, report
 
 
@@ -490,8 +499,10 @@ def sync(
     then embed what has no vector yet (unless ``embed`` is false or the embedder is none)."""
     start = time.monotonic()
     root = Path(root).resolve()
+    base = open_base(settings)
+    settings = adopt_embedder(settings, base)
     store, report = _open(root, settings)
-    with _writer_lock(store.uri):
+    with _writer_lock(store):
         entries: list[WalkEntry] = []
         for item in walk(root, settings):
             if isinstance(item, Skipped):
@@ -508,12 +519,49 @@ def sync(
         for name in PATH_TABLES:
             table_paths |= store.paths_in(name)
         orphans = sorted(table_paths - set(stored) - seen)
-        plan = _Plan(entries, [p for p in stored if p not in seen], orphans)
+        tombstones: list[str] = []
+        if base is not None:
+            entries, clean = split(entries, base, stored, settings.max_file_kb * 1024)
+            report.base, report.base_unchanged = base.store.display_uri(), len(clean)
+            seen_delta = {e.path for e in entries}
+            tombstones = [p for p in base.files if p not in seen]
+            plan = _Plan(entries, [p for p in stored if p not in seen_delta], orphans)
+        else:
+            plan = _Plan(entries, [p for p in stored if p not in seen], orphans)
         texts = _apply(
             store, plan, settings, report, progress, table_paths, stored, report.reparsed_all
         )
         changed = bool(report.indexed or report.deleted or orphans or report.restamped)
+        if base is not None:
+            changed = _record_base(store, base, report, tombstones, None) or changed
+        else:
+            _record_commit(store, root)
         return _finish(store, embed, report, texts, progress, settings, start, changed, True)
+
+
+def _record_base(
+    store: Store, base: Base, report: SyncReport, add: list[str], remove: list[str] | None
+) -> bool:
+    """Write the delta's tombstones (``remove=None``: ``add`` is the whole set) and the
+    base version it was computed against. Returns True if anything changed."""
+    before = store.deleted()
+    if remove is None:
+        remove = sorted(before - set(add))
+    store.set_deleted(add, remove)
+    after = store.deleted()
+    report.base = base.store.display_uri()
+    report.base_deleted = len(after)
+    meta = store.meta()
+    fresh = meta.get("base_version") != base.version
+    store.set_meta(base_meta(base))
+    return fresh or before != after
+
+
+def _record_commit(store: Store, root: Path) -> None:
+    """The commit a full index was built from (the base's, when CI builds one)."""
+    found = git_commit(root)
+    if found is not None:
+        store.set_meta({"commit": found[0], "commit_dirty": "true" if found[1] else "false"})
 
 
 def _relative(root: Path, path: str | Path) -> str | None:
@@ -546,8 +594,10 @@ def sync_paths(
     rels = sorted({r for p in paths if (r := _relative(root, p)) is not None})
     if any(r.rsplit("/", 1)[-1] in IGNORE_FILES for r in rels):
         return sync(root, settings, progress, embed)
+    base = open_base(settings)
+    settings = adopt_embedder(settings, base)
     store, report = _open(root, settings)
-    with _writer_lock(store.uri):
+    with _writer_lock(store):
         rules = IgnoreRules(root, settings)
         stored = store.files()
         entries: list[WalkEntry] = []
@@ -582,9 +632,17 @@ def sync_paths(
                 continue
             entries.append(WalkEntry(rel, p, st.st_mtime_ns, st.st_size))
         unique = list({e.path: e for e in entries}.values())  # a file and its folder both named
+        present = {e.path for e in unique}
+        if base is not None:
+            unique, clean = split(unique, base, stored, settings.max_file_kb * 1024)
+            report.base_unchanged = len(clean)
+            gone |= {p for p in clean if p in stored}
         plan = _Plan(unique, sorted(gone - {e.path for e in unique}))
         texts = _apply(store, plan, settings, report, progress, None, stored)
         changed = bool(report.indexed or report.deleted or report.restamped)
+        if base is not None:
+            tombs = [p for p in gone if p in base.files and p not in present]
+            changed = _record_base(store, base, report, tombs, sorted(present)) or changed
         return _finish(store, embed, report, texts, progress, settings, start, changed, False)
 
 
@@ -601,8 +659,8 @@ def forget(
         if rel is None:
             raise ValueError(f"not inside the workspace {root}: {p}")
         rels.append(rel)
-    store = Store.open(db_uri(root, settings))
-    with _writer_lock(store.uri):
+    store = Store.open(db_uri(root, settings), settings.storage_options)
+    with _writer_lock(store):
         stored = store.files()
         table_paths: set[str] = set()
         for name in PATH_TABLES:

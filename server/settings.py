@@ -14,7 +14,15 @@ import cattrs
 
 @dataclass
 class IndexSettings:
-    db: str | None = None  # any LanceDB URI; default <root>/.tandem
+    db: str | None = None  # any LanceDB URI (a folder, s3://, gs://, az://); default .tandem
+    # A shared read-only base index (e.g. s3://bucket/repo, built by CI); the workspace's
+    # own index then holds only the files that differ from it (the local delta).
+    base: str | None = None
+    # Object store options (endpoint, region, allow_http, credentials), over the standard
+    # environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...). Never logged or stored.
+    storage_options: dict[str, str] = field(default_factory=dict)
+    consistency_s: float = 5.0  # a reader of a remote index sees new versions this late
+    base_poll_s: float = 30.0  # how often the server looks for a newer base
     embedder: str = "minilm"  # minilm | none | a sentence-transformers name or path
     exclude: list[str] = field(default_factory=list)  # extra gitignore-style globs
     max_file_kb: int = 1024

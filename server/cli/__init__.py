@@ -52,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     _set_quiet_defaults()
     parser = build_parser()
     args = parser.parse_args(argv)
+    from indexer.storage import StorageError
+
     try:
         return int(args._module.run(args) or 0)
-    except UserError as e:
+    except (UserError, StorageError) as e:
         print(f"tandem {args.command}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,7 +11,14 @@ from server.cli.common import UserError, print_json, resolve_root
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", help="workspace folder (default: the current one)")
-    parser.add_argument("--db", help="LanceDB URI (default: <root>/.tandem)")
+    parser.add_argument(
+        "--db", help="index location: a folder, s3://, gs:// or az:// (default: <root>/.tandem)"
+    )
+    parser.add_argument(
+        "--base",
+        help="a shared base index (e.g. s3://bucket/repo, built by CI): index only the "
+        "files that differ from it, into the local index",
+    )
     parser.add_argument(
         "--embedder",
         help="minilm, none, or a sentence-transformers name or path "
@@ -46,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from server.settings import IndexSettings
 
     root = resolve_root(args.path)
-    settings = IndexSettings(db=args.db)
+    settings = IndexSettings(db=args.db, base=args.base)
     settings.embedder = args.embedder or current_embedder(root, args.db) or settings.embedder
     settings.exclude = list(args.exclude)
     if args.max_file_kb is not None:
@@ -78,6 +85,12 @@ def _print_human(data: dict[str, Any]) -> None:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("index", f"{data['root']} → {data['db']}")
+    if data.get("base"):
+        table.add_row(
+            "base",
+            f"{data['base']}: {data['base_unchanged']} files identical, "
+            f"{data['base_deleted']} deleted locally",
+        )
     table.add_row(
         "files",
         f"{data['indexed']} indexed, {data['unchanged']} unchanged, "

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.storage import StorageError
 from server.settings import Settings
 
 log = logging.getLogger("tandem.lsp.indexing")
@@ -37,6 +38,8 @@ class Progress:
 
 
 ProgressSink = Callable[[Progress], None]
+ErrorSink = Callable[[str], None]
+"""Shows the user one line (``window/showMessage``): a store that cannot be read."""
 
 
 @dataclass
@@ -57,10 +60,19 @@ def percent(done: int, total: int) -> int:
 class FolderIndexer:
     """The single writer of one folder's index, plus a reader handle for retrieval."""
 
-    def __init__(self, root: Path, settings: Settings, on_progress: ProgressSink) -> None:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        on_progress: ProgressSink,
+        on_error: ErrorSink | None = None,
+    ) -> None:
         self.root = root
         self.settings = settings
         self._on_progress = on_progress
+        self._on_error = on_error
+        self._shown_errors: set[str] = set()
+        self.base_checks = 0  # polls for a newer base index
         self._cond = threading.Condition()
         self._pending = _Pending()
         self._last_event = 0.0
@@ -137,14 +149,26 @@ class FolderIndexer:
         index exists yet."""
         with self._index_lock:
             if self._index is None:
-                try:
-                    from indexer.search import open_index
+                from indexer.search import open_index
+                from indexer.storage import StorageError
 
-                    self._index = open_index(self.root, self.settings.index.db)
+                try:
+                    self._index = open_index(self.root, settings=self.settings.index)
+                except StorageError as e:
+                    self._report(str(e))
+                    return None
                 except Exception as e:
                     log.debug("index of %s not readable yet: %s", self.root, e)
                     return None
             return self._index
+
+    def _report(self, message: str) -> None:
+        """Say it once where the user looks (the log has every occurrence)."""
+        log.warning("%s", message)
+        if message in self._shown_errors or self._on_error is None:
+            return
+        self._shown_errors.add(message)
+        self._on_error(f"Tandem: {message}")
 
     def _refresh_reader(self) -> None:
         with self._index_lock:
@@ -172,6 +196,20 @@ class FolderIndexer:
         except Exception as e:  # the completion path retries and reports it
             log.debug("warming the context view of %s failed: %s", self.root, e)
 
+    def _base_changed(self) -> bool:
+        """CI wrote a newer base: the delta must be computed against it again."""
+        self.base_checks += 1
+        index = self.index()
+        if index is None:
+            return False
+        from indexer.storage import StorageError
+
+        try:
+            return bool(index.base_changed())
+        except StorageError as e:
+            self._report(str(e))
+            return False
+
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "root": str(self.root),
@@ -195,7 +233,17 @@ class FolderIndexer:
         with self._cond:
             while not self._pending and not self._stop:
                 self._idle.set()
-                self._cond.wait()
+                poll = self.settings.index.base_poll_s if self.settings.index.base else None
+                if not self._cond.wait(poll) and poll is not None:
+                    self._cond.release()  # the check reads the object store: not under the lock
+                    try:
+                        newer = self._base_changed()
+                    finally:
+                        self._cond.acquire()
+                    if newer:
+                        self._pending.full = True
+                        self._first_event = self._last_event = time.monotonic()
+                        self._idle.clear()
             if self._stop:
                 return None
             # Coalesce: wait for a quiet gap, bounded so a stream of events still flushes.
@@ -223,6 +271,10 @@ class FolderIndexer:
                 self._do(job, ends)
                 self.last_error = None
                 self.state = "idle"
+            except StorageError as e:  # the store, not a bug: one line, no traceback
+                self._report(str(e))
+                self.last_error = str(e)
+                self.state = "error"
             except Exception as e:
                 log.exception("indexing %s failed", self.root)
                 self.last_error = f"{type(e).__name__}: {e}"

@@ -124,12 +124,19 @@ class TandemServer(LanguageServer):
 
     # -- folders and progress -------------------------------------------------------------
     def add_folder(self, uri: str, name: str) -> None:
-        folder = self.folders.add(uri, name, self.options.settings, self.progress_sink())
+        folder = self.folders.add(
+            uri, name, self.options.settings, self.progress_sink(), self.show_warning
+        )
         if folder is not None and self.loop is not None:
             self.watchers.ensure(self, folder)
         if folder is not None and self.options.settings.completion.enabled:
             # The model starts loading now, in the background, not at the first keystroke.
             self.completion.completer_for(folder)
+
+    def show_warning(self, message: str) -> None:
+        """``window/showMessage`` from any thread."""
+        params = types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        self.post(self.window_show_message, params)
 
     def progress_sink(
         self, kind: str = "index", cancellable: bool = False

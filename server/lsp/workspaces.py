@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from server.lsp.indexing import FolderIndexer, ProgressSink
+from server.lsp.indexing import ErrorSink, FolderIndexer, ProgressSink
 
 if TYPE_CHECKING:
     from server.lsp.server import TandemServer
@@ -66,14 +66,22 @@ class Workspaces:
     def __len__(self) -> int:
         return len(self._folders)
 
-    def add(self, uri: str, name: str, settings: Settings, progress: ProgressSink) -> Folder | None:
+    def add(
+        self,
+        uri: str,
+        name: str,
+        settings: Settings,
+        progress: ProgressSink,
+        on_error: ErrorSink | None = None,
+    ) -> Folder | None:
         root = uri_to_path(uri)
         if root is None or not root.is_dir():
             log.warning("ignoring workspace folder %s: not a local folder", uri)
             return None
         if root in self._folders:
             return self._folders[root]
-        folder = Folder(uri, name or root.name, root, FolderIndexer(root, settings, progress))
+        indexer = FolderIndexer(root, settings, progress, on_error)
+        folder = Folder(uri, name or root.name, root, indexer)
         self._folders[root] = folder
         folder.indexer.start()
         log.info("workspace folder added: %s", root)
