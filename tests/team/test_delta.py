@@ -1,0 +1,67 @@
+"""A developer's checkout over CI's base index: only the files that differ are indexed
+locally, and search sees base ∪ delta with the delta winning, deletions included."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from s3_support import S3Server, head, tandem
+
+NEW_DEF = "\n\ndef furlongs_to_metres(furlongs: float) -> float:\n    return furlongs * 201.168\n"
+
+
+def _search(root: Path, query: str, env: dict[str, str]) -> list[dict[str, object]]:
+    proc = tandem(["search", query, "--root", str(root), "--mode", "symbol", "--json"], env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_local_delta_over_a_shared_base(
+    s3: S3Server, bucket: str, repo: Path, tmp_path: Path
+) -> None:
+    env = s3.env()
+    base = f"s3://{bucket}/main"
+    built = tandem(["index", str(repo), "--db", base, "--embedder", "none"], env)
+    assert built.returncode == 0, built.stderr
+
+    # A developer's clone: one file edited, one deleted, one added, the rest as on main.
+    dev = tmp_path / "dev"
+    shutil.copytree(repo, dev)
+    units = dev / "geometry" / "units.py"
+    original = units.read_text()
+    units.write_text(original + NEW_DEF)
+    (dev / "obsolete.py").unlink()
+    (dev / "geometry" / "local_only.py").write_text("def draft_helper() -> int:\n    return 7\n")
+
+    proc = tandem(["index", str(dev), "--base", base, "--json"], env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["base"] == base
+    assert report["indexed"] == 2  # units.py and local_only.py: nothing else is re-indexed
+    assert report["base_unchanged"] == 4 and report["base_deleted"] == 1
+    assert report["embedder"] == "none"  # the delta adopts the base's embedder
+
+    # Search (with no flag: the local index knows its base) sees base ∪ delta.
+    assert [h["path"] for h in _search(dev, "furlongs_to_metres", env)] == ["geometry/units.py"]
+    assert [h["path"] for h in _search(dev, "draft_helper", env)] == ["geometry/local_only.py"]
+    assert [h["path"] for h in _search(dev, "Circle", env)] == ["geometry/shapes.py"]
+    assert _search(dev, "legacy_checksum_marker", env) == []  # deleted locally: gone
+
+    shown = tandem(["status", "--root", str(dev), "--json"], env)
+    assert shown.returncode == 0, shown.stderr
+    status = json.loads(shown.stdout)
+    assert status["base"] == base and status["base_commit"] == head(repo)[:12]
+    assert status["base_age"] is not None
+    assert (status["delta_files"], status["delta_deleted"]) == (2, 1)
+    assert status["files"] == 6  # 6 on main, one deleted, one added
+    assert s3.secret not in shown.stdout
+
+    # Reverting the edit shrinks the delta: the file is the base's again.
+    units.write_text(original)
+    again = json.loads(tandem(["index", str(dev), "--base", base, "--json"], env).stdout)
+    assert again["base_unchanged"] == 5
+    status = json.loads(tandem(["status", "--root", str(dev), "--json"], env).stdout)
+    assert status["delta_files"] == 1
+    assert _search(dev, "furlongs_to_metres", env) == []
