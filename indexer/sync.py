@@ -659,6 +659,7 @@ def forget(
         if rel is None:
             raise ValueError(f"not inside the workspace {root}: {p}")
         rels.append(rel)
+    base = open_base(settings)
     store = Store.open(db_uri(root, settings), settings.storage_options)
     with _writer_lock(store):
         stored = store.files()
@@ -667,6 +668,10 @@ def forget(
             table_paths |= store.paths_in(name)
         every = set(stored) | table_paths
         removed = sorted(s for s in every for r in rels if s == r or s.startswith(r + "/"))
+        if base is not None:  # the base's rows of these paths are hidden from now on
+            hidden = [p for p in base.files for r in rels if p == r or p.startswith(r + "/")]
+            store.set_deleted(hidden, [])
+            removed = sorted(set(removed) | set(hidden))
         if removed:
             hashes = set(
                 store.read(CHUNKS, ["content_hash"], in_list("path", removed))

@@ -1,0 +1,221 @@
+"""Team scale: an editor on a shared base index in S3 with a local delta, beside building
+the whole index locally.
+
+Workspace: every ``.py`` file of the sympy package installed in this venv (about 1,500 files,
+29 MB), committed to a git repository as CI's checkout of main. The S3 server is moto's
+(``moto[server]``, started here on 127.0.0.1, the same as the tests use). Both sides index
+with ``--embedder none`` (lexical: symbols and full text): embedding 29 MB with MiniLM takes
+most of an hour on this machine, and only makes the local build slower.
+
+1. CI builds the base into ``s3://…/main`` once (timed, for reference).
+2. A developer's clone has 50 files edited. *Editor with a base*: compute the delta
+   against the base (content hashes), index the 50 files locally, open base ∪ delta, build
+   the first context; what ``tandem serve`` does on opening the folder. *Full local
+   build*: index the whole clone locally, open it, build the first context.
+3. Search and context latency, p50 and p95, over the same queries and cursors: base read
+   from the local S3 server (plus the local delta) beside the local full index.
+
+    .venv/bin/python bench/team.py [--edited 50] [--queries 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("LANCEDB_LOG", "error")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "team"))  # the S3 server the tests start
+
+TARGET_SPEEDUP = 20.0
+
+
+def _copy_sympy(dest: Path) -> int:
+    import sympy
+
+    src = Path(sympy.__file__).parent
+    total = 0
+    for path in src.rglob("*.py"):
+        if "__pycache__" in path.parts:
+            continue
+        out = dest / "sympy" / path.relative_to(src)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, out)
+        total += out.stat().st_size
+    git = ["git", "-C", str(dest), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "main"], check=True)
+    return total
+
+
+def _edit(root: Path, n: int, rng: random.Random) -> list[str]:
+    files = sorted(p for p in (root / "sympy").rglob("*.py") if p.stat().st_size > 2000)
+    chosen = rng.sample(files, n)
+    for i, path in enumerate(chosen):
+        path.write_text(path.read_text() + f"\n\ndef team_bench_edit_{i}(x):\n    return x + {i}\n")
+    return [p.relative_to(root).as_posix() for p in chosen]
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _cursors(root: Path, n: int, rng: random.Random) -> list[tuple[str, str, int, int]]:
+    """(path, text, line, col): the end of a line inside a function body."""
+    files = sorted(p for p in (root / "sympy").rglob("*.py") if p.stat().st_size > 4000)
+    out: list[tuple[str, str, int, int]] = []
+    while len(out) < n:
+        path = rng.choice(files)
+        text = path.read_text()
+        lines = text.splitlines()
+        body = [i for i, ln in enumerate(lines) if ln.startswith("        ") and ln.strip()]
+        if not body:
+            continue
+        line = rng.choice(body)
+        out.append((path.relative_to(root).as_posix(), text, line, len(lines[line])))
+    return out
+
+
+def _queries(index: Any, n: int, rng: random.Random) -> list[str]:
+    names = sorted(
+        {d.name for p in sorted(index.known_paths())[:400] for d in index.file_definitions(p)}
+    )
+    words = ["simplify expression", "matrix determinant", "polynomial roots", "integrate"]
+    return [rng.choice(names) if i % 4 else rng.choice(words) for i in range(n)]
+
+
+def _first_context(root: Path, settings: Any, cursor: tuple[str, str, int, int]) -> float:
+    """What an editor opening ``root`` waits for: sync, open, first context. Seconds."""
+    from indexer.search import open_index
+    from indexer.store import Store
+    from indexer.sync import sync
+    from server.context import build_context
+
+    Store.close_all()
+    t0 = time.perf_counter()
+    sync(root, settings, embed=False)
+    index = open_index(root, settings=settings)
+    path, text, line, col = cursor
+    build_context(index, path, text, line, col)
+    return time.perf_counter() - t0
+
+
+def _latencies(index: Any, queries: list[str], cursors: list[Any]) -> dict[str, list[float]]:
+    from server.context import build_context
+
+    search_ms: list[float] = []
+    context_ms: list[float] = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q, k=10)
+        search_ms.append((time.perf_counter() - t) * 1000)
+    for path, text, line, col in cursors:
+        t = time.perf_counter()
+        build_context(index, path, text, line, col)
+        context_ms.append((time.perf_counter() - t) * 1000)
+    return {"search": search_ms, "context": context_ms}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edited", type=int, default=50)
+    parser.add_argument("--queries", type=int, default=100)
+    args = parser.parse_args()
+    from s3_support import S3Server
+
+    from indexer.search import open_index
+    from indexer.store import Store
+    from indexer.sync import sync
+    from server.settings import IndexSettings
+
+    rng = random.Random(11)
+    tmp = Path(tempfile.mkdtemp(prefix="tandem-team-bench-"))
+    s3 = S3Server(tmp)
+    try:
+        for key, value in s3.env().items():
+            if key.startswith("AWS_"):
+                os.environ[key] = value
+        bucket = s3.new_bucket()
+        base_uri = f"s3://{bucket}/main"
+        main_root = tmp / "main"
+        size = _copy_sympy(main_root)
+        n_files = sum(1 for _ in (main_root / "sympy").rglob("*.py"))
+        print(f"workspace: sympy's .py files, {n_files} files, {size / 1e6:.1f} MB")
+        print(f"load average before: {_load()}")
+
+        t = time.perf_counter()
+        ci = sync(main_root, IndexSettings(db=base_uri, embedder="none"))
+        ci_s = time.perf_counter() - t
+        print(f"CI: base built into {base_uri} in {ci_s:.1f} s ({ci.total_chunks} chunks)")
+
+        dev = tmp / "dev"
+        shutil.copytree(main_root, dev)
+        edited = _edit(dev, args.edited, rng)
+        local = tmp / "local"
+        shutil.copytree(dev, local)
+        cursors = _cursors(dev, args.queries, rng)
+        first = cursors[0]
+
+        with_base = IndexSettings(base=base_uri, embedder="none")
+        editor_s = _first_context(dev, with_base, first)
+        full_s = _first_context(local, IndexSettings(embedder="none"), first)
+
+        Store.close_all()
+        layered = open_index(dev, settings=with_base)
+        full = open_index(local, settings=IndexSettings())
+        status = layered.status()
+        assert status["delta_files"] == len(edited), status
+        queries = _queries(full, args.queries, rng)
+        _latencies(layered, queries[:5], cursors[:5])  # warm both (views, caches)
+        _latencies(full, queries[:5], cursors[:5])
+        lat_base = _latencies(layered, queries, cursors)
+        lat_full = _latencies(full, queries, cursors)
+        load = _load()
+
+        print()
+        print(f"{'measure':<48} {'base in S3 + delta':>18} {'local full index':>18}  note")
+        print(
+            f"{'editor to first context (s)':<48} {editor_s:>18.1f} {full_s:>18.1f}  "
+            f"{full_s / editor_s:.1f}x faster (target >= {TARGET_SPEEDUP:.0f}x)"
+        )
+        print(
+            f"{'  files indexed locally':<48} {status['delta_files']:>18} "
+            f"{n_files:>18}  delta = {args.edited} edited files"
+        )
+        for kind in ("search", "context"):
+            for q in (50, 95):
+                a, b = _pct(lat_base[kind], q), _pct(lat_full[kind], q)
+                print(
+                    f"{f'{kind} p{q} (ms, {len(lat_base[kind])} calls)':<48} {a:>18.1f} "
+                    f"{b:>18.1f}  {a / b if b else float('nan'):.2f}x the local index"
+                )
+        print(
+            f"{'  search median, all calls (ms)':<48} "
+            f"{statistics.median(lat_base['search']):>18.1f} "
+            f"{statistics.median(lat_full['search']):>18.1f}"
+        )
+        print(f"load average after: {load}; both sides --embedder none")
+        return 0
+    finally:
+        s3.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Base index + local delta with the base in a local folder (the object-store path is
+tested against a real S3 server in tests/team): the delta holds only what differs, and the
+Index is base ∪ delta with the delta winning, deletions and forgotten paths hidden."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from indexer.search import open_index
+from indexer.store import Store
+from indexer.sync import forget, sync, sync_paths
+from server.context import build_context
+from server.settings import IndexSettings
+
+FILES = {
+    "pkg/units.py": "SCALE = 3\n\n\ndef scaled(x):\n    return x * SCALE\n",
+    "pkg/old.py": "def legacy_marker():\n    return 1\n",
+    "pkg/keep.py": "def kept_function():\n    return 2\n",
+    "secret_notes/plan.py": "def plan_marker():\n    return 3\n",
+}
+
+
+def _names(index, name: str) -> list[str]:
+    return [p for p, _ in index.definitions(name)]
+
+
+def test_the_delta_holds_only_what_differs_and_wins(tmp_path: Path) -> None:
+    main = tmp_path / "main"
+    for rel, text in FILES.items():
+        (main / rel).parent.mkdir(parents=True, exist_ok=True)
+        (main / rel).write_text(text)
+    base_db = str(tmp_path / "base-index")
+    sync(main, IndexSettings(db=base_db, embedder="none"))
+
+    dev = tmp_path / "dev"
+    shutil.copytree(main, dev)
+    (dev / "pkg/units.py").write_text(FILES["pkg/units.py"] + "\n\ndef added_here():\n    pass\n")
+    (dev / "pkg/old.py").unlink()
+    settings = IndexSettings(base=base_db, embedder="minilm")  # the base's (none) wins
+    report = sync(dev, settings)
+    assert (report.indexed, report.base_unchanged, report.base_deleted) == (1, 2, 1)
+    assert report.embedder == "none"
+    assert set(Store.open(str(dev / ".tandem")).files()) == {"pkg/units.py"}
+
+    index = open_index(dev, settings=settings)
+    assert _names(index, "added_here") == ["pkg/units.py"]
+    assert _names(index, "kept_function") == ["pkg/keep.py"]  # from the base
+    assert _names(index, "legacy_marker") == []  # deleted locally
+    assert "pkg/old.py" not in [h.path for h in index.search("legacy_marker", k=5, mode="text")]
+    assert index.known_paths() == {"pkg/units.py", "pkg/keep.py", "secret_notes/plan.py"}
+    text = "from pkg.units import scaled\n\n\ndef go(v):\n    return scaled(v)\n"
+    snippets = build_context(index, "user.py", text, 4, 17).snippets
+    assert [s.path for s in snippets] == ["pkg/units.py"]
+    assert "added_here" in snippets[0].text or "SCALE" in snippets[0].text
+
+    # Reverting the edit: the file is the base's again; the delta shrinks to nothing.
+    (dev / "pkg/units.py").write_text(FILES["pkg/units.py"])
+    sync_paths(dev, settings, ["pkg/units.py"])
+    index.refresh()
+    assert index.status()["delta_files"] == 0
+    assert _names(index, "added_here") == [] and _names(index, "SCALE") == ["pkg/units.py"]
+
+    # Forgetting a folder hides the base's rows too.
+    forget(dev, ["secret_notes"], settings)
+    index.refresh()
+    assert _names(index, "plan_marker") == []
+    assert index.status()["delta_deleted"] == 2
