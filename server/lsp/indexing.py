@@ -25,6 +25,7 @@ log = logging.getLogger("tandem.lsp.indexing")
 QUIET_S = 0.05
 MAX_WAIT_S = 0.5
 REFRESH_EVERY_S = 2.0  # how often readers catch up while a long sync runs
+STORE_RETRY_S = 10.0  # after an object store failed to open, wait this long to try again
 
 
 @dataclass
@@ -73,6 +74,7 @@ class FolderIndexer:
         self._on_error = on_error
         self._shown_errors: set[str] = set()
         self.base_checks = 0  # polls for a newer base index
+        self._retry_open_at = 0.0
         self._cond = threading.Condition()
         self._pending = _Pending()
         self._last_event = 0.0
@@ -141,6 +143,7 @@ class FolderIndexer:
         if reindex:
             with self._index_lock:
                 self._index = None
+                self._retry_open_at = 0.0  # new settings (a fixed endpoint?): try at once
             self.request_full_sync()
 
     # -- reading --------------------------------------------------------------------------
@@ -152,10 +155,14 @@ class FolderIndexer:
                 from indexer.search import open_index
                 from indexer.storage import StorageError
 
+                # An unreachable store costs seconds per attempt: not at every keystroke.
+                if time.monotonic() < self._retry_open_at:
+                    return None
                 try:
                     self._index = open_index(self.root, settings=self.settings.index)
                 except StorageError as e:
                     self._report(str(e))
+                    self._retry_open_at = time.monotonic() + STORE_RETRY_S
                     return None
                 except Exception as e:
                     log.debug("index of %s not readable yet: %s", self.root, e)
