@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test lint typecheck pytest bench clean
+.PHONY: setup run test lint typecheck pytest bench clean corpora
 
 setup: $(STAMP)
 
@@ -39,8 +39,14 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup client editors-setup
+pytest: setup client editors-setup corpora
 	$(BIN)/pytest -q
+
+# Real code in every grammar language for the parse corpus test and bench/parse.py (Go's
+# standard library, Debian's Rust crates, OpenJDK, C and C++ libraries, npm packages),
+# fetched once into ~/.cache/tandem-corpora ($$TANDEM_CORPORA overrides); quick when there.
+corpora: setup
+	$(BIN)/python tests/helpers/corpora.py install
 
 test: lint typecheck pytest
 

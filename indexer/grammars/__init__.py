@@ -79,6 +79,11 @@ BRACES: frozenset[str] = frozenset(_MODULES) - {"python"}
 
 def describe(language: str, node: Node, in_class: bool) -> Desc:
     """What ``node`` (a top-level node, or a member of a container body) defines."""
+    if node.type == "ERROR" and node.named_child_count:
+        # Where the grammar could not fit the text (a macro opening a namespace, braces
+        # unbalanced across #if branches, a syntax error) the nodes it did recognise are
+        # still real definitions: read them as if the error span were not there.
+        return Desc("container", node, body=node, prefix="", summarize=False)
     describer = _DESCRIBERS.get(language)
     if describer is None:
         return Desc("comment" if "comment" in node.type else "code", node)

@@ -58,11 +58,33 @@ def _c_declarator(node: Node | None) -> tuple[str, bool]:
     return text_of(node), is_function
 
 
-_KEYWORDS = frozenset({"public", "private", "protected", "signals", "slots", "operator"})
+# Names a misread macro can leave where a declarator belongs (``MACRO if (x) {`` reads as
+# a function named "if").
+_KEYWORDS = frozenset(
+    {"public", "private", "protected", "signals", "slots", "operator"}
+    | {"if", "for", "while", "switch", "return", "sizeof", "namespace"}
+)
+
+
+_TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
+# Definitions that cannot stand in a function body: a "function" holding them is a macro
+# the parser misread (``FMT_BEGIN_NAMESPACE namespace detail {``, or a ``TEST(a, b) {``
+# whose braces an #if unbalanced, taken for a function running to the end of the file).
+_NOT_IN_BODIES = frozenset({"function_definition", "template_declaration", "namespace_definition"})
 
 
 def _split_scope(qualified: str) -> tuple[str, str]:
     parts = [p.strip() for p in qualified.split("::")]
+    # A macro before the return type (``SPDLOG_INLINE std::string name()``) makes the
+    # parser read the type into the name: what follows the type's last space is the name.
+    for i in range(len(parts) - 1, -1, -1):
+        bare = parts[i]
+        while "<" in bare and (stripped := _TEMPLATE_ARGS.sub("", bare)) != bare:
+            bare = stripped
+        if " " in bare and not bare.startswith("operator"):
+            name = bare.rsplit(" ", 1)[1].lstrip("*&").split("(", 1)[0]
+            parts = [name, *parts[i + 1 :]]
+            break
     return ".".join(p.split("<", 1)[0] for p in parts[:-1] if p), parts[-1]
 
 
@@ -79,17 +101,17 @@ def describe(node: Node, in_class: bool) -> Desc:
         inner = named[-1]
     kind = inner.type
     if kind == "function_definition":
-        declared, _ = _c_declarator(child_field(inner, "declarator"))
+        body = child_field(inner, "body")
+        declared, is_function = _c_declarator(child_field(inner, "declarator"))
         scope, name = _split_scope(declared)
-        if name in _KEYWORDS or not name:
-            return Desc("code", node)  # a macro (Q_OBJECT) made the parser misread the class
         fkind = "method" if in_class or scope else "function"
-        return Desc(
-            "def",
-            inner,
-            [make_name(node, name, fkind, inner, scope)],
-            body=child_field(inner, "body"),
-        )
+        own = [] if name in _KEYWORDS or not name else [make_name(node, name, fkind, inner, scope)]
+        if body is not None and any(c.type in _NOT_IN_BODIES for c in body.named_children):
+            # A misread macro: what it holds is read as if at the top level.
+            return Desc("container", inner, own if is_function else [], body, "", False)
+        if not own:
+            return Desc("code", node)  # a macro (Q_OBJECT) made the parser misread the class
+        return Desc("def", inner, own, body=body)
     record = inner
     if kind == "type_definition":
         spec = child_field(inner, "type")
@@ -107,12 +129,22 @@ def describe(node: Node, in_class: bool) -> Desc:
         return Desc("container", inner, names, body=child_field(record, "body"), prefix=short)
     if kind in _C_TRANSPARENT:
         body = child_field(inner, "body") or inner
+        if kind == "linkage_specification" and body.type != "declaration_list":
+            body = inner  # extern "C" before one declaration: that declaration is the member
         prefix = (
             text_of(child_field(inner, "name")).replace("::", ".")
             if kind.startswith("name")
             else ""
         )
         return Desc("container", inner, body=body, prefix=prefix, summarize=False)
+    spec = child_field(inner, "type") if kind in ("declaration", "field_declaration") else None
+    if spec is not None and spec.type in _C_RECORDS and child_field(spec, "body") is not None:
+        tag = text_of(child_field(spec, "name"))
+        if tag and not inner.children_by_field_name("declarator"):
+            # `class Inner { ... };` in a class body is a field declaration: the class
+            scope, short = _split_scope(tag)
+            names = [make_name(node, short, _C_RECORDS[spec.type], inner, scope)]
+            return Desc("container", spec, names, body=child_field(spec, "body"), prefix=short)
     names = []
     if kind in ("preproc_def", "preproc_function_def"):
         ident = text_of(child_field(inner, "name"))
@@ -121,6 +153,10 @@ def describe(node: Node, in_class: bool) -> Desc:
     elif kind == "alias_declaration":
         names.append(make_name(node, text_of(child_field(inner, "name")), "type", inner))
     elif kind in ("declaration", "field_declaration") and not in_class:
+        if spec is not None and spec.type in _C_RECORDS and child_field(spec, "body"):
+            tag = text_of(child_field(spec, "name"))  # `struct tag { ... } var;`: both
+            if tag:
+                names.append(make_name(node, tag, _C_RECORDS[spec.type], inner))
         for declarator in inner.children_by_field_name("declarator"):
             declared, is_function = _c_declarator(declarator)
             if not declared:
