@@ -61,8 +61,15 @@ def test_the_delta_holds_only_what_differs_and_wins(tmp_path: Path) -> None:
     assert index.status()["delta_files"] == 0
     assert _names(index, "added_here") == [] and _names(index, "SCALE") == ["pkg/units.py"]
 
+    # Deleting a folder hides every base file in it (one event for the folder).
+    shutil.rmtree(dev / "pkg")
+    sync_paths(dev, settings, ["pkg"])
+    index.refresh()
+    assert _names(index, "kept_function") == [] and _names(index, "SCALE") == []
+    assert index.status()["delta_deleted"] == 3
+
     # Forgetting a folder hides the base's rows too.
     forget(dev, ["secret_notes"], settings)
     index.refresh()
     assert _names(index, "plan_marker") == []
-    assert index.status()["delta_deleted"] == 2
+    assert index.status()["delta_deleted"] == 4
