@@ -642,8 +642,8 @@ def sync_paths(
         changed = bool(report.indexed or report.deleted or report.restamped)
         if base is not None:
             # gone holds the delta's own paths; a deleted folder hides the base's too
-            under = {p for r in rels for p in base.files if p == r or p.startswith(r + "/")}
-            missing = {p for p in under if p not in present and not (root / p).is_file()}
+            named = {p for r in rels for p in base.files if p == r or p.startswith(r + "/")}
+            missing = {p for p in named if p not in present and not (root / p).is_file()}
             tombs = sorted({p for p in gone if p in base.files and p not in present} | missing)
             changed = _record_base(store, base, report, tombs, sorted(present)) or changed
         return _finish(store, embed, report, texts, progress, settings, start, changed, False)
