@@ -193,10 +193,29 @@ class Resolver:
         """What ``owner.`` offers: a module's top-level definitions, a type's members (in
         its file and its package)."""
         if owner.definition is None:
-            files = owner.files or (owner.path,)
-            return [
-                (f, d) for f in files for d in self.ws.definitions_of(f) if d.qualified == d.name
-            ]
+            out: list[tuple[str, SymbolDef]] = []
+            for f in owner.files or (owner.path,):
+                out.extend(
+                    (f, d)
+                    for d in self.ws.definitions_of(f)
+                    if d.qualified == d.name and not d.name.startswith("__")
+                )
+                for ref in self.ws.imports_of(f):  # a package's re-exports (__init__, index)
+                    if ref.local_name == "" or ref.name is None:
+                        continue
+                    found = self.resolve_ref(ref, f)
+                    if found is None:
+                        continue
+                    if found.definition is not None:
+                        out.append((found.path, found.definition))
+                    elif ref.local_name == "*":  # from ._models import *, export * from
+                        out.extend(
+                            (g, d)
+                            for g in found.files
+                            for d in self.ws.definitions_of(g)
+                            if d.qualified == d.name and not d.name.startswith("_")
+                        )
+            return [(p, d) for p, d in dict.fromkeys(out) if not d.name.startswith("__")]
         if owner.definition.kind not in TYPE_KINDS:
             return []
         prefix = owner.definition.qualified + "."
