@@ -242,9 +242,14 @@ def _level(
     run_kind: str,
     span: tuple[int, int] | None = None,
     owner: Node | None = None,
+    described: list[_Unit] | None = None,
 ) -> list[_Piece]:
-    """Pieces for one level (the file, or a container body spanning ``span``)."""
-    units = _units(file, nodes, in_class)
+    """Pieces for one level (the file, or a container body spanning ``span``); the
+    nodes' units when the caller ``described`` them already (they are not changed)."""
+    if described is None:
+        units = _units(file, nodes, in_class)
+    else:
+        units = [_Unit(u.start, u.end, u.desc) for u in described]
     if span is not None and owner is not None:
         # The container's header rows lead its first run; its closer ends the last piece.
         first = units[0].start if units else span[1] + 1
@@ -316,10 +321,11 @@ def _container_pieces(file: _File, unit: _Unit, prefix: str, run_kind: str) -> l
         defines = desc.summarize or any(n.kind not in _DATA_KINDS for _, n in names)
         return [_Piece(unit.start, unit.end, "definition" if defines else run_kind, names)]
     nodes = members(desc)
+    units = _units(file, nodes, desc.summarize)  # once for the body and the summary
     inner = _member_prefix(prefix, desc)
     kind = "definition" if desc.summarize else run_kind
     body_pieces = _level(
-        file, nodes, inner, desc.summarize, kind, (unit.start, unit.end), desc.node
+        file, nodes, inner, desc.summarize, kind, (unit.start, unit.end), desc.node, units
     )
     if not desc.summarize:
         own = [_qual(prefix, n) for n in desc.names]
@@ -332,12 +338,12 @@ def _container_pieces(file: _File, unit: _Unit, prefix: str, run_kind: str) -> l
         "class_summary",
         [_qual(prefix, n) for n in desc.names],
         mergeable=False,
-        text=_summary_text(file, unit, nodes),
+        text=_summary_text(file, unit, units),
     )
     return [summary, *body_pieces]
 
 
-def _summary_text(file: _File, unit: _Unit, nodes: list[Node]) -> str:
+def _summary_text(file: _File, unit: _Unit, units: list[_Unit]) -> str:
     """Header lines verbatim, the docstring's first line, one signature per member."""
     desc = unit.desc
     body = desc.body
@@ -356,7 +362,6 @@ def _summary_text(file: _File, unit: _Unit, nodes: list[Node]) -> str:
             first += " */"
         lines.insert(0, _clip(first))
     budget = SUMMARY_TOKENS - file.tokens(header_start, header_end)
-    units = _units(file, nodes, True)
     for index, member in enumerate(units):
         line = _signature(file, member, braces, first=index == 0)
         if line is None:
