@@ -1,14 +1,18 @@
-"""Per-stage completion latency with SmolLM2 on this machine, beside the model's floor.
+"""Per-stage completion latency with SmolLM2 on this machine, every engine side by side,
+each figure beside its floor.
 
 A workspace of more than 500 real Python files (packages from this venv, copied to a temp
 folder and indexed lexically with ``tandem index --embedder none``); at each of N cursor
 points (mid-line, single-line completion) the pipeline runs once cold (empty KV cache) and
 then for three more keystrokes typed forward (the cache of the previous request reused).
-The floor of each figure is the model's own forward time for the same tokens: the prompt
-tokens it had to read (all of them cold, only the new ones when typing forward), plus one
-forward step per generated token for the total.
+The same points run on each engine (llama.cpp Q8_0, transformers bf16 and fp32 by default).
+The floor per engine is computed, not re-measured: the prompt tokens it had to read (all
+cold, only the new ones typing forward) at their FLOPs over this machine's measured matmul
+rate, then per generated token its weight and KV-cache bytes over the measured memory
+bandwidth. llama.cpp's threads spin-wait: under other load it slows sharply, so the load
+average is printed with the table.
 
-    .venv/bin/python bench/complete.py [--points 20] [--workspace DIR]
+    .venv/bin/python bench/complete.py [--points 20] [--engines llamacpp,transformers]
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -126,28 +132,6 @@ def typed_buffer(text: str, line: int, col: int) -> tuple[str, str]:
     return "\n".join(lines), rest
 
 
-def floors(engine: Any, ids: list[int], reused: int, new_tokens: int) -> tuple[float, float]:
-    """(first-token floor, total floor) in ms: the model's forward time for the prompt
-    tokens it had to read after ``reused`` cached ones, and one step per further token."""
-    import numpy as np
-
-    engine.reset()
-    if reused:
-        engine.prefill(ids[:reused])  # the cache then holds ids[:reused]
-    t0 = time.perf_counter()
-    logits, _ = engine.prefill(ids)
-    first = (time.perf_counter() - t0) * 1000
-    steps = []
-    token = int(np.argmax(logits))
-    for _ in range(max(0, new_tokens - 1)):
-        t = time.perf_counter()
-        logits = engine.step(token)
-        steps.append((time.perf_counter() - t) * 1000)
-        token = int(np.argmax(logits))
-    engine.reset()
-    return first, first + sum(steps)
-
-
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -156,9 +140,224 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+@dataclass
+class Shape:
+    """What the floors need to know about a model: sizes from its GGUF."""
+
+    layers: int
+    dim: int
+    ffn: int
+    heads: int
+    kv_heads: int
+    vocab: int
+
+    @classmethod
+    def from_gguf(cls, path: Path) -> Shape:
+        import gguf
+
+        fields = gguf.GGUFReader(str(path)).fields
+        arch = str(fields["general.architecture"].contents())
+
+        def get(key: str) -> int:
+            return int(fields[f"{arch}.{key}"].contents())
+
+        vocab = fields.get(f"{arch}.vocab_size")
+        return cls(
+            layers=get("block_count"),
+            dim=get("embedding_length"),
+            ffn=get("feed_forward_length"),
+            heads=get("attention.head_count"),
+            kv_heads=get("attention.head_count_kv"),
+            vocab=int(vocab.contents()) if vocab else len(fields["tokenizer.ggml.tokens"].data),
+        )
+
+    def matmul_params(self) -> int:
+        kv = self.dim * self.kv_heads // self.heads
+        per_layer = 2 * self.dim * self.dim + 2 * self.dim * kv + 3 * self.dim * self.ffn
+        return self.layers * per_layer
+
+    def flops(self, start: int, n: int, logits: int = 1) -> float:
+        """Forward FLOPs for ``n`` tokens after ``start`` cached ones, ``logits`` outputs."""
+        attention = 4 * self.dim * self.layers * sum(range(start + 1, start + n + 1))
+        return 2.0 * self.matmul_params() * n + attention + 2.0 * self.dim * self.vocab * logits
+
+    def kv_bytes(self, positions: int, bytes_per_value: int = 2) -> float:
+        kv = self.dim * self.kv_heads // self.heads
+        return 2.0 * self.layers * kv * positions * bytes_per_value
+
+
+@dataclass
+class Machine:
+    """Measured once per run: the matmul rate per dtype and the memory read bandwidth."""
+
+    flops: dict[str, float]  # FLOP/s of a model-sized GEMM, by torch dtype name
+    bandwidth: float  # bytes/s read
+
+    @classmethod
+    def measure(cls, threads: int) -> Machine:
+        import torch
+
+        torch.set_num_threads(threads)
+        rates = {}
+        for dtype in (torch.float32, torch.bfloat16):
+            a = torch.randn(512, 576, dtype=dtype)
+            b = torch.randn(576, 1536, dtype=dtype)
+            best = float("inf")
+            for _ in range(20):
+                t = time.perf_counter()
+                for _ in range(10):
+                    a @ b
+                best = min(best, (time.perf_counter() - t) / 10)
+            rates[str(dtype).removeprefix("torch.")] = 2 * 512 * 576 * 1536 / best
+        big = torch.ones(64 << 20, dtype=torch.float32)  # 256 MB, far beyond the caches
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            big.sum()
+            best = min(best, time.perf_counter() - t)
+        return cls(rates, big.numel() * 4 / best)
+
+
+@dataclass
+class Engine:
+    """One backend set-up in the comparison, and what its floors are made of."""
+
+    label: str
+    backend: str
+    quantization: str = "q8_0"
+    dtype: str = "float32"
+    weight_bytes: float = 0.0
+    rate: float = 0.0
+    rows: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    load_s: float = 0.0
+    nonempty: int = 0
+
+    def settings(self) -> Any:
+        from server.settings import Settings
+
+        s = Settings()
+        s.completion.multiline = "never"
+        s.model.backend = self.backend
+        s.model.quantization = self.quantization
+        s.model.dtype = self.dtype
+        return s
+
+    def floors(
+        self, shape: Shape, machine: Machine, prompt: int, reused: int, new: int
+    ) -> tuple[float, float]:
+        """(first token, total) floors in ms for a request: the prompt's FLOPs at the
+        matmul rate, then per generated token the larger of its weight and KV-cache bytes
+        at the memory bandwidth and its FLOPs at the matmul rate."""
+        first = shape.flops(reused, prompt - reused) / self.rate
+        total = first
+        for i in range(max(0, new - 1)):
+            read = self.weight_bytes + shape.kv_bytes(prompt + i)
+            total += max(read / machine.bandwidth, shape.flops(prompt + i, 1) / self.rate)
+        return first * 1000, total * 1000
+
+
+ENGINES = {
+    "llamacpp": Engine("llama.cpp Q8_0", "llamacpp", quantization="q8_0"),
+    "llamacpp-q4_0": Engine("llama.cpp Q4_0", "llamacpp", quantization="q4_0"),
+    "transformers-bf16": Engine("transformers bf16", "transformers", dtype="bfloat16"),
+    "transformers": Engine("transformers fp32", "transformers", dtype="float32"),
+}
+
+
+def run_engine(
+    engine: Engine,
+    workspace: Path,
+    idx: Any,
+    points: list[tuple[str, int, int]],
+    shape: Shape,
+    machine: Machine,
+) -> None:
+    """The pipeline at every point, cold and then typing forward, for one engine."""
+    from server.completion import Completer, CompletionRequest
+
+    completer = Completer(workspace, idx, engine.settings())
+    t0 = time.perf_counter()
+    if not completer.wait_until_loaded():
+        raise SystemExit(f"{engine.label} did not load: {completer.status()['fallback_reason']}")
+    engine.load_s = time.perf_counter() - t0
+    status = completer.status()
+    if status["backend"] != engine.backend:
+        raise SystemExit(f"{engine.label}: {status['backend']} serves instead ({status['notice']})")
+    backend: Any = completer.loaded_backend()
+    if engine.backend == "llamacpp":
+        engine.weight_bytes = float(backend.engine.path.stat().st_size)
+        engine.rate = max(machine.flops.values())
+    else:
+        model = backend.model
+        engine.weight_bytes = float(sum(p.numel() * p.element_size() for p in model.parameters()))
+        engine.rate = machine.flops[engine.dtype]
+    path0, line0, col0 = points[0]  # warm-up: the context builder loads the workspace view
+    text0, _ = typed_buffer((workspace / path0).read_text(), line0, col0)
+    completer.complete(CompletionRequest(path0, text0, line0, col0))
+    rows = engine.rows
+    for n, (path, line, col) in enumerate(points, 1):
+        print(f"{engine.label} [{n}/{len(points)}] {path}:{line + 1}", file=sys.stderr, flush=True)
+        original = (workspace / path).read_text(encoding="utf-8", errors="replace")
+        backend.reset_cache()
+        for k in range(TYPED_KEYS + 1):
+            text, rest = typed_buffer(original, line, col + k)
+            if k and not rest and col + k > len(original.split("\n")[line]):
+                break
+            r = completer.complete(CompletionRequest(path, text, line, col + k, multiline=False))
+            t = r.timings
+            prompt, reused, new = (
+                int(t["prompt_tokens"]),
+                int(t["reused_tokens"]),
+                int(t["new_tokens"]),
+            )
+            first_floor, total_floor = engine.floors(shape, machine, prompt, reused, new)
+            rows["context"].append(t["context_ms"])
+            rows["prompt"].append(t.get("prompt_ms", 0.0))
+            rows["new_tokens"].append(new)
+            kind = "cold" if k == 0 else "typed"
+            rows[f"{kind}_first"].append(t["first_token_ms"])
+            rows[f"{kind}_total"].append(t["model_ms"])
+            rows[f"{kind}_first_floor"].append(first_floor)
+            rows[f"{kind}_total_floor"].append(total_floor)
+            rows[f"{kind}_fed"].append(prompt - reused)
+            if k == 0:
+                rows["prompt_tokens"].append(prompt)
+                engine.nonempty += bool(r.text)
+    engine_speed(engine, backend, shape, machine)
+
+
+def engine_speed(engine: Engine, backend: Any, shape: Shape, machine: Machine) -> None:
+    """The engine alone: a 730-token prompt read cold, then 16 greedy tokens."""
+    import numpy as np
+
+    ids = backend.tokenizer.encode(Path(__file__).read_text(), add_special_tokens=False)[:730]
+    eng = backend.engine
+    for _ in range(2):
+        eng.reset()
+        t = time.perf_counter()
+        logits, _ = eng.prefill(ids)
+        prefill = time.perf_counter() - t
+        token = int(np.argmax(logits))
+        t = time.perf_counter()
+        for _ in range(16):
+            token = int(np.argmax(eng.step(token)))
+        decode = time.perf_counter() - t
+        engine.rows["prefill_tps"].append(len(ids) / prefill)
+        engine.rows["decode_tps"].append(16 / decode)
+    eng.reset()
+    engine.rows["prefill_floor_tps"].append(len(ids) / (shape.flops(0, len(ids)) / engine.rate))
+    per_token = engine.weight_bytes + shape.kv_bytes(len(ids) + 8)
+    engine.rows["decode_floor_tps"].append(machine.bandwidth / per_token)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=20)
+    parser.add_argument(
+        "--engines",
+        default="llamacpp,transformers-bf16,transformers",
+        help=f"comma-separated, of: {', '.join(ENGINES)}",
+    )
     parser.add_argument(
         "--workspace", type=Path, default=Path(tempfile.gettempdir()) / "tandem-bench-complete"
     )
@@ -167,127 +366,69 @@ def main() -> int:
     import torch
 
     from indexer.search import open_index
-    from server.completion import Completer, CompletionRequest
-    from server.prompt import budgets_from_settings, build_prompt
-    from server.settings import Settings
+    from server.backends.gguf_models import served_gguf
 
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    threads = min(2, os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    engines = [ENGINES[name.strip()] for name in args.engines.split(",") if name.strip()]
     n_files = make_workspace(args.workspace)
     index_s = index(args.workspace)
     idx = open_index(args.workspace)
-    settings = Settings()
-    settings.completion.multiline = "never"
-    completer = Completer(args.workspace, idx, settings)
-    t0 = time.perf_counter()
-    if not completer.wait_until_loaded():
-        raise SystemExit(f"model did not load: {completer.status()['fallback_reason']}")
-    load_s = time.perf_counter() - t0
-    backend: Any = completer.loaded_backend()
-    tokenizer = backend.tokenizer
-    status = completer.status()
-
     points = cursor_points(args.workspace, args.points)
-    rows: dict[str, list[float]] = {
-        k: []
-        for k in (
-            "context",
-            "prompt",
-            "prompt_tokens",
-            "cold_first",
-            "cold_total",
-            "cold_first_floor",
-            "cold_total_floor",
-            "typed_first",
-            "typed_total",
-            "typed_first_floor",
-            "typed_total_floor",
-            "typed_fed",
-            "new_tokens",
-        )
-    }
-    nonempty = 0
-    # Warm-up: the context builder's first call loads the workspace view.
-    path0, line0, col0 = points[0]
-    text0, _ = typed_buffer((args.workspace / path0).read_text(), line0, col0)
-    completer.complete(CompletionRequest(path0, text0, line0, col0))
+    shape = Shape.from_gguf(served_gguf("smollm2", "source"))
+    machine = Machine.measure(threads)
+    load_before = os.getloadavg()
+    for engine in engines:
+        run_engine(engine, args.workspace, idx, points, shape, machine)
+    load_after = os.getloadavg()
 
-    for n, (path, line, col) in enumerate(points, 1):
-        print(f"[{n}/{len(points)}] {path}:{line + 1}:{col + 1}", file=sys.stderr, flush=True)
-        original = (args.workspace / path).read_text(encoding="utf-8", errors="replace")
-        backend.reset_cache()
-        for k in range(TYPED_KEYS + 1):
-            text, rest = typed_buffer(original, line, col + k)
-            if k and not rest and col + k > len(original.split("\n")[line]):
-                break
-            req = CompletionRequest(path, text, line, col + k, multiline=False)
-            r = completer.complete(req)
-            t = r.timings
-            # Rebuild the same prompt to know its ids (the pipeline does not return them).
-            from server.completion import split_at_cursor
-
-            prefix, suffix = split_at_cursor(text, line, col + k)
-            prompt = build_prompt(
-                tokenizer,
-                status["template"],
-                prefix,
-                suffix,
-                r.snippets,
-                budgets_from_settings(settings.completion),
-                path=path,
-                repo=args.workspace.name,
-            )
-            reused = int(t["reused_tokens"])
-            new_tokens = int(t["new_tokens"])
-            cache_state = backend.engine.snapshot()
-            first_floor, total_floor = floors(backend.engine, prompt.ids, reused, new_tokens)
-            backend.engine.restore(cache_state)  # keep typing forward warm
-            rows["context"].append(t["context_ms"])
-            rows["prompt"].append(t.get("prompt_ms", 0.0))
-            if k == 0:
-                rows["prompt_tokens"].append(t["prompt_tokens"])
-                rows["cold_first"].append(t["first_token_ms"])
-                rows["cold_total"].append(t["model_ms"])
-                rows["cold_first_floor"].append(first_floor)
-                rows["cold_total_floor"].append(total_floor)
-                nonempty += bool(r.text)
-            else:
-                rows["typed_first"].append(t["first_token_ms"])
-                rows["typed_total"].append(t["model_ms"])
-                rows["typed_first_floor"].append(first_floor)
-                rows["typed_total_floor"].append(total_floor)
-                rows["typed_fed"].append(t["prompt_tokens"] - reused)
-            rows["new_tokens"].append(new_tokens)
-
+    first = engines[0].rows
     print(
         f"workspace: {n_files} Python files from {len(PACKAGES)} packages, indexed lexically "
-        f"in {index_s:.1f} s; model {status['model']} (template {status['template']}), "
-        f"loaded in {load_s:.1f} s; torch threads {torch.get_num_threads()}; "
-        f"{len(points)} cursor points, {TYPED_KEYS} keystrokes typed forward at each"
+        f"in {index_s:.1f} s; SmolLM2-135M; {threads} threads; {len(points)} cursor points, "
+        f"{TYPED_KEYS} keystrokes typed forward at each; load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
     print(
-        f"prompt tokens p50 {pct(rows['prompt_tokens'], 50):.0f}, p95 "
-        f"{pct(rows['prompt_tokens'], 95):.0f}; typing forward fed the model p50 "
-        f"{pct(rows['typed_fed'], 50):.0f} tokens (rest from the KV cache); generated p50 "
-        f"{pct(rows['new_tokens'], 50):.0f} tokens; non-empty cold completions "
-        f"{nonempty}/{len(points)}"
+        f"machine: matmul {machine.flops['float32'] / 1e9:.0f} GFLOP/s fp32, "
+        f"{machine.flops['bfloat16'] / 1e9:.0f} bf16; "
+        f"memory read {machine.bandwidth / 1e9:.1f} GB/s"
     )
-    header = f"{'stage':<34}{'p50 ms':>10}{'p95 ms':>10}{'floor p50':>12}{'floor p95':>12}"
+    print(
+        f"prompt tokens p50 {pct(first['prompt_tokens'], 50):.0f}, p95 "
+        f"{pct(first['prompt_tokens'], 95):.0f}; typing forward fed the model p50 "
+        f"{pct(first['typed_fed'], 50):.0f} tokens; generated p50 "
+        f"{pct(first['new_tokens'], 50):.0f} tokens"
+    )
+    width = 22
+    header = f"{'p50 ms (p95) [floor p50]':<30}" + "".join(f"{e.label:>{width}}" for e in engines)
     print(header)
     print("-" * len(header))
 
-    def row(label: str, key: str, floor_key: str | None, target: str = "") -> None:
-        v = rows[key]
-        f = rows[floor_key] if floor_key else []
-        floor50 = f"{pct(f, 50):>12.1f}" if f else f"{target:>12}"
-        floor95 = f"{pct(f, 95):>12.1f}" if f else f"{'':>12}"
-        print(f"{label:<34}{pct(v, 50):>10.1f}{pct(v, 95):>10.1f}{floor50}{floor95}")
+    def cell(e: Engine, key: str, floor: str | None, fmt: str = ".0f") -> str:
+        v = e.rows[key]
+        text = f"{pct(v, 50):{fmt}} ({pct(v, 95):{fmt}})"
+        if floor:
+            text += f" [{pct(e.rows[floor], 50):{fmt}}]"
+        return f"{text:>{width}}"
 
-    row("context (target p95 <= 30)", "context", None, "(no model)")
-    row("prompt build", "prompt", None, "(no model)")
-    row("cold: time to first token", "cold_first", "cold_first_floor")
-    row("cold: total (single line)", "cold_total", "cold_total_floor")
-    row("typing forward: first token", "typed_first", "typed_first_floor")
-    row("typing forward: total", "typed_total", "typed_total_floor")
+    def row(label: str, key: str, floor: str | None = None, fmt: str = ".0f") -> None:
+        print(f"{label:<30}" + "".join(cell(e, key, floor, fmt) for e in engines))
+
+    row("context", "context", fmt=".1f")
+    row("prompt build", "prompt", fmt=".1f")
+    row("cold: first token", "cold_first", "cold_first_floor")
+    row("cold: total (target 1000)", "cold_total", "cold_total_floor")
+    row("typing: first token", "typed_first", "typed_first_floor")
+    row("typing: total (target 100)", "typed_total", "typed_total_floor")
+    row("engine prefill tok/s (730)", "prefill_tps", "prefill_floor_tps")
+    row("engine decode tok/s (>= 90)", "decode_tps", "decode_floor_tps")
+    print(
+        "load s: "
+        + ", ".join(f"{e.label} {e.load_s:.1f}" for e in engines)
+        + "; non-empty cold completions: "
+        + ", ".join(f"{e.label} {e.nonempty}/{len(points)}" for e in engines)
+    )
     return 0
 
 

@@ -9,8 +9,14 @@
   the overlay when nothing asks (polled with ``tandem.status``);
 - the server's RSS when idle (after initialize, nothing indexed) and after indexing.
 
+- with the local model (``--model-backend``, llama.cpp by default), a second server on the
+  same workspace: keystroke → inline completion response while typing forward (each
+  ``didChange`` followed at once by a request, as VS Code does), and the first request
+  after a pause on a new line (background prefill has read the stable prompt meanwhile).
+
 Targets: edit-to-searchable p50 <= 150 ms and p95 <= 400 ms.
 Usage: python bench/lsp.py [--files 500] [--trials 30] [--embedder none|minilm]
+       [--model-backend llamacpp|transformers|none]
 """
 
 from __future__ import annotations
@@ -127,6 +133,85 @@ class Client:
             self.proc.wait()
 
 
+def typing_phase(ws: Path, env: dict[str, str], backend: str, log: Path) -> dict[str, Any]:
+    """Keystroke → inline completion over LSP with a model, typing forward in a real file."""
+    options = {"index": {"embedder": "none"}, "model": {"backend": backend}}
+    cmd = [sys.executable, "-m", "server", "serve", "--stdio"]
+    stderr = log.open("wb")
+    client = Client(cmd, env, stderr)
+    keystrokes: list[float] = []
+    after_pause: list[float] = []
+    try:
+        client.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": ws.as_uri(),
+                "workspaceFolders": [{"uri": ws.as_uri(), "name": "ws"}],
+                "capabilities": {},
+                "initializationOptions": options,
+            },
+        )
+        client.notify("initialized", {})
+        deadline = time.perf_counter() + 300
+        while True:  # until the model has loaded (retrieval answers meanwhile)
+            status = client.request("workspace/executeCommand", {"command": "tandem.status"})
+            completer = status.get("completer", {}).get("ws", {})
+            if completer.get("loaded") or time.perf_counter() > deadline:
+                break
+            time.sleep(0.5)
+        served = completer.get("backend", "?")
+        source = sorted(ws.rglob("*.py"))
+        lines = next(
+            p.read_text().split("\n") for p in source if len(p.read_text().split("\n")) > 300
+        )
+        uri = (ws / "typing_probe.py").as_uri()
+        body = "\n".join(lines[:200]) + "\n"
+        client.open(uri, body)
+        version = 1
+        line_no = 200
+        for target in [ln for ln in lines[200:300] if len(ln.strip()) > 12][:8]:
+            # A new line, then a pause: background prefill reads the stable prompt.
+            version += 1
+            at = {"line": line_no, "character": 0}
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": {"start": at, "end": at}, "text": "\n"}],
+                },
+            )
+            time.sleep(0.5)
+            t = time.perf_counter()
+            client.inline(uri, line_no, 0)
+            after_pause.append((time.perf_counter() - t) * 1000)
+            for col, ch in enumerate(target[:10]):
+                version += 1
+                at = {"line": line_no, "character": col}
+                t = time.perf_counter()
+                client.notify(
+                    "textDocument/didChange",
+                    {
+                        "textDocument": {"uri": uri, "version": version},
+                        "contentChanges": [{"range": {"start": at, "end": at}, "text": ch}],
+                    },
+                )
+                client.inline(uri, line_no, col + 1)
+                keystrokes.append((time.perf_counter() - t) * 1000)
+                time.sleep(0.05)
+            line_no += 1
+        status = client.request("workspace/executeCommand", {"command": "tandem.status"})
+    finally:
+        client.close()
+        stderr.close()
+    return {
+        "backend": served,
+        "keystrokes": keystrokes,
+        "after_pause": after_pause,
+        "prefill": status.get("completer", {}).get("prefill", {}),
+    }
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -175,6 +260,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--embedder", default="none", help="none (default) or minilm")
+    parser.add_argument("--model-backend", default="llamacpp", help="llamacpp, transformers, none")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="tandem-bench-lsp-"))
@@ -304,6 +390,11 @@ def main() -> int:
     finally:
         client.close()
         stderr.close()
+    try:
+        typing = None
+        if args.model_backend != "none":
+            typing = typing_phase(ws, env, args.model_backend, tmp / "server-model.log")
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     p50 = statistics.median(latencies)
@@ -347,6 +438,30 @@ def main() -> int:
         f"{args.trials} edit trials (debounce 60 ms, default)"
     )
     print("edit-to-searchable per trial (ms):", " ".join(f"{x:.0f}" for x in latencies))
+    if typing is not None:
+        keys, pauses = typing["keystrokes"], typing["after_pause"]
+        served = typing["backend"]
+        rows += [
+            (
+                f"keystroke → inline completion p50 ({served})",
+                f"{statistics.median(keys):.0f} ms",
+                "",
+                "typing forward, request at once",
+            ),
+            (
+                f"keystroke → inline completion p95 ({served})",
+                f"{percentile(keys, 0.95):.0f} ms",
+                "",
+                "",
+            ),
+            (
+                "first request after a pause on a new line p50",
+                f"{statistics.median(pauses):.0f} ms",
+                "",
+                f"background prefill {typing['prefill']}",
+            ),
+        ]
+        print(f"load average during the run: {os.getloadavg()[0]:.1f}")
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'figure':>22}  {'':6}  target")
     for label, figure, verdict, target in rows:

@@ -84,6 +84,7 @@ class _Model:
     adapter: str | None
     load_ms: float
     stamp: tuple[Any, ...] = ()  # the adapter's files when loaded (see adapter_stamp)
+    notice: str | None = None  # why another backend than the configured one serves
 
 
 class Completer:
@@ -117,7 +118,7 @@ class Completer:
     # -- model lifecycle -------------------------------------------------------------
 
     def _wants_model(self) -> bool:
-        return self._settings.model.backend in ("transformers", "openai")
+        return self._settings.model.backend in (*LOCAL_BACKENDS, "openai")
 
     def _ensure_loading(self) -> None:
         """Start loading the configured model in the background, once."""
@@ -177,7 +178,7 @@ class Completer:
             self._user_settings, self._settings, self._adapters = settings, effective, watch
             retrained = (
                 self._model is not None
-                and effective.model.backend == "transformers"
+                and effective.model.backend in LOCAL_BACKENDS
                 and self._model.stamp != adapter_stamp(effective.model.adapter)
             )
             if effective.model != old or retrained or self._load_error:
@@ -226,6 +227,7 @@ class Completer:
                 "loading": self._loading is not None,
                 "load_ms": round(model.load_ms, 1) if model else None,
                 "fallback_reason": reason,
+                "notice": model.notice if model else None,
             }
 
     # -- the pipeline ----------------------------------------------------------------
@@ -319,6 +321,57 @@ class Completer:
             error="; ".join(errors) or None,
         )
 
+    def prefill(
+        self,
+        req: CompletionRequest,
+        overlay: Mapping[str, ParsedFile] | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Read the stable part of the prompt for ``req`` (everything before the cursor's
+        line) into the model's KV cache, at low priority: it gives way as soon as ``stop``
+        is set or a completion holds the model. Returns the prompt tokens the cache holds
+        (0 when nothing was done: no model, no support, busy, or a secret file)."""
+        if is_secret_file(req.path):
+            return 0
+        with self._state_lock:
+            model = self._model
+        warm = getattr(model.backend, "prefill_stable", None) if model else None
+        if model is None or warm is None:
+            return 0
+        stop = stop or threading.Event()
+        if not self._generate_lock.acquire(blocking=False):
+            return 0  # a completion is running: it reads the prompt itself
+        try:
+            snippets = self._context(req, overlay, model)
+            if stop.is_set():
+                return 0
+            prefix, suffix = split_at_cursor(req.text, req.line, req.col)
+            prompt = self._build_prompt(model, req, prefix, suffix, snippets)
+            return int(warm(stable_ids(prompt, model.tokenizer), stop))
+        finally:
+            self._generate_lock.release()
+
+    def _build_prompt(
+        self,
+        model: _Model,
+        req: CompletionRequest,
+        prefix: str,
+        suffix: str,
+        snippets: list[Snippet],
+    ) -> Any:
+        from server.prompt import budgets_from_settings, build_prompt
+
+        return build_prompt(
+            model.tokenizer,
+            model.template,
+            prefix,
+            suffix,
+            snippets,
+            budgets_from_settings(self._settings.completion),
+            path=req.path,
+            repo=self.root.name,
+        )
+
     def _generate(
         self,
         model: _Model,
@@ -330,20 +383,9 @@ class Completer:
         cancel: threading.Event | None,
         timings: dict[str, float],
     ) -> Generation:
-        from server.prompt import budgets_from_settings, build_prompt
-
         cs = self._settings.completion
         t = time.perf_counter()
-        prompt = build_prompt(
-            model.tokenizer,
-            model.template,
-            prefix,
-            suffix,
-            snippets,
-            budgets_from_settings(cs),
-            path=req.path,
-            repo=self.root.name,
-        )
+        prompt = self._build_prompt(model, req, prefix, suffix, snippets)
         timings["prompt_ms"] = (time.perf_counter() - t) * 1000
         timings["prompt_tokens"] = float(prompt.total_tokens)
         params = GenerationParams(max_tokens=cs.max_tokens, multiline=multiline, stop=prompt.stop)
@@ -370,6 +412,29 @@ class Completer:
             count_tokens=count_tokens,
         )
         return list(result.snippets)
+
+
+def stable_ids(prompt: Any, tokenizer: Any) -> list[int]:
+    """The prompt's ids up to the start of the cursor's line: snippets, the file's header
+    and the lines above, which stay the same while the user types on that line."""
+    prefix: str = prompt.prefix
+    line_start = prefix.rfind("\n") + 1
+    tail = prefix[line_start:] + getattr(prompt, "heal", "")
+    after = len(tokenizer.encode(tail, add_special_tokens=False)) if tail else 0
+    # After the prefix: the suffix and the template's closing tokens.
+    after += prompt.counts.get("suffix", 0) + _closing_tokens(prompt, tokenizer)
+    return list(prompt.ids[: max(0, len(prompt.ids) - after - 1)])
+
+
+def _closing_tokens(prompt: Any, tokenizer: Any) -> int:
+    from server.prompt import resolve_template
+
+    tpl = resolve_template(prompt.template, tokenizer)
+    if not tpl.fim:
+        return 0
+    return sum(
+        len(tokenizer.encode(t, add_special_tokens=False)) for t in (tpl.fim_suffix, tpl.fim_middle)
+    )
 
 
 def _token_counter(tokenizer: Any) -> Callable[[str], int] | None:
@@ -400,12 +465,8 @@ def _load_model(settings: Settings) -> _Model | None:
         remote = OpenAIBackend.from_settings(ms)
         template = ms.template if ms.template != "auto" else template_for_name(ms.openai_model)
         return _Model(remote, ApproxTokenizer(), template, remote.model, None, 0.0)
-    if ms.backend != "transformers":
+    if ms.backend not in LOCAL_BACKENDS:
         return None
-    from server.backends.loader import load_causal_lm
-    from server.backends.transformers_backend import TransformersBackend
-    from server.prompt import detect_template
-
     key = _shared_key(settings)
     with _shared_lock:
         key_lock = _key_locks.setdefault(key, threading.Lock())
@@ -413,11 +474,7 @@ def _load_model(settings: Settings) -> _Model | None:
         shared = _shared.get(key)
         if shared is not None:
             return dataclasses.replace(shared, load_ms=0.0)
-        loaded = load_causal_lm(ms.model, ms.adapter, device=ms.device)
-        template = ms.template if ms.template != "auto" else detect_template(loaded.tokenizer)
-        backend = TransformersBackend(loaded)
-        backend.warm_up()
-        model = _Model(backend, loaded.tokenizer, template, loaded.model_id, ms.adapter, 0.0)
+        model = _load_local(settings)
         model.stamp = key[-1]
         with _shared_lock:
             # A retrained adapter replaces the old copy; keep few models in memory.
@@ -426,6 +483,51 @@ def _load_model(settings: Settings) -> _Model | None:
             _shared[key] = model
         return model
 
+
+def _load_local(settings: Settings) -> _Model:
+    """llama.cpp when configured and it can serve the model; else transformers, with the
+    reason kept as the model's ``notice`` (shown by ``status()`` and logged once)."""
+    from server.backends.base import BackendError
+
+    ms = settings.model
+    if ms.backend == "llamacpp":
+        try:
+            return _load_llamacpp(settings)
+        except BackendError as e:
+            try:
+                model = _load_transformers(settings)
+            except BackendError as e2:
+                raise BackendError(f"{e}; and transformers: {e2}") from e2
+            model.notice = f"llama.cpp is not used ({e}); serving with transformers"
+            log.warning("%s", model.notice)
+            return model
+    return _load_transformers(settings)
+
+
+def _load_llamacpp(settings: Settings) -> _Model:
+    from server.backends.llamacpp_backend import load_llamacpp
+    from server.prompt import detect_template
+
+    ms = settings.model
+    backend, _ = load_llamacpp(ms.model, ms.quantization, ms.adapter, ms.threads or None)
+    template = ms.template if ms.template != "auto" else detect_template(backend.tokenizer)
+    return _Model(backend, backend.tokenizer, template, ms.model, ms.adapter, 0.0)
+
+
+def _load_transformers(settings: Settings) -> _Model:
+    from server.backends.loader import load_causal_lm
+    from server.backends.transformers_backend import TransformersBackend
+    from server.prompt import detect_template
+
+    ms = settings.model
+    loaded = load_causal_lm(ms.model, ms.adapter, device=ms.device, dtype=ms.dtype)
+    template = ms.template if ms.template != "auto" else detect_template(loaded.tokenizer)
+    backend = TransformersBackend(loaded)
+    backend.warm_up()
+    return _Model(backend, loaded.tokenizer, template, loaded.model_id, ms.adapter, 0.0)
+
+
+LOCAL_BACKENDS = ("llamacpp", "transformers")
 
 # Loaded local models, shared by every workspace's Completer (one copy in memory).
 _shared_lock = threading.Lock()
@@ -443,7 +545,7 @@ def with_workspace_adapter(root: Path, settings: Settings) -> Settings:
 def _adapter_watch(root: Path, settings: Settings) -> AdapterWatch | None:
     """Which adapter to load and whether it has changed (None: the backend loads none)."""
     ms = settings.model
-    if ms.backend != "transformers":
+    if ms.backend not in LOCAL_BACKENDS:
         return None
     from server.trainer.background import AdapterWatch
 
@@ -473,4 +575,5 @@ def adapter_stamp(adapter: str | None) -> tuple[tuple[str, int, int], ...]:
 
 def _shared_key(settings: Settings) -> tuple[Any, ...]:
     ms = settings.model
-    return (ms.model, ms.adapter, ms.device, ms.template, adapter_stamp(ms.adapter))
+    engine = (ms.backend, ms.quantization, ms.threads, ms.dtype)
+    return (ms.model, ms.adapter, ms.device, ms.template, engine, adapter_stamp(ms.adapter))

@@ -30,7 +30,8 @@ class IndexSettings:
 
 @dataclass
 class ModelSettings:
-    backend: str = "transformers"  # transformers | openai | retrieval
+    # llamacpp (when installed; else transformers, said once) | transformers | openai | retrieval
+    backend: str = "llamacpp"
     model: str = "smollm2"  # "smollm2" (bundled GGUF), a Hugging Face id, or a local path
     adapter: str | None = None  # a LoRA adapter folder (peft)
     template: str = "auto"  # auto | starcoder | qwen | deepseek | codellama | prefix
@@ -39,6 +40,9 @@ class ModelSettings:
     openai_model: str = ""
     openai_api_key_env: str = "OPENAI_API_KEY"  # the key is read from this variable
     timeout_s: float = 10.0
+    quantization: str = "q8_0"  # llamacpp: q8_0 | q6_k | q4_k_m | q4_0 | bf16 | f16 | source ...
+    threads: int = 0  # llamacpp: 0 = one per core
+    dtype: str = "auto"  # transformers: auto (bf16 where the CPU has it) | float32 | bfloat16
 
 
 @dataclass
@@ -69,7 +73,20 @@ class Settings:
 _converter = cattrs.Converter(forbid_extra_keys=True)
 
 _ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
-    ("model", "backend"): ("transformers", "openai", "retrieval"),
+    ("model", "backend"): ("llamacpp", "transformers", "openai", "retrieval"),
+    ("model", "dtype"): ("auto", "float32", "bfloat16"),
+    ("model", "quantization"): (
+        "q8_0",
+        "q6_k",
+        "q5_k_m",
+        "q4_k_m",
+        "q4_0",
+        "q4_1",
+        "bf16",
+        "f16",
+        "f32",
+        "source",
+    ),
     ("model", "template"): ("auto", "starcoder", "qwen", "deepseek", "codellama", "prefix"),
     ("model", "device"): ("auto", "cpu", "cuda"),
     ("completion", "multiline"): ("auto", "always", "never"),

@@ -212,11 +212,38 @@ def _device(device: str) -> str:
     return device
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), where bf16
+    inference is about twice as fast as float32 at the same bits per token."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def torch_dtype(dtype: str, device: str) -> Any:
+    """The torch dtype for a ``model.dtype`` setting: ``auto`` is bfloat16 on a CPU that
+    has it (and on CUDA), else float32."""
+    import torch
+
+    if dtype == "auto":
+        native = cpu_has_bf16() if device == "cpu" else torch.cuda.is_bf16_supported()
+        return torch.bfloat16 if native else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+
+
 def load_causal_lm(
-    model: str, adapter: str | None = None, device: str = "auto", *, merge: bool = True
+    model: str,
+    adapter: str | None = None,
+    device: str = "auto",
+    *,
+    merge: bool = True,
+    dtype: str = "float32",
 ) -> LoadedLM:
     """Load ``model`` (``"smollm2"``, a folder, a ``.gguf`` file or a cached HF id) and an
-    optional peft adapter folder. Raises BackendError saying what was tried and the fix."""
+    optional peft adapter folder, in ``dtype`` (``auto``: bfloat16 where the hardware has
+    it; training keeps float32). Raises BackendError saying what was tried and the fix."""
     t0 = time.perf_counter()
     tune_allocator()
     quiet_transformers()
@@ -241,7 +268,8 @@ def load_causal_lm(
         ) from e
     if adapter:
         lm = _apply_adapter(lm, adapter, merge)
-    lm.to(_device(device))
+    target = _device(device)
+    lm.to(target, dtype=torch_dtype(dtype, target))
     lm.eval()
     folder = Path(str(source))
     if digest is None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from server.backends.base import Generation, GenerationParams
 from server.backends.loader import forward_with_cache
+from server.backends.prefill import prefill_in_chunks
 from server.decoding import decode, vocab_for
 from server.decoding.engine import common_prefix_length
 
@@ -120,3 +121,13 @@ class TransformersBackend:
     ) -> Generation:
         with self._lock:
             return decode(self.engine, self.vocab, prompt, params, cancel)
+
+    def prefill_stable(self, ids: list[int], stop: threading.Event) -> int:
+        """Background prefill: read ``ids`` into the cache unless a generation holds the
+        model, giving way as soon as ``stop`` is set; returns the tokens the cache holds."""
+        if not ids or not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            return prefill_in_chunks(self.engine, self.engine.snapshot()[0], ids, stop)
+        finally:
+            self._lock.release()

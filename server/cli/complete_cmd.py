@@ -29,7 +29,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", metavar="DIR", help="workspace root (default: found from the file)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument(
-        "--backend", choices=("transformers", "openai", "retrieval"), help="model backend"
+        "--backend",
+        choices=("llamacpp", "transformers", "openai", "retrieval"),
+        help="model backend (default: llamacpp when installed, else transformers)",
+    )
+    p.add_argument(
+        "--quantization",
+        choices=(
+            "q8_0",
+            "q6_k",
+            "q5_k_m",
+            "q4_k_m",
+            "q4_0",
+            "q4_1",
+            "bf16",
+            "f16",
+            "f32",
+            "source",
+        ),
+        help="llamacpp: the weights' quantization (default q8_0)",
     )
     p.add_argument("--model", help='"smollm2" (bundled), a local folder or a cached HF id')
     p.add_argument("--adapter", metavar="DIR", help="a LoRA adapter folder (peft)")
@@ -79,6 +97,7 @@ def _settings(args: argparse.Namespace) -> Any:
         ("backend", "model", "backend"),
         ("model", "model", "model"),
         ("adapter", "model", "adapter"),
+        ("quantization", "model", "quantization"),
         ("template", "model", "template"),
         ("multiline", "completion", "multiline"),
         ("max_tokens", "completion", "max_tokens"),
@@ -148,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
             f"tandem complete: falling back to retrieval: {status['fallback_reason']}",
             file=sys.stderr,
         )
+    if status.get("notice"):
+        print(f"tandem complete: {status['notice']}", file=sys.stderr)
     result = completer.complete(CompletionRequest(rel, text, line - 1, col - 1))
     obj = {
         "path": rel,
@@ -159,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         "model": status["model"] if result.backend != "retrieval" else None,
         "template": status["template"],
         "error": result.error,
+        "notice": status.get("notice"),
         "load_s": round(load_s, 2),
         "timings": result.timings,
         "snippets": [

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 
+from server.lsp.prefill import Prefiller
 from server.lsp.signals import ACCEPT_COMMAND
 
 if TYPE_CHECKING:
@@ -97,6 +98,38 @@ class CompletionService:
         self._lock = threading.Lock()
         self._outside: Completer | None = None
         self.counts = {"requests": 0, "completed": 0, "superseded": 0, "cancelled": 0}
+        self.prefill = Prefiller(self)
+
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._server.loop
+
+    def submit(self, fn: Any) -> None:
+        """Run ``fn`` on the completion thread (after the requests queued before it)."""
+        self._executor.submit(fn)
+
+    def prefill_job(self, uri: str, position: types.Position) -> Any:
+        """A background prefill for a settled cursor (run on the completion thread with a
+        stop Event), or None when a request for ``uri`` is already on its way."""
+        from server.completion import CompletionRequest
+
+        if not self._server.options.settings.completion.enabled:
+            return None
+        with self._lock:
+            if uri in self._latest:
+                return None
+        cursor = cursor_at(self._server, uri, position)
+        if cursor is None:
+            return None
+        located = self._server.folders.locate(uri)
+        folder, rel = located if located else (None, _outside_name(uri))
+        request = CompletionRequest(path=rel, text=cursor.text, line=cursor.line, col=cursor.col)
+        documents = self._server.documents
+
+        def job(stop: threading.Event) -> int:
+            overlay = documents.overlay(folder.root) if folder else None
+            return self.completer_for(folder).prefill(request, overlay, stop)
+
+        return job
 
     def _bump(self, key: str) -> None:
         with self._lock:
@@ -139,7 +172,7 @@ class CompletionService:
             completer.reload(settings)
 
     def status(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"requests": dict(self.counts)}
+        out: dict[str, Any] = {"requests": dict(self.counts), "prefill": dict(self.prefill.counts)}
         for folder in self._server.folders:
             if folder.completer is not None:
                 out[folder.name] = folder.completer.status()
@@ -154,6 +187,7 @@ class CompletionService:
         if not self._server.options.settings.completion.enabled:
             return None
         self._bump("requests")
+        self.prefill.request_arrived(cursor.uri)
         located = self._server.folders.locate(cursor.uri)
         folder, rel = located if located else (None, _outside_name(cursor.uri))
         documents = self._server.documents
@@ -197,6 +231,7 @@ class CompletionService:
         return result
 
     def stop(self) -> None:
+        self.prefill.stop()
         with self._lock:
             for _, event in self._latest.values():
                 event.set()

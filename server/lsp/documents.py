@@ -183,6 +183,7 @@ def register(server: TandemServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.documents.schedule(params.text_document.uri, debounce_s(ls))
+        ls.completion.prefill.changed(params.text_document.uri, params.content_changes)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: TandemServer, params: types.DidSaveTextDocumentParams) -> None:

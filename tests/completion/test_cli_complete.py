@@ -95,7 +95,9 @@ def test_unindexed_workspace_says_how_to_fix(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_smollm2_completion(indexed_workspace: Path) -> None:
+    """The default: the bundled SmolLM2 on llama.cpp (make setup installs it)."""
     obj = complete_json(cursor_in_report(indexed_workspace))
-    assert obj["backend"] == "transformers" and obj["error"] is None, obj
+    assert obj["backend"] == "llamacpp" and obj["error"] is None, obj
+    assert obj["notice"] is None
     assert obj["model"] == "smollm2" and obj["template"] == "prefix"
     assert obj["completion"].strip() and "\n" not in obj["completion"]

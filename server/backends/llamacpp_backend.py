@@ -1,0 +1,125 @@
+"""Local generation with llama.cpp: a GGUF engine decoded by the shared loop.
+
+Templates, token healing, identifier guidance and stop rules are the decoding layer's
+(``server.decoding.decode``), exactly as for transformers; this module only loads the
+model (quantized GGUF, the Hugging Face tokenizer, an optional LoRA adapter converted to
+llama.cpp's format) and owns the engine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from server.backends.base import BackendError, Generation, GenerationParams
+from server.backends.llamacpp_engine import LlamaCppEngine
+from server.backends.prefill import prefill_in_chunks
+from server.decoding import decode, vocab_for
+
+if TYPE_CHECKING:
+    from server.prompt import Prompt
+
+
+class LlamaCppBackend:
+    """Greedy (or sampled) generation on llama.cpp with KV-cache reuse across requests."""
+
+    name = "llamacpp"
+
+    def __init__(self, engine: LlamaCppEngine, tokenizer: Any, model_id: str) -> None:
+        self.engine = engine
+        self.tokenizer = tokenizer
+        self.model_id = model_id
+        self.max_context = engine.max_context
+        self.vocab = vocab_for(tokenizer)
+        self._lock = threading.Lock()  # one generation at a time: the cache is shared state
+
+    @property
+    def tokens_fed(self) -> int:
+        return self.engine.tokens_fed
+
+    def warm_up(self) -> None:
+        """One small forward pass, so the first request does not pay llama.cpp's set-up."""
+        ids = self.tokenizer.encode("def main():\n    return 0\n", add_special_tokens=False)
+        with self._lock:
+            self.engine.reset()
+            self.engine.prefill(ids or [0])
+            self.engine.reset()
+            self.engine.tokens_fed = 0
+
+    def reset_cache(self) -> None:
+        with self._lock:
+            self.engine.reset()
+
+    def generate(
+        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event | None = None
+    ) -> Generation:
+        with self._lock:
+            return decode(self.engine, self.vocab, prompt, params, cancel)
+
+    def prefill_stable(self, ids: list[int], stop: threading.Event) -> int:
+        """Background prefill: read ``ids`` into the cache unless a generation holds the
+        model, giving way as soon as ``stop`` is set; returns the tokens the cache holds."""
+        if not ids or not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            return prefill_in_chunks(self.engine, self.engine.cached_ids, ids, stop)
+        finally:
+            self._lock.release()
+
+
+def load_llamacpp(
+    model: str,
+    quantization: str,
+    adapter: str | None,
+    n_threads: int | None = None,
+    n_ctx: int | None = None,
+) -> tuple[LlamaCppBackend, float]:
+    """The backend for a model setting (made and cached on first use: GGUF, quantization,
+    converted adapter); returns it and the load time in ms. Raises BackendError."""
+    from server.backends.gguf_models import served_gguf
+    from server.backends.llamacpp_engine import DEFAULT_CONTEXT, llama_cpp_module
+    from server.backends.lora_gguf import lora_gguf
+
+    t0 = time.perf_counter()
+    llama_cpp_module()  # fail first, and clearly, when llama.cpp is not installed
+    gguf = served_gguf(model, quantization)
+    engine = LlamaCppEngine(gguf, frozenset(), n_ctx=n_ctx or DEFAULT_CONTEXT, n_threads=n_threads)
+    try:
+        tokenizer = tokenizer_for(model)
+        eos = tokenizer.eos_token_id
+        engine.eos_ids |= frozenset(
+            eos if isinstance(eos, list) else [eos] if eos is not None else []
+        )
+        engine.check_vocab(tokenizer)
+        if adapter:
+            engine.set_lora(lora_gguf(Path(adapter).expanduser(), gguf))
+    except BaseException:
+        engine.close()
+        raise
+    backend = LlamaCppBackend(engine, tokenizer, model)
+    backend.warm_up()
+    return backend, (time.perf_counter() - t0) * 1000
+
+
+def tokenizer_for(model: str) -> Any:
+    """The model's Hugging Face tokenizer: prompts are built and tokenised with it."""
+    from transformers import AutoTokenizer
+
+    from server.backends.loader import SMOLLM2, quiet_transformers, smollm2_tokenizer_dir
+
+    quiet_transformers()
+    try:
+        if model == SMOLLM2:
+            return AutoTokenizer.from_pretrained(str(smollm2_tokenizer_dir()))
+        path = Path(model).expanduser()
+        if path.suffix == ".gguf":
+            return AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    except BackendError:
+        raise
+    except Exception as e:
+        raise BackendError(
+            f"could not load the tokenizer of {model!r}: {type(e).__name__}: {e}"
+        ) from e

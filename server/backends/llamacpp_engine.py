@@ -1,0 +1,229 @@
+"""llama.cpp as a token engine: token ids in, next-token logits out, one KV cache kept.
+
+The prompt is built and tokenised with the model's Hugging Face tokenizer, and only ids
+cross into llama.cpp, so both backends read exactly the same tokens; ``check_vocab`` makes
+sure the GGUF's vocabulary agrees with that tokenizer before any request is served.
+llama.cpp (through llama-cpp-python) is imported only here, when the engine is built.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from server.backends.base import BackendError
+from server.decoding.engine import common_prefix_length
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONTEXT = 4096  # prompts stay near 1,000 tokens; the KV cache of 4,096 is ~100 MB
+
+
+def llama_cpp_module() -> Any:
+    """The llama_cpp module, or BackendError saying how to install it."""
+    try:
+        import llama_cpp
+    except ImportError as e:
+        raise BackendError(
+            "llama.cpp is not installed (the Python package llama-cpp-python). Fix: "
+            "`make setup`, or `pip install llama-cpp-python==0.3.36`; meanwhile use "
+            f"model.backend = transformers ({e})"
+        ) from e
+    from llama_cpp import _logger
+
+    _logger.set_verbose(False)  # llama.cpp's own log: errors only, to stderr
+    return llama_cpp
+
+
+def cores() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
+
+
+def threads_for_load(n_cores: int) -> int:
+    """Threads for the next batch: every core while the machine is not oversubscribed,
+    else one. llama.cpp's threads meet at a barrier after every operation (hundreds per
+    token); when another process holds a core, each barrier waits a scheduler slice,
+    and on 2 busy cores decode fell from 23 tokens/s (1 thread) to 1 (2 threads)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return n_cores
+    return n_cores if load <= n_cores + 0.5 else 1
+
+
+class LlamaCppEngine:
+    """A GGUF model in llama.cpp with the ids its KV cache holds (a TokenEngine)."""
+
+    name = "llamacpp"
+
+    def __init__(
+        self,
+        gguf: Path,
+        eos_ids: frozenset[int],
+        *,
+        n_ctx: int = DEFAULT_CONTEXT,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+    ) -> None:
+        lc = llama_cpp_module()
+        if not gguf.is_file():
+            raise BackendError(f"the GGUF model {gguf} does not exist")
+        with gguf.open("rb") as f:
+            if f.read(4) != b"GGUF":
+                raise BackendError(
+                    f"{gguf} is not a GGUF file (its first bytes are not 'GGUF'): it may be "
+                    "truncated or corrupt. Fix: delete it so it is made again, or point "
+                    "model.model at a valid model"
+                )
+        threads = n_threads or cores()
+        try:
+            self.llm = lc.Llama(
+                model_path=str(gguf),
+                n_ctx=n_ctx,
+                n_batch=n_batch,
+                n_ubatch=n_batch,
+                n_threads=threads,
+                n_threads_batch=threads,
+                logits_all=False,
+                verbose=False,
+            )
+        except Exception as e:  # llama.cpp says only "Failed to load model from file"
+            raise BackendError(
+                f"llama.cpp could not load {gguf}: {e}. The file may be truncated or "
+                "corrupt, or of an architecture this llama.cpp does not know. Fix: delete "
+                "it so it is made again, or use model.backend = transformers"
+            ) from e
+        n_ctx_train = lc.llama_model_n_ctx_train(self.llm.model)
+        self.max_context = min(n_ctx, n_ctx_train) if n_ctx_train > 0 else n_ctx
+        self.path = gguf
+        self.n_vocab = int(self.llm.n_vocab())
+        self.eos_ids = frozenset(eos_ids) | {int(self.llm.token_eos())}
+        self._lc = lc
+        self._ids: list[int] = []
+        self._lora: Any = None  # the llama_adapter_lora pointer in use, if any
+        self.lora_path: Path | None = None
+        self.lock = threading.RLock()  # the KV cache is shared state: one caller at a time
+        self.tokens_fed = 0  # every token ever fed: tests and benches read it
+        self.fixed_threads = n_threads  # None: chosen per batch from the load (see above)
+        self.threads = threads
+
+    # -- the TokenEngine protocol -------------------------------------------------------
+
+    def prefill(self, ids: Sequence[int]) -> tuple[np.ndarray, int]:
+        """Make the cache hold exactly ``ids``, reusing the longest common prefix with what
+        it held (at least the last token is fed again, for fresh logits)."""
+        if not ids:
+            raise ValueError("prefill needs at least one token")
+        if len(ids) > self.max_context:
+            raise ValueError(f"{len(ids)} tokens do not fit a context of {self.max_context}")
+        with self.lock:
+            reused = min(common_prefix_length(self._ids, ids), len(ids) - 1)
+            self._feed(ids[reused:], keep=reused)
+            self._ids = list(ids)
+            return self._logits(), reused
+
+    def step(self, token: int) -> np.ndarray:
+        with self.lock:
+            if len(self._ids) >= self.max_context:
+                raise ValueError(f"the context of {self.max_context} tokens is full")
+            self._feed([token], keep=len(self._ids))
+            self._ids.append(int(token))
+            return self._logits()
+
+    def reset(self) -> None:
+        with self.lock:
+            self._ids = []
+            self.llm.reset()
+            self.llm._ctx.kv_cache_clear()
+
+    @property
+    def cached_ids(self) -> list[int]:
+        return list(self._ids)
+
+    # -- adapters ---------------------------------------------------------------------------
+
+    def set_lora(self, path: Path | None, scale: float = 1.0) -> None:
+        """Use the llama.cpp LoRA adapter at ``path`` (None: none). The KV cache was made
+        with the old weights, so it is dropped."""
+        lc = self._lc
+        with self.lock:
+            if path is None:
+                if self._lora is not None:
+                    lc.llama_set_adapters_lora(self.llm.ctx, None, 0, None)
+                    lc.llama_adapter_lora_free(self._lora)
+                self._lora, self.lora_path = None, None
+                self.reset()
+                return
+            adapter = lc.llama_adapter_lora_init(self.llm.model, str(path).encode())
+            if not adapter:
+                raise BackendError(
+                    f"llama.cpp could not load the LoRA adapter {path}: it may be corrupt or "
+                    "made for another base model"
+                )
+            adapters = (lc.llama_adapter_lora_p_ctypes * 1)(adapter)
+            scales = (ctypes.c_float * 1)(scale)
+            if lc.llama_set_adapters_lora(self.llm.ctx, adapters, 1, scales) != 0:
+                lc.llama_adapter_lora_free(adapter)
+                raise BackendError(f"llama.cpp refused the LoRA adapter {path}")
+            if self._lora is not None:
+                lc.llama_adapter_lora_free(self._lora)
+            self._lora, self.lora_path = adapter, path
+            self.reset()
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check_vocab(self, tokenizer: Any, sample: int = 512) -> None:
+        """Raise BackendError unless the GGUF's tokens are the tokenizer's: same size and
+        the same text for a spread of ids (special tokens included)."""
+        size = len(tokenizer)
+        if size > self.n_vocab:
+            raise BackendError(
+                f"the GGUF vocabulary has {self.n_vocab} tokens but the tokenizer {size}: "
+                "they belong to different models"
+            )
+        lc = self._lc
+        vocab = lc.llama_model_get_vocab(self.llm.model)
+        ids = sorted(set(range(0, size, max(1, size // sample))) | set(_special_ids(tokenizer)))
+        hf = tokenizer.convert_ids_to_tokens(ids)
+        for i, expected in zip(ids, hf, strict=True):
+            got = lc.llama_vocab_get_text(vocab, i)
+            got = got.decode("utf-8", errors="replace") if got is not None else None
+            if expected is not None and got != expected:
+                raise BackendError(
+                    f"the GGUF's token {i} is {got!r} but the tokenizer's is {expected!r}: "
+                    "the GGUF was made from another model or tokenizer"
+                )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _feed(self, ids: Sequence[int], keep: int) -> None:
+        threads = self.fixed_threads or threads_for_load(cores())
+        if threads != self.threads:
+            self._lc.llama_set_n_threads(self.llm.ctx, threads, threads)
+            self.threads = threads
+        self.llm.n_tokens = keep  # eval() drops the KV cache from here on
+        self.llm.eval(list(ids))
+        self.tokens_fed += len(ids)
+
+    def _logits(self) -> np.ndarray:
+        ptr = self._lc.llama_get_logits_ith(self.llm.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+
+    def close(self) -> None:
+        with self.lock:
+            if self._lora is not None:
+                self._lc.llama_adapter_lora_free(self._lora)
+                self._lora = None
+            self.llm.close()
+
+
+def _special_ids(tokenizer: Any) -> list[int]:
+    ids = getattr(tokenizer, "all_special_ids", None) or []
+    return [int(i) for i in ids]

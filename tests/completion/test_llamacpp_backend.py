@@ -1,0 +1,244 @@
+"""The llama.cpp backend on the bundled SmolLM2: it agrees with transformers, reuses its
+KV cache, cancels between tokens, serves a converted LoRA adapter the way peft does, and a
+missing or corrupt model file gives a clear message and the retrieval fallback."""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from server.backends.base import BackendError, GenerationParams
+from server.prompt import Budgets, build_prompt
+
+PROMPTS = (
+    "def fibonacci(n):\n    if n < 2:\n        return n\n    return ",
+    "import os\n\n\ndef read_lines(path):\n    with open(path) as f:\n        return ",
+    "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = ",
+    "numbers = [1, 2, 3, 4]\nsquares = [n * n for n in ",
+)
+TEXT = (
+    "def merge_sorted(a, b):\n"
+    '    """Merge two sorted lists into one sorted list."""\n'
+    "    out = []\n"
+    "    i = j = 0\n"
+    "    while i < len(a) and j < len(b):\n"
+    "        if a[i] <= b[j]:\n"
+    "            out.append(a[i])\n"
+    "            i += 1\n"
+    "        else:\n"
+    "            out.append(b[j])\n"
+    "            j += 1\n"
+    "    out.extend(a[i:])\n"
+    "    out.extend(b[j:])\n"
+    "    return out\n"
+)
+
+
+@pytest.fixture(scope="module")
+def llama() -> Any:
+    from server.backends.llamacpp_backend import load_llamacpp
+
+    backend, _ = load_llamacpp("smollm2", "q8_0", None)
+    return backend
+
+
+@pytest.fixture(scope="module")
+def hf() -> Any:
+    from server.backends.loader import load_causal_lm
+    from server.backends.transformers_backend import TransformersBackend
+
+    return TransformersBackend(load_causal_lm("smollm2", device="cpu"))
+
+
+def prompt(tokenizer: Any, prefix: str) -> Any:
+    return build_prompt(tokenizer, "prefix", prefix, "", [], Budgets(), path="example.py")
+
+
+def bits_per_token(engine: Any, ids: list[int]) -> float:
+    """Bits per token of ``ids[1:]`` given what precedes each, one engine step at a time."""
+    engine.reset()
+    logits, _ = engine.prefill(ids[:1])
+    total = 0.0
+    for token in ids[1:]:
+        z = logits.astype(np.float64)
+        log_z = z.max() + math.log(np.exp(z - z.max()).sum())
+        total += (log_z - z[token]) / math.log(2)
+        logits = engine.step(token)
+    engine.reset()
+    return total / (len(ids) - 1)
+
+
+def test_the_gguf_vocabulary_is_the_tokenizers(llama: Any) -> None:
+    tokenizer = llama.tokenizer
+    assert llama.engine.n_vocab >= len(tokenizer)
+    llama.engine.check_vocab(tokenizer, sample=4096)  # raises on any difference
+
+
+def test_greedy_outputs_agree_with_transformers(llama: Any, hf: Any) -> None:
+    params = GenerationParams(max_tokens=12, multiline=True)
+    same = 0
+    for text in PROMPTS:
+        p = prompt(llama.tokenizer, text)
+        a = llama.generate(p, params)
+        b = hf.generate(p, params)
+        assert a.error is None and b.error is None
+        assert a.new_tokens > 0
+        same += a.text == b.text
+    assert same >= len(PROMPTS) - 1, "Q8_0 may change at most one near-tie"
+
+
+def test_bits_per_token_within_two_percent_of_transformers(llama: Any, hf: Any) -> None:
+    ids = llama.tokenizer.encode(TEXT, add_special_tokens=False)
+    ours = bits_per_token(llama.engine, ids)
+    theirs = bits_per_token(hf.engine, ids)
+    assert abs(ours - theirs) / theirs <= 0.02, (ours, theirs)
+
+
+def test_typing_forward_reads_only_the_new_tokens(llama: Any) -> None:
+    params = GenerationParams(max_tokens=4)
+    body = "".join(f"def step_{i}(x):\n    return x + {i}\n\n" for i in range(20))
+    llama.reset_cache()
+    first = llama.generate(prompt(llama.tokenizer, body + "def step_"), params)
+    assert first.reused_tokens == 0
+    fed = llama.tokens_fed
+    second_prompt = prompt(llama.tokenizer, body + "def step_20(x):\n    return")
+    second = llama.generate(second_prompt, params)
+    assert second.reused_tokens >= first.prompt_tokens - 3
+    assert llama.tokens_fed - fed < second.prompt_tokens - second.reused_tokens + 8
+    llama.reset_cache()
+    cold = llama.generate(second_prompt, params)
+    assert cold.text == second.text and cold.reused_tokens == 0
+
+
+class SetAfterChecks(threading.Event):
+    """A cancel Event that reports itself set from its ``n``-th check on: stands in for
+    the editor cancelling while tokens are being generated."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+        self.checks = 0
+
+    def is_set(self) -> bool:
+        self.checks += 1
+        return self.checks >= self.n or super().is_set()
+
+
+def test_cancel_stops_between_tokens(llama: Any) -> None:
+    p = prompt(llama.tokenizer, PROMPTS[0])
+    params = GenerationParams(max_tokens=40, multiline=True)
+    llama.reset_cache()
+    before = llama.tokens_fed
+    early = threading.Event()
+    early.set()
+    g = llama.generate(p, params, early)
+    assert g.finish_reason == "cancelled" and g.new_tokens == 0
+    assert llama.tokens_fed == before  # never reached the model
+    g = llama.generate(p, params, SetAfterChecks(4))
+    assert g.finish_reason == "cancelled" and 1 <= g.new_tokens <= 4
+
+
+def test_background_prefill_gives_way_and_is_reused(llama: Any) -> None:
+    body = "".join(f"def step_{i}(x):\n    return x + {i}\n\n" for i in range(30))
+    ids = prompt(llama.tokenizer, body).ids
+    llama.reset_cache()
+    stop = threading.Event()
+    stop.set()
+    assert llama.prefill_stable(ids, stop) == 0  # asked to give way: reads nothing
+    held = llama.prefill_stable(ids, threading.Event())
+    assert held == len(ids)
+    g = llama.generate(prompt(llama.tokenizer, body + "def step_30"), GenerationParams(4))
+    assert g.reused_tokens >= len(ids) - 3
+
+
+def test_a_peft_adapter_changes_llamacpp_as_it_changes_transformers(
+    tmp_path: Path, hf: Any
+) -> None:
+    """On BF16 weights, so that the comparison sees the conversion and not Q8_0's
+    rounding of the activations (which moves a small adapter's effect by tens of %)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from server.backends.lora_gguf import lora_gguf
+
+    torch.manual_seed(0)
+    config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", init_lora_weights=False)
+    peft_model = get_peft_model(hf.engine.model, config)
+    with torch.no_grad():  # a small, real change: lora_B scaled down from its random init
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.mul_(0.25)
+    peft_model.save_pretrained(str(tmp_path / "adapter"))
+    ids = hf.tokenizer.encode(TEXT, add_special_tokens=False)
+    with torch.inference_mode():
+        tuned = peft_model(torch.tensor([ids])).logits[0, -1].float().numpy()
+        with peft_model.disable_adapter():
+            base = peft_model(torch.tensor([ids])).logits[0, -1].float().numpy()
+    peft_model.unload()  # the shared model back as it was
+
+    from server.backends.llamacpp_backend import load_llamacpp
+
+    llama, _ = load_llamacpp("smollm2", "bf16", None)
+    engine = llama.engine
+    try:
+        base_cpp, _ = engine.prefill(ids)
+        engine.set_lora(lora_gguf(tmp_path / "adapter", engine.path))
+        tuned_cpp, _ = engine.prefill(ids)
+        engine.set_lora(None)
+        after, _ = engine.prefill(ids)
+    finally:
+        engine.close()
+    delta, delta_cpp = tuned - base, tuned_cpp - base_cpp
+    assert np.abs(delta).max() > 1.0  # the adapter changes the output ...
+    cosine = float(delta @ delta_cpp / (np.linalg.norm(delta) * np.linalg.norm(delta_cpp)))
+    assert cosine > 0.97, cosine  # ... and llama.cpp changes it the same way
+    assert np.allclose(after, base_cpp, atol=1e-3)  # and it is gone once removed
+
+
+def test_a_corrupt_or_missing_gguf_gives_a_clear_error(tmp_path: Path) -> None:
+    from server.backends.llamacpp_backend import load_llamacpp
+
+    missing = tmp_path / "missing.gguf"
+    with pytest.raises(BackendError, match="does not exist"):
+        load_llamacpp(str(missing), "source", None)
+    garbage = tmp_path / "garbage.gguf"
+    garbage.write_bytes(b"not a model at all" * 100)
+    with pytest.raises(BackendError, match="not a GGUF file"):
+        load_llamacpp(str(garbage), "source", None)
+
+
+def test_a_missing_model_falls_back_to_retrieval_with_the_reason(
+    indexed_workspace: Path,
+) -> None:
+    from test_completer import request_in_report
+
+    from server.completion import Completer
+    from server.settings import Settings
+
+    settings = Settings()
+    settings.model.backend = "llamacpp"
+    settings.model.model = str(indexed_workspace / "models" / "gone.gguf")
+    completer = Completer(indexed_workspace, None, settings)
+    assert not completer.wait_until_loaded(60)
+    reason = completer.status()["fallback_reason"]
+    assert "gone.gguf does not exist" in reason
+    r = completer.complete(request_in_report(indexed_workspace))
+    assert r.backend == "retrieval" and r.error is not None and "gone.gguf" in r.error
+
+
+def test_transformers_in_bf16_keeps_bits_per_token_within_one_percent(hf: Any) -> None:
+    from server.backends.loader import load_causal_lm
+    from server.backends.transformers_backend import TransformersEngine
+
+    bf16 = load_causal_lm("smollm2", device="cpu", dtype="bfloat16")
+    assert next(bf16.model.parameters()).dtype.is_floating_point
+    assert str(next(bf16.model.parameters()).dtype) == "torch.bfloat16"
+    ids = hf.tokenizer.encode(TEXT, add_special_tokens=False)
+    fp32_bits = bits_per_token(hf.engine, ids)
+    bf16_bits = bits_per_token(TransformersEngine(bf16), ids)
+    assert abs(bf16_bits - fp32_bits) / fp32_bits <= 0.01, (bf16_bits, fp32_bits)
