@@ -14,6 +14,9 @@ most of an hour on this machine, and only makes the local build slower.
    build*: index the whole clone locally, open it, build the first context.
 3. Search and context latency, p50 and p95, over the same queries and cursors: base read
    from the local S3 server (plus the local delta) beside the local full index.
+4. A projection with MiniLM: each side's lexical time plus the chunks it would embed (all,
+   locally; for the delta, only chunks whose content hash the base has no vector for) at
+   the embedding rate measured here and now.
 
     .venv/bin/python bench/team.py [--edited 50] [--queries 100]
 """
@@ -232,7 +235,13 @@ def main() -> int:
             f"{statistics.median(lat_full['search']):>18.1f}"
         )
         rate = _embed_rate(whole)
-        delta_chunks = status["delta_chunks"]
+        # The delta embeds only chunks the base has no vector for (same content hash).
+        from indexer.store import CHUNKS
+
+        base_rows = Store.open(base_uri).read(CHUNKS, ["content_hash"])
+        base_hashes = set(base_rows.column("content_hash").to_pylist())
+        delta_hashes = {c.content_hash for p in edited for c in layered.chunks(p)}
+        delta_chunks = len(delta_hashes - base_hashes)
         total_chunks = status["chunks"]
         proj_editor = editor_s + delta_chunks / rate
         proj_full = full_s + total_chunks / rate

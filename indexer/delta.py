@@ -32,6 +32,11 @@ class Base:
     meta: dict[str, str]
     version: str
 
+    @property
+    def vector_slug(self) -> str:
+        """The base's embedder and precision (its vectors table): the delta embeds alike."""
+        return self.meta.get("embedder_slug", "")
+
 
 def open_base(settings: IndexSettings) -> Base | None:
     """The configured base, read once (None when no base is configured)."""

@@ -353,12 +353,15 @@ def embed_pending(
     progress: Progress | None = None,
     known_texts: dict[str, str] | None = None,
     report: SyncReport | None = None,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> int:
-    """Embed every chunk whose content hash has no cached vector; batches are committed as
-    they go, longest texts last so each batch pads little. Returns vectors computed."""
+    """Embed every chunk whose content hash has no cached vector (here, or ``elsewhere``:
+    a base index's vectors, which the reader layers under the delta's); batches are
+    committed as they go, longest texts last so each batch pads little. Returns vectors
+    computed."""
     hashes = store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist()
     referenced = set(hashes)
-    have = store.vector_hashes(embedder.slug)
+    have = store.vector_hashes(embedder.slug) | elsewhere
     missing = sorted(referenced - have)
     if report is not None:
         report.cached += len(set(known_texts or ()) & have)
@@ -410,15 +413,21 @@ def _wants_embedder(settings: IndexSettings, embed: bool) -> bool:
 
 
 def _embedder_if_needed(
-    store: Store, settings: IndexSettings, report: SyncReport, written: dict[str, str]
+    store: Store,
+    settings: IndexSettings,
+    report: SyncReport,
+    written: dict[str, str],
+    base: Base | None = None,
 ) -> Embedder | None:
-    """The embedder, unless the index already has a vector for every chunk with this
-    embedder (then loading the model, seconds of work, is skipped)."""
+    """The embedder, unless the index (with its base's vectors, for a delta) already has a
+    vector for every chunk with this embedder (then loading the model is skipped)."""
     meta = store.meta()
+    if base is not None and base.meta.get("embedder_slug"):
+        meta = {**meta, "embedder": settings.embedder, "embedder_slug": base.vector_slug}
     slug = meta.get("embedder_slug")
     if meta.get("embedder") == settings.embedder and slug:
         hashes = set(store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist())
-        if hashes <= store.vector_hashes(slug):
+        if hashes <= store.vector_hashes(slug) | _base_vectors(base, slug):
             report.cached += len(written)
             return None
     # keep the precision the cache was built with, unless one is forced
@@ -426,6 +435,13 @@ def _embedder_if_needed(
     forced = os.environ.get("TANDEM_EMBED_DTYPE")
     precision = precision_of_slug(slug) if same and slug and not forced else None
     return load_embedder(settings.embedder, precision)
+
+
+def _base_vectors(base: Base | None, slug: str) -> frozenset[str]:
+    """Content hashes the base has a vector for, with the same embedder and precision."""
+    if base is None or base.vector_slug != slug:
+        return frozenset()
+    return frozenset(base.store.vector_hashes(slug))
 
 
 def _finish(
@@ -438,6 +454,7 @@ def _finish(
     start: float,
     changed: bool,
     full: bool,
+    base: Base | None = None,
 ) -> SyncReport:
     # Only a full sync has parsed every file with this version (sync_paths leaves an older
     # version's mark, so the next full sync still re-parses what it wrote).
@@ -451,7 +468,7 @@ def _finish(
     # loaded after the lexical commit: the workspace is searchable while the model loads,
     # and a bad model name fails here with nothing lost
     embedder = (
-        _embedder_if_needed(store, settings, report, texts)
+        _embedder_if_needed(store, settings, report, texts, base)
         if _wants_embedder(settings, embed)
         else None
     )
@@ -463,7 +480,8 @@ def _finish(
                 "embedder_dim": str(embedder.dim),
             }
         )
-        if embed_pending(store, embedder, progress, texts, report):
+        elsewhere = _base_vectors(base, embedder.slug)
+        if embed_pending(store, embedder, progress, texts, report, elsewhere):
             changed = True
     elif not _wants_embedder(settings, True):
         store.set_meta({"embedder": "none", "embedder_slug": ""})
@@ -478,7 +496,7 @@ def _finish(
     report.total_fallbacks = len(counts) - files.column("fallback").null_count
     slug = store.meta().get("embedder_slug")
     if slug and _wants_embedder(settings, True):
-        have = store.vector_hashes(slug)
+        have = store.vector_hashes(slug) | _base_vectors(base, slug)
         hashes = store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist()
         report.pending = sum(1 for h in hashes if h not in have)
     elif _wants_embedder(settings, True):  # embedding deferred (embed=False): all to do
@@ -536,7 +554,7 @@ def sync(
             changed = _record_base(store, base, report, tombstones, None) or changed
         else:
             _record_commit(store, root)
-        return _finish(store, embed, report, texts, progress, settings, start, changed, True)
+        return _finish(store, embed, report, texts, progress, settings, start, changed, True, base)
 
 
 def _record_base(
@@ -646,7 +664,7 @@ def sync_paths(
             missing = {p for p in named if p not in present and not (root / p).is_file()}
             tombs = sorted({p for p in gone if p in base.files and p not in present} | missing)
             changed = _record_base(store, base, report, tombs, sorted(present)) or changed
-        return _finish(store, embed, report, texts, progress, settings, start, changed, False)
+        return _finish(store, embed, report, texts, progress, settings, start, changed, False, base)
 
 
 def forget(

@@ -73,3 +73,42 @@ def test_the_delta_holds_only_what_differs_and_wins(tmp_path: Path) -> None:
     index.refresh()
     assert _names(index, "plan_marker") == []
     assert index.status()["delta_deleted"] == 4
+
+
+def test_the_delta_embeds_only_chunks_the_base_has_no_vector_for(tmp_path: Path) -> None:
+    main = tmp_path / "main"
+    for rel, text in {**FILES, "pkg/units.py": BIG_UNITS}.items():
+        (main / rel).parent.mkdir(parents=True, exist_ok=True)
+        (main / rel).write_text(text)
+    base_db = str(tmp_path / "base-index")
+    built = sync(main, IndexSettings(db=base_db, embedder="minilm"))
+    assert built.embedded > 0 and built.pending == 0
+
+    dev = tmp_path / "dev"
+    shutil.copytree(main, dev)
+    added = "\n\ndef convert_fahrenheit_to_celsius(f):\n    return (f - 32) * 5 / 9\n"
+    (dev / "pkg/units.py").write_text(BIG_UNITS + added)
+    settings = IndexSettings(base=base_db, embedder="none")  # the base's (minilm) wins
+    report = sync(dev, settings)
+    new_chunks = {c.content_hash for c in open_index(dev, settings=settings).chunks("pkg/units.py")}
+    base_vectors = Store.open(base_db).vector_hashes(report_slug(base_db))
+    assert report.embedded == len(new_chunks - base_vectors) >= 1
+    assert report.embedded < len(new_chunks)  # the unchanged chunks reuse the base's
+    assert report.pending == 0
+
+    index = open_index(dev, settings=settings)
+    assert index.has_vectors()
+    hits = index.search("temperature conversion", k=1, mode="vector")
+    assert hits[0].path == "pkg/units.py" and "fahrenheit" in hits[0].text
+
+
+BIG_UNITS = "\n\n".join(
+    f"def unit_{i}(x):\n"
+    + "".join(f"    x = x * {j} + {i}  # step {j}\n" for j in range(30))
+    + "    return x\n"
+    for i in range(3)
+)
+
+
+def report_slug(db: str) -> str:
+    return Store.open(db).meta()["embedder_slug"]
