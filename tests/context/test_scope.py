@@ -210,3 +210,37 @@ def test_ts_namespace_default_export_equals_commonjs_and_tsconfig_paths(ts_ws: A
     assert meaning(ts_ws, app, "Legacy") == ["src/lib/legacy.ts:Legacy"]  # export =
     assert meaning(ts_ws, app, "parse") == ["src/lib/cjs.js:parse"]  # module.exports =
     assert shown(top(ts_ws, TS, app), "src/lib/http.ts", "export function send(")
+
+
+# --- Python ----------------------------------------------------------------------------
+
+PY = {
+    "pkg/__init__.py": "from pkg._models import *\nfrom pkg._api import get\n",
+    "pkg/_models.py": "class Headers:\n    pass\n\n\nclass Cookies:\n    pass\n",
+    "pkg/_api.py": "def get(url):\n    return url\n",
+    "tests/test_it.py": "import pkg\n\n\ndef test_get():\n    pkg.get('/')\n"
+    "    cookies = pkg.Cookies()\n    headers = pkg.<|>\n",
+    "tests/test_more.py": "import pkg\n\n\ndef test_headers():\n    headers = pkg.Headers()\n",
+}
+
+
+@pytest.fixture(scope="module")
+def py_ws(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("py"), PY)
+
+
+def test_python_module_members_include_its_reexports(py_ws: Any) -> None:
+    test = "tests/test_it.py"
+    assert meaning(py_ws, test, "Headers", "pkg") == ["pkg/_models.py:Headers"]  # import *
+    assert meaning(py_ws, test, "get", "pkg") == ["pkg/_api.py:get"]
+    assert shown(top(py_ws, PY, test), "pkg/_models.py", "class Headers")
+
+
+def test_continuation_pattern_captures_what_follows_the_cursors_last_tokens() -> None:
+    from server.context.relevance import _tail_pattern
+
+    pattern = _tail_pattern("\treturn func(c *", 3)
+    assert pattern is not None
+    found = pattern.findall("r.GET(func(c *Context) {}); x := func(c *gin.Context)")
+    assert found == ["Context", "gin"]
+    assert _tail_pattern("\t&", 2) is None  # punctuation alone says nothing
