@@ -259,6 +259,7 @@ class TypeSyntax:
     empty: frozenset[str] = frozenset()
     self_types: frozenset[str] = frozenset()
     awaitables: frozenset[str] = frozenset()
+    firsts: frozenset[str] = frozenset()  # stand for their first argument: Result<T, E>
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,6 +275,8 @@ def parse_type(text: str, syntax: TypeSyntax, depth: int = 0) -> TypeRef | None:
     elif rest:
         return None
     short = name.rsplit(".", 1)[-1]
+    if short in syntax.firsts and args and args[0].name != "?":
+        return args[0]
     if short in syntax.wrappers or name in syntax.wrappers:
         real = [a for a in args if a.name not in syntax.empty and a.name != "?"]
         return real[0] if len(real) == 1 else None

@@ -10,12 +10,23 @@ from tree_sitter import Node
 
 from indexer.grammars.base import (
     Anchor,
+    Bindings,
+    ClassFact,
     Desc,
+    FileFacts,
+    MemberFact,
     Name,
+    TypeRules,
+    TypeSyntax,
+    Value,
     anchored,
     child_field,
+    first_doc_line,
     make_name,
+    path_to_row,
+    rows,
     text_of,
+    word_set,
 )
 from indexer.types import ImportRef
 
@@ -194,3 +205,111 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
             continue
         _rust_use(node.child_by_field_name("argument"), [], path, line, refs)
     return refs
+
+
+# --- receiver types ------------------------------------------------------------------
+
+SYNTAX = TypeSyntax(
+    containers=word_set("Vec VecDeque HashSet BTreeSet LinkedList BinaryHeap Iter IntoIter"),
+    mappings=word_set("HashMap BTreeMap IndexMap"),
+    wrappers=word_set("Option Box Rc Arc RefCell Cell Mutex RwLock Cow"),
+    firsts=word_set("Result"),
+    empty=word_set("()"),
+    self_types=word_set("Self"),
+)
+
+
+def _rust_fn(node: Node) -> MemberFact:
+    body = child_field(node, "body")
+    raw = (node.text or b"")[: (body.start_byte if body else node.end_byte) - node.start_byte]
+    sig = " ".join(raw.decode("utf-8", "replace").split()).rstrip(";")
+    ret = text_of(child_field(node, "return_type"))
+    values = (Value(ret),) if ret else ()
+    return MemberFact(
+        text_of(child_field(node, "name")), "method", sig, node.start_point.row + 1, values
+    )
+
+
+def type_facts(root: Node) -> FileFacts:
+    facts = FileFacts()
+    doc = ""
+    for node in root.named_children:
+        if node.type == "line_comment" or node.type == "block_comment":
+            doc = doc or first_doc_line(text_of(node))
+            continue
+        if node.type in ("struct_item", "trait_item", "enum_item"):
+            name = text_of(child_field(node, "name"))
+            start, end = rows(node)
+            header = text_of(node).split("\n", 1)[0].rstrip()
+            kind = _RUST_CONTAINERS.get(node.type, "struct")
+            fact = ClassFact(name, kind, start + 1, end + 1, header, doc)
+            body = child_field(node, "body")
+            for child in body.named_children if body is not None else []:
+                line = child.start_point.row + 1
+                if child.type == "field_declaration":
+                    ftype = text_of(child_field(child, "type"))
+                    sig = " ".join(text_of(child).split())
+                    fname = text_of(child_field(child, "name"))
+                    fact.members.append(MemberFact(fname, "field", sig, line, (Value(ftype),)))
+                elif child.type in ("function_item", "function_signature_item"):
+                    fact.members.append(_rust_fn(child))
+            old = facts.classes.get(name)
+            if old is not None:  # an impl seen first
+                fact.members.extend(old.members)
+                fact.bases = old.bases
+            facts.classes[name] = fact
+        elif node.type == "impl_item":
+            owner = _rust_type_name(child_field(node, "type"))
+            fact = facts.classes.setdefault(owner, ClassFact(owner, "struct", 0, 0))
+            trait = child_field(node, "trait")
+            if trait is not None:
+                fact.bases = (*fact.bases, text_of(trait))
+            body = child_field(node, "body")
+            for child in body.named_children if body is not None else []:
+                if child.type == "function_item":
+                    fact.members.append(_rust_fn(child))
+        elif node.type == "function_item":
+            ret = text_of(child_field(node, "return_type"))
+            if ret:
+                facts.returns[text_of(child_field(node, "name"))] = ret
+        doc = ""
+    return facts
+
+
+def scope_at(root: Node, row: int) -> Bindings:
+    """Parameters, ``let`` bindings above the cursor, ``self`` in an ``impl``."""
+    scope = Bindings()
+    owner = ""
+    for node, before in path_to_row(root, row):
+        for sibling in before:
+            pattern = child_field(sibling, "pattern")
+            if sibling.type != "let_declaration" or pattern is None:
+                continue
+            if pattern.type == "mut_pattern" and pattern.named_children:
+                pattern = pattern.named_children[0]
+            kind, value = child_field(sibling, "type"), child_field(sibling, "value")
+            if pattern.type != "identifier":
+                continue
+            if kind is not None:
+                scope.names[text_of(pattern)] = Value(text_of(kind))
+            elif value is not None:
+                scope.names[text_of(pattern)] = Value(expr_text=text_of(value))
+        if node.type == "impl_item":
+            owner = _rust_type_name(child_field(node, "type"))
+        elif node.type in ("function_item", "closure_expression"):
+            params = child_field(node, "parameters")
+            for p in params.named_children if params is not None else []:
+                if p.type == "self_parameter" and owner:
+                    scope.instance["self"] = owner
+                elif p.type == "parameter":
+                    pat, kind = child_field(p, "pattern"), child_field(p, "type")
+                    if pat is not None and pat.type == "identifier" and kind is not None:
+                        scope.names[text_of(pat)] = Value(text_of(kind))
+        elif node.type == "for_expression":
+            pat, value = child_field(node, "pattern"), child_field(node, "value")
+            if pat is not None and pat.type == "identifier" and value is not None:
+                scope.names[text_of(pat)] = Value(expr_text=text_of(value), iterate=True)
+    return scope
+
+
+RULES = TypeRules(type_facts, scope_at, SYNTAX, frozenset({"self"}), members_across_files=True)

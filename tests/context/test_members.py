@@ -262,6 +262,55 @@ public class Main {
 }
 
 ADD = "add_cookie_header"
+RUST = {
+    "src/store.rs": """
+pub struct Cache {}
+
+impl Cache {
+    pub fn evict(&self, key: &str) {}
+}
+
+/// Keeps rows.
+pub struct Store {
+    cache: Cache,
+    items: Vec<Cache>,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store { cache: Cache {}, items: vec![] }
+    }
+
+    pub fn open(path: &str) -> Result<Store, String> {
+        Ok(Store::new())
+    }
+}
+""",
+    "src/ops.rs": """
+use crate::store::Store;
+
+impl Store {
+    pub fn get(&self, key: &str) -> Option<&Cache> {
+        self.cache.evict(key); // rule: self in an impl, struct field
+        None
+    }
+}
+
+pub fn run(given: &Store) {
+    given.get("a"); // rule: parameter type, method in another impl
+    let s = Store::new();
+    s.get("b"); // rule: X::new() -> Self
+    let t: Store = make();
+    t.get("c"); // rule: let with a type
+    let o = Store::open("p")?;
+    o.get("d"); // rule: Result<Store, _> and ?
+    for c in given.items.iter() {
+        c.evict("e");
+    }
+}
+""",
+}
+
 # (file, text up to the member, expected class or None, expected member in the top snippet)
 CASES: dict[str, list[tuple[str, str, str | None, str]]] = {
     "python": [
@@ -299,6 +348,14 @@ CASES: dict[str, list[tuple[str, str, str | None, str]]] = {
         ("store/use.go", 's.cache.Evict("d")', "Cache", "Evict"),
         ("store/use.go", "s.Close()", "Store", "Close"),
     ],
+    "rust": [
+        ("src/ops.rs", "self.cache.evict(key)", "Cache", "evict"),
+        ("src/ops.rs", 'given.get("a")', "Store", "get"),
+        ("src/ops.rs", 's.get("b")', "Store", "get"),
+        ("src/ops.rs", 't.get("c")', "Store", "get"),
+        ("src/ops.rs", 'o.get("d")', "Store", "get"),
+        ("src/ops.rs", 'c.evict("e")', None, "evict"),  # an iterator's element: unknown
+    ],
     "java": [
         ("src/shop/Main.java", "given.total()", "Cart", "total"),
         ("src/shop/Main.java", "made.empty()", "Cart", "empty"),
@@ -307,7 +364,7 @@ CASES: dict[str, list[tuple[str, str, str | None, str]]] = {
         ("src/shop/Main.java", "p.price(2)", "Pricing", "price"),
     ],
 }
-WORKSPACES = {"python": PYTHON, "typescript": TYPESCRIPT, "go": GO, "java": JAVA}
+WORKSPACES = {"python": PYTHON, "typescript": TYPESCRIPT, "go": GO, "java": JAVA, "rust": RUST}
 
 
 def _index(root: Path, files: dict[str, str]) -> Any:
