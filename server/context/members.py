@@ -64,6 +64,9 @@ class Receiver:
     partial: str
     cls: ClassRef | None
     instance: bool  # self/this: private members are fair game
+    # The receiver is something else the index knows (a module, a function) or a name
+    # imported from outside the workspace: no class is guessed for it.
+    other: bool = False
 
 
 def cursor_scope(rules: TypeRules, language: str, text: str, line: int, col: int) -> Bindings:
@@ -122,12 +125,14 @@ def receiver_at(inference: Inference, path: str, text: str, line: int, col: int)
     rules = rules_for(entry) if entry is not None else None
     language = entry_language(entry) if entry is not None else None
     if steps is None or rules is None or language is None:
-        return Receiver(receiver, partial, None, False)
+        return Receiver(receiver, partial, None, False, steps is None)
     scope = cursor_scope(rules, language, text, line, col)
     val = inference.eval_chain(steps, path, scope)
     cls = val.cls if val is not None and val.kind == "class" else inference.instance_class(val)
     is_self = len(steps) == 1 and (steps[0][1] in scope.instance or steps[0][1] in scope.classes)
-    return Receiver(receiver, partial, cls, is_self)
+    imported = any(r.local_name == steps[0][1] for r in inference.layer.imports_of(path))
+    other = cls is None and (val is not None or (len(steps) == 1 and imported))
+    return Receiver(receiver, partial, cls, is_self, other)
 
 
 def _layer(view: WorkspaceView, path: str, text: str, overlay: Any) -> Layered:
@@ -227,6 +232,8 @@ def member_candidates(
         return []
     if receiver.cls is not None:
         return _typed_candidates(inference, receiver, text, line, col)
+    if receiver.other:
+        return []
     return _guessed_candidates(inference, receiver, text, line, col)
 
 
