@@ -21,6 +21,7 @@ from server.context.receiver import Inference
 from server.context.relevance import make_relevance
 from server.context.similar import query_vector, similar_candidates
 from server.context.snippet import ContextResult
+from server.context.typefacts import warm_facts
 from server.context.workspace import Layered, WorkspaceView
 
 DEFAULT_BUDGET_TOKENS = 1024
@@ -44,8 +45,12 @@ def view_for(index: Any) -> WorkspaceView:
 
 def warm(index: Any) -> None:
     """Build the in-memory view now (seconds on a large workspace) rather than on the first
-    completion: call it from a background thread after opening or refreshing the index."""
-    view_for(index)
+    completion: call it from a background thread after opening or refreshing the index.
+    Each file's type facts are read too (cached by content: only changed files cost)."""
+    view = view_for(index)
+    with view.lock:
+        entries = list(view.files.values())
+    warm_facts(entries)
 
 
 def build_context(

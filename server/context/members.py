@@ -32,7 +32,7 @@ from server.context.rank import Candidate
 from server.context.receiver import CLASS_KINDS, ClassRef, Inference
 from server.context.relevance import name_terms, term_weights
 from server.context.typefacts import entry_language, rules_for
-from server.context.workspace import Layered, WorkspaceView
+from server.context.workspace import FileEntry, Layered, WorkspaceView
 
 TYPED_SCORE = 3.2  # the receiver's class: above every import-driven candidate
 BASE_STEP = 0.2  # each base class further away scores this much less
@@ -69,20 +69,35 @@ class Receiver:
     other: bool = False
 
 
-def cursor_scope(rules: TypeRules, language: str, text: str, line: int, col: int) -> Bindings:
-    """The scope at the cursor, from the buffer with the member access completed by a
-    placeholder (a trailing dot would not parse) and the rest of the line dropped."""
+def cursor_scope(
+    rules: TypeRules, language: str, text: str, line: int, col: int, start: int = 0
+) -> Bindings:
+    """The scope at the cursor, from the buffer from row ``start`` (the enclosing top-level
+    definition: module-level names come from the file's facts) to the cursor, the member
+    access completed by a placeholder (a trailing dot would not parse) and the brackets
+    left open closed."""
     parser = get_parser(language)
     if parser is None:
         return Bindings()
-    lines = text.split("\n")
-    if line < len(lines):
-        before = lines[line][:col]
-        lines[line] = before + (_PLACEHOLDER if before.rstrip().endswith(".") else "")
+    lines = text.split("\n")[start : line + 1]
+    if lines:
+        before = lines[-1][:col]
+        lines[-1] = before + (_PLACEHOLDER if before.rstrip().endswith(".") else "")
     source = "\n".join(lines)
     source += "\n" + closers(source, comment_prefix(language).strip())
     tree = parser.parse(source.encode("utf-8", "surrogatepass"))
-    return rules.scope(tree.root_node, line)
+    return rules.scope(tree.root_node, line - start)
+
+
+def _region_start(entry: FileEntry, line: int) -> int:
+    """The first row of the top-level definition holding ``line`` (0-based), 0 if none."""
+    row1 = line + 1
+    starts = [
+        d.start_line
+        for d in entry.definitions
+        if d.qualified == d.name and d.start_line <= row1 <= d.end_line
+    ]
+    return min(starts) - 1 if starts else 0
 
 
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
@@ -126,7 +141,8 @@ def receiver_at(inference: Inference, path: str, text: str, line: int, col: int)
     language = entry_language(entry) if entry is not None else None
     if steps is None or rules is None or language is None:
         return Receiver(receiver, partial, None, False, steps is None)
-    scope = cursor_scope(rules, language, text, line, col)
+    start = _region_start(entry, line) if entry is not None else 0
+    scope = cursor_scope(rules, language, text, line, col, start)
     val = inference.eval_chain(steps, path, scope)
     cls = val.cls if val is not None and val.kind == "class" else inference.instance_class(val)
     is_self = len(steps) == 1 and (steps[0][1] in scope.instance or steps[0][1] in scope.classes)

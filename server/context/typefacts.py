@@ -16,7 +16,7 @@ from indexer.languages import get_parser, language_for_path
 from indexer.types import content_hash
 from server.context.workspace import FileEntry
 
-CACHE_FILES = 1024
+CACHE_FILES = 4096
 _cache: OrderedDict[tuple[str, str], FileFacts] = OrderedDict()
 _lock = threading.Lock()
 stats = {"parsed": 0, "failed": 0}  # failures are counted, and tested not to happen
@@ -55,13 +55,16 @@ def facts_of(entry: FileEntry) -> FileFacts | None:
     parser = get_parser(language) if language and rules else None
     if rules is None or parser is None or language is None:
         return None
-    text = entry_text(entry)
-    key = (entry.path, content_hash(text))
+    # An indexed file is keyed by its stored content hash (no text to rebuild on a hit);
+    # an open buffer by the hash of its text.
+    text = "" if entry.signature else entry_text(entry)
+    key = (entry.path, str(entry.signature or content_hash(text)))
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
+    text = text or entry_text(entry)
     try:
         facts = rules.facts(parser.parse(text.encode("utf-8", "surrogatepass")).root_node)
     except (Exception, RecursionError):  # counted: a rule that trips on odd code
@@ -73,3 +76,10 @@ def facts_of(entry: FileEntry) -> FileFacts | None:
         while len(_cache) > CACHE_FILES:
             _cache.popitem(last=False)
     return facts
+
+
+def warm_facts(entries: list[FileEntry]) -> None:
+    """Parse the facts of these files now (a background thread after indexing), so the
+    first member access into a large file does not pay for its parse."""
+    for entry in entries:
+        facts_of(entry)
