@@ -93,6 +93,9 @@ def continuation_votes(
     in the code most similar to the lines before it (other files only), weighted by
     similarity and normalised to [0, 1]: the longest tail that occurs at all."""
     line = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
+    if not _IDENT.search(line):  # a statement's start: the line above leads to it
+        above = [t for t in cursor.prefix_lines[:-1] if t.strip()]
+        line = f"{above[-1]}\n{line}" if above else line
     view = layer.view
     top = [
         (p, i, s)
