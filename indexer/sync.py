@@ -108,12 +108,14 @@ def _writer_lock(store: Store) -> Iterator[None]:
         path = local_path(uri)
         if path is None:
             with store.errors(), writer_lease(store.db, store.display_uri()):
+                store.ensure_tables()  # under the lease: two first writers race otherwise
                 yield
             return
         path.mkdir(parents=True, exist_ok=True)
         with open(path / "writer.lock", "a+b") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
+                store.ensure_tables()
                 yield
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
@@ -402,8 +404,6 @@ def embed_pending(
 def _open(root: Path, settings: IndexSettings) -> tuple[Store, SyncReport]:
     uri = db_uri(root, settings)
     store = Store.open(uri, settings.storage_options)
-    with store.errors():
-        store.ensure_tables()
     report = SyncReport(root=str(root), db=store.display_uri(), embedder=settings.embedder)
     return store, report
 
