@@ -299,6 +299,7 @@ class Completer:
         timings["first_token_ms"] = gen.first_token_ms
         timings["reused_tokens"] = float(gen.reused_tokens)
         timings["new_tokens"] = float(gen.new_tokens)
+        timings.update(gen.extra)  # e.g. healed_tokens, heal_mismatch
 
         t = time.perf_counter()
         try:
@@ -370,6 +371,7 @@ class Completer:
             budgets_from_settings(self._settings.completion),
             path=req.path,
             repo=self.root.name,
+            heal=self._settings.completion.token_healing,
         )
 
     def _generate(

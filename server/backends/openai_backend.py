@@ -16,6 +16,8 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from server.backends.base import BackendError, Generation, GenerationParams
+from server.decoding.healing import heal_answer
+from server.prompt.healing import MAX_CUT_TOKENS
 
 if TYPE_CHECKING:
     from server.prompt import Prompt
@@ -49,11 +51,13 @@ class OpenAIBackend:
         return cls(ms.openai_base_url, ms.openai_model, key, ms.timeout_s)
 
     def _body(self, prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
-        stop = ([] if params.multiline else ["\n"]) + list(params.stop)
+        # A healed prompt's answer re-types the cut first: a newline in it is not the end.
+        newline_stops = params.multiline or "\n" in prompt.heal
+        stop = ([] if newline_stops else ["\n"]) + list(params.stop)
         body: dict[str, Any] = {
             "model": self.model,
             "prompt": prompt.text,
-            "max_tokens": params.max_tokens,
+            "max_tokens": params.max_tokens + (MAX_CUT_TOKENS if prompt.heal else 0),
             "temperature": params.temperature,
             "stream": False,
         }
@@ -90,6 +94,10 @@ class OpenAIBackend:
             gen.error = f"{self.url} sent an unexpected answer: {type(e).__name__}: {e}"
         if gen.error:
             gen.finish_reason = "error"
+        elif prompt.heal:
+            healed = heal_answer(gen.text, prompt.heal, prompt.heal_then_nonspace)
+            gen.extra["heal_mismatch"] = float(healed is None)
+            gen.text = healed or ""
         if not params.multiline and "\n" in gen.text:
             gen.text = gen.text[: gen.text.index("\n")]
         gen.model_ms = gen.first_token_ms = (time.perf_counter() - t0) * 1000

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from server.backends.base import Generation, GenerationParams
+from server.decoding.healing import HealingConstraint
 
 if TYPE_CHECKING:
     from server.decoding.engine import TokenEngine
@@ -23,41 +24,6 @@ if TYPE_CHECKING:
     from server.prompt import Prompt
 
 _HEAL_RESERVE = 8  # context positions kept free for the tokens that re-type the cut text
-
-
-class _Healing:
-    """What the first tokens must still re-type (``pending``), and whether the first byte
-    after it must be non-whitespace (the cut ended in the whitespace the user typed)."""
-
-    def __init__(self, vocab: Vocab, heal: str, then_nonspace: bool) -> None:
-        self.vocab = vocab
-        self.pending = heal.encode("utf-8")
-        self.then_nonspace = then_nonspace
-        self.need_nonspace = False
-        self.tokens = 0
-
-    @property
-    def active(self) -> bool:
-        return bool(self.pending) or self.need_nonspace
-
-    def allowed(self) -> np.ndarray:
-        if self.pending:
-            return self.vocab.extending(self.pending, self.then_nonspace)
-        return self.vocab.nonspace()
-
-    def consume(self, piece: bytes) -> bytes:
-        """Take ``piece`` against the pending text; returns the part of it past the cut."""
-        self.tokens += 1
-        if not self.pending:  # the non-whitespace step
-            self.need_nonspace = False
-            return piece
-        if piece.startswith(self.pending):
-            rest = piece[len(self.pending) :]
-            self.pending = b""
-            self.need_nonspace = self.then_nonspace and not rest
-            return rest
-        self.pending = self.pending[len(piece) :]  # a prefix of it (the constraint said so)
-        return b""
 
 
 def _pick(
@@ -87,7 +53,7 @@ def decode(
     """Continue ``prompt`` with ``engine``; the caller holds the engine for the duration."""
     t0 = time.perf_counter()
     ids = list(prompt.ids)
-    heal = _Healing(vocab, prompt.heal, prompt.heal_then_nonspace) if prompt.heal else None
+    heal = HealingConstraint(vocab, prompt.heal, prompt.heal_then_nonspace) if prompt.heal else None
     room = engine.max_context - params.max_tokens - (_HEAL_RESERVE if heal else 0)
     if len(ids) > room:  # the budget should prevent this; never overflow the model
         ids = ids[-room:]

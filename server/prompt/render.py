@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from indexer.secrets import redact
 from server.prompt.budget import Budgets, keep_head, keep_tail
+from server.prompt.healing import NO_CUT, heal_cut
 from server.prompt.templates import Template, resolve_template
 from server.prompt.tokens import encode, encode_cached
 
@@ -137,11 +138,15 @@ def build_prompt(
     *,
     path: str | None = None,
     repo: str | None = None,
+    heal: bool = False,
 ) -> Prompt:
     """The prompt for a cursor, within the budgets, in the model's own tokens.
 
     Secret-looking tokens in the buffer and the snippets are redacted here, the one place
-    every prompt passes through, whatever the backend (a remote one included)."""
+    every prompt passes through, whatever the backend (a remote one included).
+
+    With ``heal``, the prompt ends at a token boundary before the cursor and
+    ``Prompt.heal`` holds the text cut off (see ``server.prompt.healing``)."""
     tpl = template if isinstance(template, Template) else resolve_template(template, tokenizer)
     window = max(_REDACT_WINDOW, 64 * max(budgets.prefix_tokens, budgets.suffix_tokens))
     prefix, suffix = redact(prefix[-window:]), redact(suffix[:window])
@@ -169,7 +174,12 @@ def build_prompt(
             p.add(tpl.fim_prefix + (" " if tpl.codellama_spacing else ""), "special")
         for rendered, ids in reversed(fitted):  # the best snippet nearest the cursor
             p.add(rendered, "snippets", ids)
-    p.add(kept_prefix, "prefix")
+    prefix_ids = encode(tokenizer, kept_prefix)
+    cut = heal_cut(tokenizer, kept_prefix, prefix_ids) if heal else NO_CUT
+    if cut.tokens:
+        p.add(kept_prefix[: len(kept_prefix) - len(cut.text)], "prefix", prefix_ids[: -cut.tokens])
+    else:
+        p.add(kept_prefix, "prefix", prefix_ids)
     if tpl.fim:
         p.add((" " if tpl.codellama_spacing else "") + tpl.fim_suffix, "special")
         p.add(kept_suffix, "suffix")
@@ -183,4 +193,6 @@ def build_prompt(
         snippets_used=len(fitted),
         counts=dict(p.counts),
         stop=tpl.stop,
+        heal=cut.text,
+        heal_then_nonspace=cut.then_nonspace,
     )

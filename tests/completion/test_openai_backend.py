@@ -139,13 +139,21 @@ def test_completer_uses_openai_and_falls_back_when_it_fails(
     assert completer.wait_until_loaded(10)
     assert completer.status()["template"] == "starcoder"
     req = CompletionRequest("a.py", "def f(cart):\n    return cart.\n", 1, 16)
+    # Token healing: the prompt ends before the last token (the dot), the model re-types it.
+    fake_server.reply = ".total_cents()\nmore"
     r = completer.complete(req)
     assert r.backend == "openai" and r.text == "total_cents()" and r.error is None
     sent = fake_server.requests[-1]["prompt"]
     assert sent == (
         f"<repo_name>{tmp_path.name}<file_sep>a.py\n"
-        "<fim_prefix>def f(cart):\n    return cart.<fim_suffix>\n<fim_middle>"
+        "<fim_prefix>def f(cart):\n    return cart<fim_suffix>\n<fim_middle>"
     )
+    # An answer that does not re-type the cut contradicts the buffer: nothing is shown,
+    # and the mismatch is counted.
+    fake_server.reply = ",total_cents()"
+    r = completer.complete(req)
+    assert r.backend == "openai" and r.text == "" and r.timings["heal_mismatch"] == 1
+    fake_server.reply = ".total_cents()\nmore"
 
     fake_server.mode = "http_error"
     r = completer.complete(req)
