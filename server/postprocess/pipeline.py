@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from server.postprocess.brackets import balance
-from server.postprocess.repetition import cut_char_loops, cut_line_loops
+from server.postprocess.repetition import cut_char_loops, cut_line_loops, cut_segment_loops
+from server.postprocess.suffix import cut_at_suffix
+from server.postprocess.whitespace import trim_leading_whitespace
 
 
 def _indent(line: str) -> int:
@@ -32,40 +34,17 @@ def _cut_at_dedent(completion: str, prefix: str) -> str:
     return "\n".join(kept)
 
 
-def _cut_at_suffix(completion: str, suffix: str) -> str:
-    """Stop where the completion starts repeating the code after the cursor."""
-    rest_of_line, _, after = suffix.partition("\n")
-    # A multi-line completion that reaches the suffix's next non-empty line stops before it.
-    next_line = next((ln.strip() for ln in after.split("\n") if ln.strip()), "")
-    lines = completion.split("\n")
-    if next_line:
-        for i, line in enumerate(lines[1:], start=1):
-            if line.strip() == next_line:
-                lines = lines[:i]
-                break
-    completion = "\n".join(lines)
-    # The completion's first line must not end with what already follows the cursor.
-    tail = rest_of_line.strip()
-    if tail:
-        first, nl, more = completion.partition("\n")
-        stripped = first.rstrip()
-        if stripped.endswith(tail) and len(stripped) > len(tail):
-            first = stripped[: -len(tail)]
-        elif stripped == tail:
-            first = ""
-        completion = first + nl + more
-    return completion
-
-
 def postprocess(
     completion: str, prefix: str, suffix: str, language: str | None, multiline: bool
 ) -> str:
-    """Cut to one line (or to the cursor's block), at the suffix, before loops and
-    unbalanced closers; whitespace-only results become empty."""
-    text = completion.replace("\r\n", "\n")
+    """No whitespace the cursor's position makes wrong; cut to one line (or to the
+    cursor's block), where the suffix resumes, before loops and unbalanced closers;
+    whitespace-only results become empty."""
+    text = trim_leading_whitespace(completion.replace("\r\n", "\n"), prefix)
     text = text.split("\n", 1)[0] if not multiline else _cut_at_dedent(text, prefix)
-    text = _cut_at_suffix(text, suffix)
+    text = cut_at_suffix(text, prefix, suffix)
     text = cut_line_loops(text)
+    text = cut_segment_loops(text)
     text = cut_char_loops(text)
     text = balance(text, prefix, suffix, language)
     text = "\n".join(line.rstrip() for line in text.split("\n")).rstrip("\n")

@@ -34,3 +34,60 @@ def cut_char_loops(text: str, max_period: int = 24) -> str:
         if reps >= _MIN_REPEATS and (period > 1 or reps >= 2 * _MIN_REPEATS):
             return text[: n - (reps - 1) * period]
     return text
+
+
+_MAX_SEGMENT = 80
+_MIN_SEGMENT_WORD_CHARS = 3  # "0, 0, 0" is data, not a loop
+
+
+def _loop_start(line: str) -> tuple[int, int] | None:
+    """(start, period) of the first segment written three times in a row (the last copy
+    may be cut short by the end of the line), or None."""
+    n = len(line)
+    best: tuple[int, int] | None = None
+    for period in range(2, min(_MAX_SEGMENT, n // 2) + 1):
+        for i in range(0, n - 2 * period + 1):
+            if best is not None and i + period >= sum(best):
+                break
+            if line[i] != line[i + period]:  # the cheap test first: this runs per keystroke
+                continue
+            unit = line[i : i + period]
+            if line[i + period : i + 2 * period] != unit:
+                continue
+            third = line[i + 2 * period : i + 3 * period]
+            if third != unit and not (third and unit.startswith(third) and i + 3 * period > n):
+                continue
+            if sum(ch.isalnum() or ch == "_" for ch in unit) < _MIN_SEGMENT_WORD_CHARS:
+                continue
+            best = (i, period)
+            break
+    return best
+
+
+def _natural_end(line: str, start: int, period: int) -> int:
+    """Where to end the kept copy: a loop has no first character of its own, so pick the
+    first cut after one whole copy where the brackets are as balanced as at the line's
+    start and the next character does not continue the same expression."""
+    depth = 0
+    for pos, ch in enumerate(line[: start + 2 * period]):
+        depth += (ch in "([{") - (ch in ")]}")
+        end = pos + 1
+        if end < start + period:
+            continue
+        nxt = line[end] if end < len(line) else " "
+        if depth <= 0 and not (nxt.isalnum() or nxt in "_([{\"'"):
+            return end
+    return start + period
+
+
+def cut_segment_loops(text: str) -> str:
+    """Inside one line, keep the first copy of a segment written three times in a row
+    (``| Sequence["JsonTypeList"]`` six times, or ``.lower().lower().lower()``); what
+    follows the loop is dropped with it."""
+    lines = text.split("\n")
+    for k, line in enumerate(lines):
+        loop = _loop_start(line)
+        if loop is not None:
+            end = _natural_end(line, *loop)
+            return "\n".join([*lines[:k], line[:end].rstrip()])
+    return text
