@@ -26,6 +26,7 @@ from server.settings import Settings
 if TYPE_CHECKING:
     from indexer.search import Index
     from indexer.types import ParsedFile
+    from server.decoding.guide import NameSets
     from server.trainer.background import AdapterWatch
 
 log = logging.getLogger(__name__)
@@ -267,8 +268,9 @@ class Completer:
 
         t = time.perf_counter()
         snippets: list[Snippet] = []
+        names: NameSets | None = None
         try:
-            snippets = self._context(req, overlay, model)
+            snippets, names = self._context(req, overlay, model)
         except Exception as e:  # a broken index must not break typing: complete without it
             errors.append(f"context: {e}")
             log.exception("context failed")
@@ -282,7 +284,7 @@ class Completer:
         elif model is not None:
             try:
                 gen = self._generate(
-                    model, req, prefix, suffix, snippets, multiline, cancel, timings
+                    model, req, prefix, suffix, snippets, names, multiline, cancel, timings
                 )
             except Exception as e:  # a model failure must not break typing: fall back
                 log.exception("generation failed")
@@ -343,7 +345,7 @@ class Completer:
         if not self._generate_lock.acquire(blocking=False):
             return 0  # a completion is running: it reads the prompt itself
         try:
-            snippets = self._context(req, overlay, model)
+            snippets, _ = self._context(req, overlay, model)
             if stop.is_set():
                 return 0
             prefix, suffix = split_at_cursor(req.text, req.line, req.col)
@@ -359,9 +361,11 @@ class Completer:
         prefix: str,
         suffix: str,
         snippets: list[Snippet],
+        names: NameSets | None = None,
     ) -> Any:
         from server.prompt import budgets_from_settings, build_prompt
 
+        cs = self._settings.completion
         return build_prompt(
             model.tokenizer,
             model.template,
@@ -371,7 +375,8 @@ class Completer:
             budgets_from_settings(self._settings.completion),
             path=req.path,
             repo=self.root.name,
-            heal=self._settings.completion.token_healing,
+            heal=cs.token_healing,
+            names=names if cs.guided_identifiers else None,
         )
 
     def _generate(
@@ -381,13 +386,14 @@ class Completer:
         prefix: str,
         suffix: str,
         snippets: list[Snippet],
+        names: NameSets | None,
         multiline: bool,
         cancel: threading.Event | None,
         timings: dict[str, float],
     ) -> Generation:
         cs = self._settings.completion
         t = time.perf_counter()
-        prompt = self._build_prompt(model, req, prefix, suffix, snippets)
+        prompt = self._build_prompt(model, req, prefix, suffix, snippets, names)
         timings["prompt_ms"] = (time.perf_counter() - t) * 1000
         timings["prompt_tokens"] = float(prompt.total_tokens)
         params = GenerationParams(max_tokens=cs.max_tokens, multiline=multiline, stop=prompt.stop)
@@ -396,11 +402,13 @@ class Completer:
 
     def _context(
         self, req: CompletionRequest, overlay: Mapping[str, ParsedFile] | None, model: _Model | None
-    ) -> list[Snippet]:
+    ) -> tuple[list[Snippet], NameSets | None]:
+        """The snippets for the prompt, and the names that exist at the cursor (for
+        guided decoding, when a model with logits will use them)."""
         index = self._index()
         cs = self._settings.completion
         if index is None or cs.snippets <= 0:
-            return []
+            return [], None
         count_tokens = _token_counter(model.tokenizer) if model else None
         result = build_context(
             index,
@@ -412,8 +420,9 @@ class Completer:
             k=cs.snippets,
             budget_tokens=cs.snippet_tokens,
             count_tokens=count_tokens,
+            names=cs.guided_identifiers and model is not None,
         )
-        return list(result.snippets)
+        return list(result.snippets), result.names
 
 
 def stable_ids(prompt: Any, tokenizer: Any) -> list[int]:

@@ -16,6 +16,7 @@ from server.context.buffer import current_entry
 from server.context.cursor import code_identifiers, locate, nearby_identifiers, query_window
 from server.context.definitions import definition_candidates
 from server.context.members import member_candidates
+from server.context.names import names_at_cursor
 from server.context.rank import Candidate, approx_tokens, fit, is_own_region, merge_overlapping
 from server.context.receiver import Inference
 from server.context.relevance import make_relevance
@@ -64,18 +65,20 @@ def build_context(
     budget_tokens: int = DEFAULT_BUDGET_TOKENS,
     count_tokens: Callable[[str], int] | None = None,
     vectors: bool | None = None,
+    names: bool = False,
 ) -> ContextResult:
     """Snippets for the cursor at 0-based (``line``, ``col``) of ``text`` in ``path``.
 
     ``text`` is the buffer as the user sees it; ``overlay`` maps other open buffers to their
     parse and replaces the index's rows for them. The cursor's own region (chunks of
     ``path`` overlapping or following the cursor line) is never returned. ``vectors=False``
-    turns the vector channel off (it is on whenever the index holds vectors)."""
+    turns the vector channel off (it is on whenever the index holds vectors). With
+    ``names``, the result also holds the identifiers that exist at the cursor."""
     t0 = time.perf_counter()
     view = view_for(index)
     with view.lock:  # one build at a time reads the view, and no refresh under it
         return _build(
-            view, t0, path, text, line, col, overlay, k, budget_tokens, count_tokens, vectors
+            view, t0, path, text, line, col, overlay, k, budget_tokens, count_tokens, vectors, names
         )
 
 
@@ -91,6 +94,7 @@ def _build(
     budget_tokens: int,
     count_tokens: Callable[[str], int] | None,
     vectors: bool | None,
+    names: bool = False,
 ) -> ContextResult:
     timings: dict[str, float] = {}
     t1 = time.perf_counter()
@@ -114,7 +118,8 @@ def _build(
     t3 = time.perf_counter()
     timings["definitions"] = (t3 - t2) * 1000
     # After a dot: the members of the receiver's type (nothing when not after one).
-    cands += member_candidates(Inference(layer), path, text, cursor.line, cursor.col)
+    inference = Inference(layer)
+    cands += member_candidates(inference, path, text, cursor.line, cursor.col)
     t3b = time.perf_counter()
     timings["members"] = (t3b - t3) * 1000
     t3 = t3b
@@ -131,4 +136,9 @@ def _build(
     snippets = fit(merge_overlapping(cands), k, budget_tokens, count_tokens or approx_tokens)
     t5 = time.perf_counter()
     timings["rank"] = (t5 - t4) * 1000
-    return ContextResult(snippets, (t5 - t0) * 1000, timings)
+    found = None
+    if names:
+        found = names_at_cursor(layer, path, current, snippets, inference, text, cursor)
+    if names:
+        timings["names"] = (time.perf_counter() - t5) * 1000
+    return ContextResult(snippets, (time.perf_counter() - t0) * 1000, timings, found)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.decoding.guide import NameSets
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +35,4 @@ class ContextResult:
     snippets: list[Snippet]
     ms: float
     timings: dict[str, float] = field(default_factory=dict)
+    names: NameSets | None = None  # identifiers that exist here, when asked for

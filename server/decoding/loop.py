@@ -2,7 +2,8 @@
 
 Greedy (or sampled) picks over an engine's logits, with the rules every completion needs:
 the token-healing constraint (the first tokens must re-type the text the prompt builder
-cut off at the cursor, and the answer starts after it), stop at end-of-text, at a stop
+cut off at the cursor, and the answer starts after it), identifier guidance (a bonus for
+the tokens that spell names that exist, see ``guide``), stop at end-of-text, at a stop
 string, at the first newline in single-line mode and after ``max_tokens``; the cancel
 Event is checked before the prompt is read and between tokens.
 """
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from server.backends.base import Generation, GenerationParams
+from server.decoding.guide import IdentifierGuide
 from server.decoding.healing import HealingConstraint
 
 if TYPE_CHECKING:
@@ -54,6 +56,10 @@ def decode(
     t0 = time.perf_counter()
     ids = list(prompt.ids)
     heal = HealingConstraint(vocab, prompt.heal, prompt.heal_then_nonspace) if prompt.heal else None
+    guide = (
+        IdentifierGuide(vocab, prompt.names, prompt.prefix, prompt.heal) if prompt.names else None
+    )
+    guide_s = 0.0
     room = engine.max_context - params.max_tokens - (_HEAL_RESERVE if heal else 0)
     if len(ids) > room:  # the budget should prevent this; never overflow the model
         ids = ids[-room:]
@@ -73,6 +79,10 @@ def decode(
         logits, gen.reused_tokens = engine.prefill(ids)
         while True:
             allowed = heal.allowed() if heal is not None and heal.active else None
+            if guide is not None and guide.target is not None:
+                tg = time.perf_counter()
+                logits = guide.adjust(logits)
+                guide_s += time.perf_counter() - tg
             token = _pick(logits, params.temperature, allowed, rng)
             if not new:
                 gen.first_token_ms = (time.perf_counter() - t0) * 1000
@@ -82,6 +92,10 @@ def decode(
             new.append(token)
             piece = vocab.piece(token)
             out += heal.consume(piece) if heal is not None and allowed is not None else piece
+            if guide is not None:
+                tg = time.perf_counter()
+                guide.consume(piece)
+                guide_s += time.perf_counter() - tg
             text = out.decode("utf-8", errors="replace")
             hit = next((s for s in params.stop if s in text), None)
             if hit is not None:
@@ -107,5 +121,8 @@ def decode(
     gen.new_tokens = len(new)
     if heal is not None:
         gen.extra["healed_tokens"] = float(heal.tokens)
+    if guide is not None:
+        gen.extra["guided_tokens"] = float(guide.steps)
+        gen.extra["guide_ms"] = guide_s * 1000
     gen.model_ms = (time.perf_counter() - t0) * 1000
     return gen

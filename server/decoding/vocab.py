@@ -57,6 +57,10 @@ class Vocab:
         found.update(i for i in self.special if self.pieces[i] == raw)
         return found
 
+    def plain_ids(self, piece: bytes) -> list[int]:
+        """The plain (not special) token ids whose piece is exactly ``piece``."""
+        return self._by_piece.get(piece, [])
+
     def with_prefix(self, prefix: bytes) -> np.ndarray:
         """Ids of the plain tokens whose piece starts with ``prefix`` (a sorted range)."""
         lo = bisect.bisect_left(self._sorted, prefix)

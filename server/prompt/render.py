@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from indexer.secrets import redact
 from server.prompt.budget import Budgets, keep_head, keep_tail
 from server.prompt.healing import NO_CUT, heal_cut
 from server.prompt.templates import Template, resolve_template
 from server.prompt.tokens import encode, encode_cached
+
+if TYPE_CHECKING:
+    from server.decoding.guide import NameSets
 
 _MIN_SNIPPET_TOKENS = 24  # a snippet cut shorter than this is not worth its header
 # Redaction runs on this many characters nearest the cursor (bounded cost per keystroke);
@@ -51,6 +54,7 @@ class Prompt:
     # whitespace (the cut ended in whitespace the user typed).
     heal: str = ""
     heal_then_nonspace: bool = False
+    names: NameSets | None = None  # identifiers that exist here (guided decoding)
 
     @property
     def total_tokens(self) -> int:
@@ -139,6 +143,7 @@ def build_prompt(
     path: str | None = None,
     repo: str | None = None,
     heal: bool = False,
+    names: NameSets | None = None,
 ) -> Prompt:
     """The prompt for a cursor, within the budgets, in the model's own tokens.
 
@@ -195,4 +200,5 @@ def build_prompt(
         stop=tpl.stop,
         heal=cut.text,
         heal_then_nonspace=cut.then_nonspace,
+        names=names or None,
     )
