@@ -10,7 +10,8 @@ The floor per engine is computed, not re-measured: the prompt tokens it had to r
 cold, only the new ones typing forward) at their FLOPs over this machine's measured matmul
 rate, then per generated token its weight and KV-cache bytes over the measured memory
 bandwidth. llama.cpp's threads spin-wait: under other load it slows sharply, so the load
-average is printed with the table.
+average is printed with the table. The same keystrokes also run with token healing and
+guided identifiers off ("decoding off"): the decoding layer's cost beside its baseline.
 
     .venv/bin/python bench/complete.py [--points 20] [--engines llamacpp,transformers]
 """
@@ -231,12 +232,15 @@ class Engine:
     rows: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     load_s: float = 0.0
     nonempty: int = 0
+    nonempty_off: int = 0  # with token healing and guided identifiers off
 
-    def settings(self) -> Any:
+    def settings(self, decoding: bool = True) -> Any:
+        """``decoding=False``: token healing and guided identifiers off (the baseline)."""
         from server.settings import Settings
 
         s = Settings()
         s.completion.multiline = "never"
+        s.completion.token_healing = s.completion.guided_identifiers = decoding
         s.model.backend = self.backend
         s.model.quantization = self.quantization
         s.model.dtype = self.dtype
@@ -276,6 +280,7 @@ def run_engine(
     from server.completion import Completer, CompletionRequest
 
     completer = Completer(workspace, idx, engine.settings())
+    baseline = Completer(workspace, idx, engine.settings(decoding=False))
     t0 = time.perf_counter()
     if not completer.wait_until_loaded():
         raise SystemExit(f"{engine.label} did not load: {completer.status()['fallback_reason']}")
@@ -323,6 +328,20 @@ def run_engine(
             if k == 0:
                 rows["prompt_tokens"].append(prompt)
                 engine.nonempty += bool(r.text)
+            else:
+                rows["own_ms"].append(t.get("heal_ms", 0.0) + t.get("guide_ms", 0.0))
+        # The same keystrokes with token healing and guided identifiers off.
+        backend.reset_cache()
+        for k in range(TYPED_KEYS + 1):
+            text, rest = typed_buffer(original, line, col + k)
+            if k and not rest and col + k > len(original.split("\n")[line]):
+                break
+            r = baseline.complete(CompletionRequest(path, text, line, col + k, multiline=False))
+            if k == 0:
+                engine.nonempty_off += bool(r.text)
+            else:
+                rows["off_typed_first"].append(r.timings["first_token_ms"])
+                rows["off_typed_total"].append(r.timings["model_ms"])
     engine_speed(engine, backend, shape, machine)
 
 
@@ -421,6 +440,16 @@ def main() -> int:
     row("cold: total (target 1000)", "cold_total", "cold_total_floor")
     row("typing: first token", "typed_first", "typed_first_floor")
     row("typing: total (target 100)", "typed_total", "typed_total_floor")
+    row("typing: first, decoding off", "off_typed_first")
+    row("typing: total, decoding off", "off_typed_total")
+    row("typing: constraints' own time", "own_ms", fmt=".2f")
+    print(
+        f"{'typing total p50, on / off':<30}"
+        + "".join(
+            f"{pct(e.rows['typed_total'], 50) / pct(e.rows['off_typed_total'], 50):>{width}.2f}"
+            for e in engines
+        )
+    )
     row("engine prefill tok/s (730)", "prefill_tps", "prefill_floor_tps")
     row("engine decode tok/s (>= 90)", "decode_tps", "decode_floor_tps")
     print(
@@ -428,6 +457,8 @@ def main() -> int:
         + ", ".join(f"{e.label} {e.load_s:.1f}" for e in engines)
         + "; non-empty cold completions: "
         + ", ".join(f"{e.label} {e.nonempty}/{len(points)}" for e in engines)
+        + "; with decoding off: "
+        + ", ".join(f"{e.label} {e.nonempty_off}/{len(points)}" for e in engines)
     )
     return 0
 

@@ -59,7 +59,7 @@ def decode(
     guide = (
         IdentifierGuide(vocab, prompt.names, prompt.prefix, prompt.heal) if prompt.names else None
     )
-    guide_s = 0.0
+    guide_s = heal_s = 0.0  # the constraints' own time (the latency budget's share)
     room = engine.max_context - params.max_tokens - (_HEAL_RESERVE if heal else 0)
     if len(ids) > room:  # the budget should prevent this; never overflow the model
         ids = ids[-room:]
@@ -78,7 +78,11 @@ def decode(
             return gen
         logits, gen.reused_tokens = engine.prefill(ids)
         while True:
-            allowed = heal.allowed() if heal is not None and heal.active else None
+            allowed = None
+            if heal is not None and heal.active:
+                th = time.perf_counter()
+                allowed = heal.allowed()
+                heal_s += time.perf_counter() - th
             if guide is not None and guide.target is not None:
                 tg = time.perf_counter()
                 logits = guide.adjust(logits)
@@ -121,6 +125,7 @@ def decode(
     gen.new_tokens = len(new)
     if heal is not None:
         gen.extra["healed_tokens"] = float(heal.tokens)
+        gen.extra["heal_ms"] = heal_s * 1000
     if guide is not None:
         gen.extra["guided_tokens"] = float(guide.steps)
         gen.extra["guide_ms"] = guide_s * 1000
