@@ -282,7 +282,7 @@ def run_engine(
     completer = Completer(workspace, idx, engine.settings())
     baseline = Completer(workspace, idx, engine.settings(decoding=False))
     t0 = time.perf_counter()
-    if not completer.wait_until_loaded():
+    if not (completer.wait_until_loaded() and baseline.wait_until_loaded()):
         raise SystemExit(f"{engine.label} did not load: {completer.status()['fallback_reason']}")
     engine.load_s = time.perf_counter() - t0
     status = completer.status()
