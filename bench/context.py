@@ -86,7 +86,7 @@ def measure(root: Path, n_points: int) -> None:
     index_s = time.perf_counter() - t
     index = open_index(root)
     t = time.perf_counter()
-    warm(index)  # as the server does after indexing: the view and the type facts
+    warm(index, wait=True)  # as the server does after indexing: the view and type facts
     points = build_points(root, index, limit=n_points, seed=0)
     view_ms = (time.perf_counter() - t) * 1000  # the first build_context-side load
     texts: dict[str, str] = {}

@@ -44,14 +44,29 @@ def view_for(index: Any) -> WorkspaceView:
     return view
 
 
-def warm(index: Any) -> None:
+def warm(index: Any, wait: bool = False) -> None:
     """Build the in-memory view now (seconds on a large workspace) rather than on the first
     completion: call it from a background thread after opening or refreshing the index.
-    Each file's type facts are read too (cached by content: only changed files cost)."""
+    Each file's type facts are read too, on a thread of their own (``wait``: here), so the
+    caller (the server's writer thread) is not held; cached by content, only changed files
+    cost."""
+    global _facts_thread
     view = view_for(index)
     with view.lock:
         entries = list(view.files.values())
-    warm_facts(entries)
+    if wait:
+        warm_facts(entries)
+        return
+    with _views_lock:
+        if _facts_thread is not None and _facts_thread.is_alive():
+            return  # the running pass reads the files it has not reached in their new state
+        _facts_thread = threading.Thread(
+            target=warm_facts, args=(entries,), name="tandem-facts", daemon=True
+        )
+        _facts_thread.start()
+
+
+_facts_thread: threading.Thread | None = None
 
 
 def build_context(

@@ -484,6 +484,16 @@ def test_members_include_an_unsaved_buffer_and_skip_dunders(
     assert members_at_cursor(index, "app/x.py", "x = 1", 0, 5) == []
 
 
+def test_warm_reads_each_file_s_facts_once(workspaces: dict[str, tuple[Path, Any]]) -> None:
+    from server.context import warm
+
+    index = workspaces["java"][1]
+    warm(index, wait=True)
+    before = stats["parsed"]
+    warm(index, wait=True)  # nothing changed: every file's facts come from the cache
+    assert stats["parsed"] == before
+
+
 def test_no_rule_failed_on_these_workspaces() -> None:
     assert stats["failed"] == 0
 
