@@ -8,6 +8,7 @@ llama.cpp's format) and owns the engine.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -20,6 +21,8 @@ from server.decoding import decode, vocab_for
 
 if TYPE_CHECKING:
     from server.prompt import Prompt
+
+log = logging.getLogger(__name__)
 
 
 class LlamaCppBackend:
@@ -80,12 +83,23 @@ def load_llamacpp(
     converted adapter); returns it and the load time in ms. Raises BackendError."""
     from server.backends.gguf_models import served_gguf
     from server.backends.llamacpp_engine import DEFAULT_CONTEXT, llama_cpp_module
+    from server.backends.loader import cache_root
     from server.backends.lora_gguf import lora_gguf
 
     t0 = time.perf_counter()
     llama_cpp_module()  # fail first, and clearly, when llama.cpp is not installed
     gguf = served_gguf(model, quantization)
-    engine = LlamaCppEngine(gguf, frozenset(), n_ctx=n_ctx or DEFAULT_CONTEXT, n_threads=n_threads)
+    context = n_ctx or DEFAULT_CONTEXT
+    try:
+        engine = LlamaCppEngine(gguf, frozenset(), n_ctx=context, n_threads=n_threads)
+    except BackendError:
+        if not gguf.is_relative_to(cache_root()):
+            raise
+        # Our own cached copy is damaged (a full disk, a killed write): make it again.
+        log.warning("the cached %s did not load; making it again", gguf)
+        gguf.unlink(missing_ok=True)
+        gguf = served_gguf(model, quantization)
+        engine = LlamaCppEngine(gguf, frozenset(), n_ctx=context, n_threads=n_threads)
     try:
         tokenizer = tokenizer_for(model)
         eos = tokenizer.eos_token_id

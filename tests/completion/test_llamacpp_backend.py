@@ -289,3 +289,21 @@ def test_the_completer_prefills_the_stable_prompt_for_the_next_request(
     assert r.backend == "llamacpp" and r.error is None
     assert r.timings["reused_tokens"] >= held - 2
     assert backend.tokens_fed - fed_before < r.timings["prompt_tokens"] - held + 64
+
+
+def test_a_damaged_cached_gguf_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.backends.gguf_models import served_gguf
+    from server.backends.llamacpp_backend import load_llamacpp
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cached = served_gguf("smollm2", "q4_0")
+    size = cached.stat().st_size
+    with cached.open("r+b") as f:  # a write that was cut short
+        f.truncate(size // 3)
+    backend, _ = load_llamacpp("smollm2", "q4_0", None)
+    try:
+        assert backend.engine.path == cached and cached.stat().st_size == size
+    finally:
+        backend.engine.close()
