@@ -14,6 +14,7 @@ reported as skipped; its target is indexed under its own path when it lies in th
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -25,6 +26,8 @@ from pathspec import GitIgnoreSpec
 from indexer.secrets import is_secret_file
 from indexer.types import Skipped
 from server.settings import IndexSettings
+
+log = logging.getLogger(__name__)
 
 IGNORE_FILES = (".tandemignore", ".gitignore")
 MAX_DEPTH = 100
@@ -210,12 +213,31 @@ class WalkEntry:
     size: int
 
 
+def ignore_spec(lines: Iterable[str], source: str) -> GitIgnoreSpec:
+    """A gitignore spec that, like git, passes over patterns it cannot read (a bare ``!``,
+    a stray ``***``) instead of failing the whole walk; each one is logged with its source."""
+    lines = list(lines)
+    try:
+        return GitIgnoreSpec.from_lines(lines)
+    except ValueError:
+        pass
+    kept = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            GitIgnoreSpec.from_lines([line])
+        except ValueError as e:
+            log.warning("%s:%d: pattern ignored (%s)", source, number, e)
+            continue
+        kept.append(line)
+    return GitIgnoreSpec.from_lines(kept)
+
+
 def _read_ignore_file(path: Path) -> GitIgnoreSpec | None:
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return GitIgnoreSpec.from_lines(lines)
+    return ignore_spec(lines, str(path))
 
 
 class IgnoreRules:
@@ -224,7 +246,7 @@ class IgnoreRules:
     def __init__(self, root: Path, settings: IndexSettings) -> None:
         self.root = root
         self.max_bytes = settings.max_file_kb * 1024
-        self.extra = GitIgnoreSpec.from_lines(settings.exclude)
+        self.extra = ignore_spec(settings.exclude, "settings index.exclude")
         self.defaults = GitIgnoreSpec.from_lines(DEFAULT_IGNORES)
         self._specs: dict[str, list[tuple[str, GitIgnoreSpec]]] = {}
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from index_helpers import write
 
 from indexer.types import Skipped
@@ -74,6 +75,26 @@ def test_tandemignore_and_settings_exclude(workspace: Callable[..., Path]) -> No
     assert skipped["docs/"] == "ignored (.tandemignore)"
     assert skipped["src/gen/"] == "ignored (settings.exclude)"
     assert skipped["src/c.py"] == "ignored (settings.exclude)"
+
+
+def test_an_unreadable_gitignore_pattern_is_passed_over_like_git_does(
+    workspace: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    # psf/black's test data has a .gitignore holding a bare "!": git ignores that line,
+    # and the walk must not fail on it (it used to raise GitIgnorePatternError).
+    root = workspace(
+        {
+            "data/.gitignore": "!\n*.out\n",
+            "data/keep.py": "x = 1",
+            "data/run.out": "x",
+            "src/a.py": "x = 1",
+        }
+    )
+    entries, skipped = run_walk(root, exclude=["!", "src/gen/"])
+    assert entries == {"data/.gitignore", "data/keep.py", "src/a.py"}
+    assert skipped["data/run.out"] == "ignored (data/.gitignore)"
+    assert any("data/.gitignore:1: pattern ignored" in r.getMessage() for r in caplog.records)
+    assert any("index.exclude:1: pattern ignored" in r.getMessage() for r in caplog.records)
 
 
 def test_defaults_skip_dependencies_builds_locks_and_minified(
