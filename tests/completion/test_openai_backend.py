@@ -1,12 +1,13 @@
-"""The OpenAI-compatible backend against a fake completions server on 127.0.0.1.
-
-The server is a fake because no real model server can run here; it speaks the
-``/v1/completions`` wire format and records what it was sent."""
+"""The OpenAI-compatible backend against a fake completions server on 127.0.0.1: what the
+real server (tests/completion/test_openai_llama_server.py) cannot be made to do — a 500, a
+malformed stream, a stream that ends without ``[DONE]``, an error event, an answer that
+does not stream, a server that never answers — and a record of exactly what was sent."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -24,13 +25,14 @@ from server.settings import Settings
 
 
 class FakeCompletionsServer(ThreadingHTTPServer):
-    """Answers POST /v1/completions with ``reply``; ``mode`` switches to failures."""
+    """A fake: answers POST /v1/completions with ``reply`` as server-sent events (one event
+    per word); ``mode`` switches to a plain JSON answer or to failures."""
 
     daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.mode = "ok"  # ok | http_error | slow
+        self.mode = "ok"  # ok | json | http_error | slow | bad_json | cut | error_event
         self.reply = "total_cents()\nmore"
         self.requests: list[dict[str, Any]] = []
         self.headers_seen: list[dict[str, str]] = []
@@ -42,6 +44,7 @@ class FakeCompletionsServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: FakeCompletionsServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
         pass
@@ -55,9 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         if self.server.mode == "http_error":
-            self.send_response(500)
-            self.end_headers()
-            self.wfile.write(b'{"error": "model crashed"}')
+            self._send(500, "application/json", b'{"error": "model crashed"}')
             return
         if self.server.mode == "slow":
             time.sleep(3)
@@ -65,14 +66,38 @@ class _Handler(BaseHTTPRequestHandler):
         for s in body.get("stop") or []:
             if s in text:
                 text = text[: text.index(s)]
-        payload = {
-            "choices": [{"text": text, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 12, "completion_tokens": 3},
-        }
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        if self.server.mode == "json" or not body.get("stream"):
+            payload = {
+                "choices": [{"text": text, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 12, "completion_tokens": 3},
+            }
+            self._send(200, "application/json", json.dumps(payload).encode())
+            return
+        events = [
+            {"choices": [{"text": word, "finish_reason": None}]}
+            for word in re.findall(r"\S+\s*|\s+", text)
+        ]
+        events.append({"choices": [{"text": "", "finish_reason": "stop"}]})
+        lines = [f"data: {json.dumps(e)}" for e in events]
+        if self.server.mode == "bad_json":
+            lines.insert(1, "data: {not json")
+        if self.server.mode == "error_event":
+            lines.insert(1, 'data: {"error": {"message": "context length exceeded"}}')
+        if self.server.mode != "cut":
+            lines.append("data: [DONE]")
+        else:
+            lines = lines[:2]  # then the connection drops: no [DONE]
+        stream = "".join(line + "\r\n\r\n" for line in lines).encode()
+        self._send(200, "text/event-stream", stream, close=self.server.mode == "cut")
+
+    def _send(self, status: int, ctype: str, data: bytes, close: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(data)  # the timeout test's client has given up by now
@@ -103,11 +128,11 @@ def test_success_sends_prompt_model_key_and_stops(
     backend = OpenAIBackend.from_settings(settings.model)
     prompt = simple_prompt()
     g = backend.generate(prompt, GenerationParams(max_tokens=16, stop=prompt.stop))
-    assert g.error is None and g.text == "total_cents()"
-    assert g.prompt_tokens == 12 and g.new_tokens == 3
+    assert g.error is None and g.text == "total_cents()" and g.new_tokens == 1
     sent = fake_server.requests[0]
     assert sent["model"] == "qwen2.5-coder" and sent["prompt"] == prompt.text
     assert sent["max_tokens"] == 16 and sent["stop"][0] == "\n" and len(sent["stop"]) <= 4
+    assert sent["stream"] is True
     assert fake_server.headers_seen[0]["Authorization"] == "Bearer sk-test"
 
 
@@ -125,7 +150,35 @@ def test_timeout_is_an_error_not_a_hang(fake_server: FakeCompletionsServer) -> N
     t0 = time.perf_counter()
     g = backend.generate(simple_prompt(), GenerationParams())
     assert time.perf_counter() - t0 < 2.5
-    assert g.error is not None and "too slow" in g.error
+    assert g.error is not None and "no answer within 0.5 s" in g.error
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("bad_json", "sent an unexpected answer: JSONDecodeError"),
+        ("cut", "the stream was cut after 2 tokens"),
+        ("error_event", "the server reported an error: context length exceeded"),
+    ],
+)
+def test_broken_streams_are_clear_errors(
+    fake_server: FakeCompletionsServer, mode: str, message: str
+) -> None:
+    fake_server.mode = mode
+    backend = OpenAIBackend(fake_server.base_url, "m", timeout_s=5)
+    g = backend.generate(simple_prompt(), GenerationParams(multiline=True))
+    assert g.finish_reason == "error" and g.text == ""
+    assert g.error is not None and message in g.error, g.error
+    fake_server.mode = "ok"  # the next request works (a new connection if need be)
+    assert backend.generate(simple_prompt(), GenerationParams()).text == "total_cents()"
+
+
+def test_a_server_that_does_not_stream_is_read_whole(fake_server: FakeCompletionsServer) -> None:
+    fake_server.mode = "json"
+    backend = OpenAIBackend(fake_server.base_url, "m", timeout_s=5)
+    g = backend.generate(simple_prompt(), GenerationParams())
+    assert g.error is None and g.text == "total_cents()" and g.new_tokens == 3
+    assert fake_server.requests[0]["stream"] is True
 
 
 def test_completer_uses_openai_and_falls_back_when_it_fails(
