@@ -1,5 +1,6 @@
 """Index benchmark on real code from the venv, each figure beside its floor or target.
 
+Peak RSS of ``tandem index`` and ``tandem serve`` on a 30 MB workspace: bench/memory.py.
 Trees (copied to a temp dir): networkx's source (500+ files) for the lexical index, no-op
 and single-edit re-index and disk growth under 200 edits; the first 20 MB of transformers'
 source for time-to-searchable at scale; a slice of networkx of about ``--embed-chunks``
@@ -29,6 +30,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sysconfig
+
+import memory  # bench/memory.py
 
 from indexer.chunker import parse_file
 from indexer.embedder import MAX_SEQ_LENGTH, load_embedder
@@ -295,7 +298,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embed-chunks", type=int, default=400)
     parser.add_argument("--edits", type=int, default=200)
-    parser.add_argument("--parts", default="lexical,20mb,embed", help="comma-separated")
+    parser.add_argument("--parts", default="lexical,20mb,embed,memory", help="comma-separated")
+    parser.add_argument("--memory-slices", default="60,150", help="files embedded (memory)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as d:
         tmp = Path(d)
@@ -309,6 +313,10 @@ def main() -> int:
         if "embed" in parts:
             print("== embeddings (MiniLM)", flush=True)
             bench_embedding(tmp, args.embed_chunks)
+        if "memory" in parts:
+            print("== peak RSS on a 30 MB workspace (bench/memory.py)", flush=True)
+            slices = [int(x) for x in args.memory_slices.split(",") if x]
+            rows.extend(memory.run(tmp, slices, serve=True))
     print("\n| measure | value | floor / target |\n| --- | --- | --- |")
     for label, value, beside in rows:
         print(f"| {label.strip()} | {value} | {beside} |")

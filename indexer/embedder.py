@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 
 MINILM = "minilm"
 MAX_SEQ_LENGTH = 256
+BATCH = 16  # texts per model batch at full length (shorter texts share the token budget)
 PRECISIONS = ("float32", "bfloat16")
 _LOCK = threading.Lock()
 _CACHE: dict[tuple[str, str], Embedder] = {}
@@ -77,17 +78,17 @@ class Embedder:
         self.dim = int(model.get_embedding_dimension() or 0)
         base = MINILM if name == MINILM else _slug(os.path.basename(name.rstrip("/")) or name)
         self.slug = f"{base}_{self.dim}" + ("_bf16" if precision == "bfloat16" else "")
+        self.max_tokens = int(getattr(model, "max_seq_length", 0) or MAX_SEQ_LENGTH)
         self._lock = threading.Lock()
 
-    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def embed(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
         """Normalised float32 vectors, one row per text, in input order."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with self._lock:  # torch modules are not safe to call from two threads at once
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
+            for idx in self._batches(texts, order, batch_size):
                 vecs = self.model.encode(
                     [texts[i] for i in idx],
                     batch_size=batch_size,
@@ -97,6 +98,24 @@ class Embedder:
                 out[idx] = vecs.float().numpy()
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
+
+    def _batches(
+        self, texts: Sequence[str], order: list[int], batch_size: int
+    ) -> Iterator[list[int]]:
+        """Batches of at most ``batch_size`` full-length texts' worth of tokens: activation
+        memory (and attention's, quadratic in length) stays bounded, while short texts go
+        many at a time. ``order`` is by ascending length, so the text being added is the
+        longest of its batch; tokens are estimated from characters, generously."""
+        budget = batch_size * self.max_tokens
+        batch: list[int] = []
+        for i in order:
+            tokens = min(self.max_tokens, len(texts[i]) // 2 + 2)
+            if batch and ((len(batch) + 1) * tokens > budget or len(batch) >= 8 * batch_size):
+                yield batch
+                batch = []
+            batch.append(i)
+        if batch:
+            yield batch
 
 
 def _load(name: str, precision: str) -> Embedder:

@@ -16,7 +16,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -318,6 +318,20 @@ class Store:
         if columns:
             q = q.select(columns)
         return q.limit(None).to_arrow() if where else _scan(t, columns)
+
+    def scan_batches(
+        self, name: str, columns: list[str], rows: int = 4096
+    ) -> Iterator[pa.RecordBatch]:
+        """Some columns of a whole table, streamed ``rows`` at a time (memory stays at one
+        batch however big the table)."""
+        t = self.table(name)
+        if t is None:
+            return
+        try:
+            reader = t.to_lance().to_batches(columns=columns, batch_size=rows)
+        except Exception:  # a table without a local Lance dataset: let LanceDB stream it
+            reader = t.search().select(columns).limit(None).to_batches(rows)
+        yield from reader
 
     def files(self) -> dict[str, FileRow]:
         data = self.read(FILES)

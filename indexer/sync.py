@@ -28,6 +28,7 @@ from indexer.chunker import parse_file
 from indexer.delta import Base, adopt_embedder, base_meta, git_commit, open_base, split
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
 from indexer.lease import writer_lease
+from indexer.memory import release_memory
 from indexer.secrets import redact
 from indexer.store import (
     CHUNKS,
@@ -49,7 +50,8 @@ from server.settings import IndexSettings
 Progress = Callable[[str, int, int, str], None]
 """``progress(phase, done, total, message)``; phases: scan, index, embed."""
 
-EMBED_BATCH = 64
+_EMBED_WINDOW = 4096  # texts read ahead from the index and sorted by length (little padding)
+_EMBED_COMMIT = 256  # vectors per commit
 _WRITE_BATCH_FILES = 200
 _WRITE_BATCH_CHUNKS = 4000
 _FULL_OPTIMIZE_FILES = 100
@@ -218,9 +220,10 @@ def _apply(
     table_paths: set[str] | None,
     stored: dict[str, FileRow],
     reparse: bool = False,
-) -> dict[str, str]:
+) -> set[str]:
     """Index changed entries (every entry when ``reparse``), delete gone paths and orphans.
-    Returns hash → text of the chunks written (so embedding need not read them back)."""
+    Returns the content hashes of the chunks written (their texts are in the index;
+    nothing per chunk is held here)."""
     max_bytes = settings.max_file_kb * 1024
     restamp: list[FileRow] = []
     todo: list[tuple[WalkEntry, str, str]] = []
@@ -267,7 +270,7 @@ def _apply(
         store.delete_paths(PATH_TABLES, plan.orphans)
     _checkpoint("deleted")
 
-    texts: dict[str, str] = {}
+    written: set[str] = set()
     total = len(todo)
     done = 0
     batch: list[tuple[WalkEntry, str, str]] = []
@@ -276,18 +279,18 @@ def _apply(
         batch.append(item)
         n_batch_chunks += item[1].count("\n") // 20 + 1
         if len(batch) >= _batch_files() or n_batch_chunks >= _WRITE_BATCH_CHUNKS:
-            done += _write_batch(store, batch, stored, table_paths, report, texts)
+            done += _write_batch(store, batch, stored, table_paths, report, written)
             if progress:
                 progress("index", done, total, batch[-1][0].path)
             batch, n_batch_chunks = [], 0
     if batch:
-        done += _write_batch(store, batch, stored, table_paths, report, texts)
+        done += _write_batch(store, batch, stored, table_paths, report, written)
         if progress:
             progress("index", done, total, "")
     if restamp:
         store.upsert_files(restamp)
         report.restamped += len(restamp)
-    return texts
+    return written
 
 
 def _write_batch(
@@ -296,7 +299,7 @@ def _write_batch(
     stored: dict[str, FileRow],
     table_paths: set[str] | None,
     report: SyncReport,
-    texts: dict[str, str],
+    written: set[str],
 ) -> int:
     chunks: list[dict[str, Any]] = []
     symbols: list[dict[str, Any]] = []
@@ -324,8 +327,7 @@ def _write_batch(
                 parsed.fallback,
             )
         )
-        for r in rows:
-            texts[r["content_hash"]] = r["text"]
+        written.update(r["content_hash"] for r in rows)
     paths = [e.path for e, _, _ in batch]
     had_files_row = [p for p in paths if p in stored]
     if had_files_row:
@@ -343,6 +345,7 @@ def _write_batch(
     _checkpoint("files-added")
     report.indexed += len(files)
     report.chunks += len(chunks)
+    release_memory()  # the batch's rows, parse trees and Arrow buffers
     return len(batch)
 
 
@@ -353,43 +356,51 @@ def embed_pending(
     store: Store,
     embedder: Embedder,
     progress: Progress | None = None,
-    known_texts: dict[str, str] | None = None,
+    written: set[str] | None = None,
     report: SyncReport | None = None,
     elsewhere: frozenset[str] = frozenset(),
 ) -> int:
     """Embed every chunk whose content hash has no cached vector (here, or ``elsewhere``:
-    a base index's vectors, which the reader layers under the delta's); batches are
-    committed as they go, longest texts last so each batch pads little. Returns vectors
-    computed."""
-    hashes = store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist()
-    referenced = set(hashes)
+    a base index's vectors, which the reader layers under the delta's). Texts stream from
+    the index in windows (sorted by length within each, so batches pad little) and vectors
+    are committed as they go, so memory stays bounded whatever the size of the workspace.
+    Returns vectors computed."""
+    referenced = set(store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist())
     have = store.vector_hashes(embedder.slug) | elsewhere
-    missing = sorted(referenced - have)
-    if report is not None:
-        report.cached += len(set(known_texts or ()) & have)
-    texts = dict(known_texts or {})
-    need = [h for h in missing if h not in texts]
-    for i in range(0, len(need), 500):
-        part = store.read(
-            CHUNKS, ["content_hash", "text"], in_list("content_hash", need[i : i + 500])
-        )
-        for h, t in zip(
-            part.column("content_hash").to_pylist(), part.column("text").to_pylist(), strict=True
-        ):
-            texts[h] = t
-    missing = [h for h in missing if h in texts]
-    missing.sort(key=lambda h: len(texts[h]))
+    missing = referenced - have
+    if report is not None and written:
+        report.cached += len(written & have)
+    total = len(missing)
     done = 0
     # commit every few model batches (fewer LanceDB fragments); tests make it small
-    big = int(os.environ.get("TANDEM_EMBED_COMMIT", EMBED_BATCH * 4))
-    for i in range(0, len(missing), big):
-        part = missing[i : i + big]
-        vecs = embedder.embed([texts[h] for h in part], batch_size=EMBED_BATCH)
-        store.add_vectors(embedder.slug, part, vecs)
-        _checkpoint("vectors-added")
-        done += len(part)
-        if progress:
-            progress("embed", done, len(missing), "")
+    commit = int(os.environ.get("TANDEM_EMBED_COMMIT", _EMBED_COMMIT))
+    window: dict[str, str] = {}
+
+    def flush() -> None:
+        nonlocal done
+        order = sorted(window, key=lambda h: len(window[h]))
+        for i in range(0, len(order), commit):
+            part = order[i : i + commit]
+            vecs = embedder.embed([window[h] for h in part])
+            store.add_vectors(embedder.slug, part, vecs)
+            _checkpoint("vectors-added")
+            release_memory()  # activations freed by torch, kept by glibc's tuned heap
+            done += len(part)
+            if progress:
+                progress("embed", done, total, "")
+        window.clear()
+
+    if missing:
+        for batch in store.scan_batches(CHUNKS, ["content_hash", "text"]):
+            hashes = batch.column(0).to_pylist()
+            texts = batch.column(1).to_pylist()
+            for h, t in zip(hashes, texts, strict=True):
+                if h in missing:
+                    missing.discard(h)
+                    window[h] = t
+            if len(window) >= _EMBED_WINDOW:
+                flush()
+        flush()
     if report is not None:
         report.embedded += done
     store.gc_vectors(embedder.slug, referenced, keep_unreferenced=max(1000, len(referenced) // 4))
@@ -416,7 +427,7 @@ def _embedder_if_needed(
     store: Store,
     settings: IndexSettings,
     report: SyncReport,
-    written: dict[str, str],
+    written: set[str],
     base: Base | None = None,
 ) -> Embedder | None:
     """The embedder, unless the index (with its base's vectors, for a delta) already has a
@@ -448,7 +459,7 @@ def _finish(
     store: Store,
     embed: bool,
     report: SyncReport,
-    texts: dict[str, str],
+    written: set[str],
     progress: Progress | None,
     settings: IndexSettings,
     start: float,
@@ -468,7 +479,7 @@ def _finish(
     # loaded after the lexical commit: the workspace is searchable while the model loads,
     # and a bad model name fails here with nothing lost
     embedder = (
-        _embedder_if_needed(store, settings, report, texts, base)
+        _embedder_if_needed(store, settings, report, written, base)
         if _wants_embedder(settings, embed)
         else None
     )
@@ -481,7 +492,7 @@ def _finish(
             }
         )
         elsewhere = _base_vectors(base, embedder.slug)
-        if embed_pending(store, embedder, progress, texts, report, elsewhere):
+        if embed_pending(store, embedder, progress, written, report, elsewhere):
             changed = True
     elif not _wants_embedder(settings, True):
         store.set_meta({"embedder": "none", "embedder_slug": ""})
@@ -546,7 +557,7 @@ def sync(
             plan = _Plan(entries, [p for p in stored if p not in seen_delta], orphans)
         else:
             plan = _Plan(entries, [p for p in stored if p not in seen], orphans)
-        texts = _apply(
+        written = _apply(
             store, plan, settings, report, progress, table_paths, stored, report.reparsed_all
         )
         changed = bool(report.indexed or report.deleted or orphans or report.restamped)
@@ -554,7 +565,9 @@ def sync(
             changed = _record_base(store, base, report, tombstones, None) or changed
         else:
             _record_commit(store, root)
-        return _finish(store, embed, report, texts, progress, settings, start, changed, True, base)
+        return _finish(
+            store, embed, report, written, progress, settings, start, changed, True, base
+        )
 
 
 def _record_base(
@@ -656,7 +669,7 @@ def sync_paths(
             report.base_unchanged = len(clean)
             gone |= {p for p in clean if p in stored}
         plan = _Plan(unique, sorted(gone - {e.path for e in unique}))
-        texts = _apply(store, plan, settings, report, progress, None, stored)
+        written = _apply(store, plan, settings, report, progress, None, stored)
         changed = bool(report.indexed or report.deleted or report.restamped)
         if base is not None:
             # gone holds the delta's own paths; a deleted folder hides the base's too
@@ -664,7 +677,9 @@ def sync_paths(
             missing = {p for p in named if p not in present and not (root / p).is_file()}
             tombs = sorted({p for p in gone if p in base.files and p not in present} | missing)
             changed = _record_base(store, base, report, tombs, sorted(present)) or changed
-        return _finish(store, embed, report, texts, progress, settings, start, changed, False, base)
+        return _finish(
+            store, embed, report, written, progress, settings, start, changed, False, base
+        )
 
 
 def forget(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer.memory import release_memory
 from indexer.storage import StorageError
 from server.settings import Settings
 
@@ -393,17 +394,6 @@ class FolderIndexer:
             )
 
         return progress
-
-
-def release_memory() -> None:
-    """Hand the heap a full sync freed back to the OS. glibc keeps it otherwise, all the
-    more with the MALLOC_TRIM_THRESHOLD_ that torch wants (see ARCHITECTURE.md)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def progress_message(phase: str, done: int, total: int, message: str) -> str:

@@ -1,0 +1,198 @@
+"""Peak memory on a big workspace: ``tandem index`` and ``tandem serve`` (target <= 1 GB each).
+
+The workspace is the .py files of sympy and networkx from the venv (about 32 MB, 2,100 files,
+82,000 chunks). Embedding all of it with MiniLM takes most of an hour on 2 cores, so the
+embedder's peak is measured on slices of growing size (the first N files): bounded batches
+mean it does not grow with the slice; the lexical index (``--embedder none``) runs on the
+whole workspace. Each figure is the process's VmHWM (peak resident set), read from
+``/proc/<pid>/status`` just before it exits.
+
+    python bench/memory.py [--slices 60,150] [--no-serve]
+    python bench/index.py --parts memory   (the same, inside the index bench)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SITE = Path(sysconfig.get_paths()["purelib"])
+PACKAGES = ("networkx", "sympy")
+TARGET_MB = 1024.0
+
+
+def env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "LANCEDB_LOG": "error",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        # what the Makefile exports (torch's fast path), so its cost is part of the figure
+        "MALLOC_MMAP_THRESHOLD_": "4294967296",
+        "MALLOC_TRIM_THRESHOLD_": "4294967296",
+    }
+
+
+def make_workspace(dest: Path, limit: int | None = None) -> tuple[int, int]:
+    """The packages' .py files (sorted; the first ``limit`` only). Returns files, bytes."""
+    n = size = 0
+    for name in PACKAGES:
+        for f in sorted((SITE / name).rglob("*.py")):
+            if "__pycache__" in f.parts:
+                continue
+            if limit is not None and n >= limit:
+                return n, size
+            target = dest / f.relative_to(SITE)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, target)
+            n, size = n + 1, size + f.stat().st_size
+    return n, size
+
+
+def hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class PeakWatch:
+    """Samples a child's VmHWM until it exits (the last sample is its peak)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0.0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.peak = max(self.peak, hwm_mb(self.pid))
+            except (OSError, ValueError):
+                return
+            time.sleep(0.05)
+
+    def result(self) -> float:
+        self._thread.join(5)
+        return self.peak
+
+
+def index_peak(ws: Path, db: Path, embedder: str) -> tuple[float, float, str]:
+    """``tandem index`` as a child process: (peak MB, seconds, its summary line)."""
+    cmd = [sys.executable, "-m", "server", "index", str(ws), "--db", str(db)]
+    cmd += ["--embedder", embedder, "--json"]
+    t = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    watch = PeakWatch(proc.pid)
+    out, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"tandem index failed ({proc.returncode})")
+    import json
+
+    report = json.loads(out)
+    summary = f"{report['total_files']} files, {report['total_chunks']} chunks"
+    summary += f", {report['embedded']} embedded"
+    return watch.result(), time.monotonic() - t, summary
+
+
+def serve_peak(ws: Path, embedder: str) -> tuple[float, float, str]:
+    """``tandem serve --stdio`` opening ``ws`` (retrieval backend: no language model), until
+    its indexing (and embedding) progress has ended: (peak MB, seconds, what it indexed)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from lsp import Client  # the minimal stdio client of bench/lsp.py
+
+    client = Client([sys.executable, "-m", "server", "serve", "--stdio"], env(), subprocess.DEVNULL)
+    watch = PeakWatch(client.proc.pid)
+    t = time.monotonic()
+    try:
+        client.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": ws.as_uri(),
+                "workspaceFolders": [{"uri": ws.as_uri(), "name": ws.name}],
+                "capabilities": {"window": {"workDoneProgress": True}},
+                "initializationOptions": {
+                    "index": {"embedder": embedder},
+                    "model": {"backend": "retrieval"},
+                },
+            },
+        )
+        client.notify("initialized", {})
+        want = 2 if embedder != "none" else 1  # indexing, then embedding
+        while sum(1 for p in client.progress if p["value"].get("kind") == "end") < want:
+            time.sleep(0.2)
+        status = client.request("workspace/executeCommand", {"command": "tandem.status"})
+        index = status["folders"][0].get("index", {})
+        seconds = time.monotonic() - t
+        time.sleep(1.0)
+        peak = max(watch.peak, hwm_mb(client.proc.pid))
+    finally:
+        client.close()
+    return peak, seconds, f"{index.get('files')} files, {index.get('chunks')} chunks"
+
+
+def row(label: str, peak: float, seconds: float, what: str) -> tuple[str, str, str]:
+    verdict = "ok" if peak <= TARGET_MB else "OVER"
+    line = (
+        label,
+        f"{peak:.0f} MB",
+        f"target <= {TARGET_MB:.0f} MB ({verdict}); {what}, {seconds:.0f} s",
+    )
+    print(f"  {line[0]:<52} {line[1]:>9}  {line[2]}", flush=True)
+    return line
+
+
+def run(tmp: Path, slices: list[int], serve: bool) -> list[tuple[str, str, str]]:
+    rows = []
+    ws = tmp / "ws"
+    files, size = make_workspace(ws)
+    print(f"workspace: {' + '.join(PACKAGES)}, {files} files, {size / 1e6:.1f} MB", flush=True)
+    peak, s, what = index_peak(ws, tmp / "db-none", "none")
+    rows.append(row("tandem index, whole workspace, --embedder none", peak, s, what))
+    for n in slices:
+        part = tmp / f"slice{n}"
+        make_workspace(part, n)
+        peak, s, what = index_peak(part, tmp / f"db-{n}", "minilm")
+        rows.append(row(f"tandem index, first {n} files, --embedder minilm", peak, s, what))
+    if serve:
+        peak, s, what = serve_peak(ws, "none")
+        rows.append(row("tandem serve, whole workspace indexed, embedder none", peak, s, what))
+        if slices:
+            part = tmp / f"slice{slices[-1]}"
+            shutil.rmtree(part / ".tandem", ignore_errors=True)
+            peak, s, what = serve_peak(part, "minilm")
+            label = f"tandem serve, first {slices[-1]} files embedded (minilm)"
+            rows.append(row(label, peak, s, what))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slices", default="60,150", help="file counts embedded with MiniLM")
+    parser.add_argument("--no-serve", action="store_true")
+    args = parser.parse_args()
+    slices = [int(x) for x in args.slices.split(",") if x]
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="tandem-bench-mem-") as d:
+        rows = run(Path(d), slices, not args.no_serve)
+    print("\n| measure | peak RSS | target |\n| --- | --- | --- |")
+    for label, value, beside in rows:
+        print(f"| {label} | {value} | {beside} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
