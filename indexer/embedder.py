@@ -25,7 +25,7 @@ import numpy as np
 
 MINILM = "minilm"
 MAX_SEQ_LENGTH = 256
-BATCH = 16  # texts per model batch at full length (shorter texts share the token budget)
+BATCH = 8  # texts per model batch at full length (shorter texts share the token budget)
 PRECISIONS = ("float32", "bfloat16")
 _LOCK = threading.Lock()
 _CACHE: dict[tuple[str, str], Embedder] = {}
