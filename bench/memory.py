@@ -109,7 +109,8 @@ def index_peak(ws: Path, db: Path, embedder: str) -> tuple[float, float, str]:
 
 def serve_peak(ws: Path, embedder: str) -> tuple[float, float, str]:
     """``tandem serve --stdio`` opening ``ws`` (retrieval backend: no language model), until
-    its indexing (and embedding) progress has ended: (peak MB, seconds, what it indexed)."""
+    its indexing (and embedding) progress has ended and it has answered a completion:
+    (peak MB, seconds to indexed, what it indexed)."""
     sys.path.insert(0, str(Path(__file__).parent))
     from lsp import Client  # the minimal stdio client of bench/lsp.py
 
@@ -137,6 +138,11 @@ def serve_peak(ws: Path, embedder: str) -> tuple[float, float, str]:
         status = client.request("workspace/executeCommand", {"command": "tandem.status"})
         index = status["folders"][0].get("index", {})
         seconds = time.monotonic() - t
+        # a completion: the context builder's in-memory view of the whole index is built
+        probe = ws / "probe_memory.py"
+        text = "from sympy import Symbol\n\nx = Symbol('x')\ny = x."
+        client.open(probe.as_uri(), text)
+        client.inline(probe.as_uri(), 3, len("y = x."))
         time.sleep(1.0)
         peak = max(watch.peak, hwm_mb(client.proc.pid))
     finally:
