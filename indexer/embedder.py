@@ -7,9 +7,9 @@ Speed on CPU (most of a cold index): texts are sorted by length and batched, so 
 minimal; a batch holds at most ``BATCH`` full-length texts' worth of tokens (more short
 ones), so activation memory is bounded whatever the workspace; and on CPUs with native
 bfloat16 (AVX512-BF16 or AMX) the model runs in bfloat16, about 2x the float32 throughput
-here, with vectors within a cosine of 0.998 of float32 (dynamic int8 was as fast but only 0.91, so it is not used). The
-precision is part of the embedder's ``slug``, so vectors of different precision never mix
-in one cache. ``TANDEM_EMBED_DTYPE=float32`` forces float32.
+here, with vectors within a cosine of 0.998 of float32 (dynamic int8 was as fast but only
+0.91, so it is not used). The precision is part of the embedder's ``slug``, so vectors of
+different precision never mix in one cache. ``TANDEM_EMBED_DTYPE=float32`` forces float32.
 """
 
 from __future__ import annotations
