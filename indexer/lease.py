@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pyarrow as pa
@@ -35,6 +35,7 @@ log = logging.getLogger("tandem.lease")
 
 DEFAULT_TTL_S = 60.0
 DEFAULT_WAIT_S = 900.0
+_SETTLE_S = 1.0
 
 
 def _ttl() -> float:
@@ -53,18 +54,28 @@ def _table(db: Any) -> Any:
     except (ValueError, FileNotFoundError):
         pass
     row = pa.table({"key": ["writer"], "holder": [""], "expires_ns": [0]}, schema=LEASE_SCHEMA)
-    try:
-        return db.create_table(LEASE, data=row, mode="create")
-    except (ValueError, OSError, RuntimeError):
-        return db.open_table(LEASE)
+    with suppress(ValueError, OSError, RuntimeError):
+        db.create_table(LEASE, data=row, mode="create")
+    # Two first writers can both create it (on S3 the loser's create lands as an overwrite):
+    # let that settle before anyone claims, so no claim is overwritten.
+    time.sleep(_SETTLE_S)
+    return db.open_table(LEASE)
 
 
 def _claim(table: Any, holder: str, ttl: float) -> bool:
     now = time.time_ns()
-    result = table.update(
-        where=f"key = 'writer' AND (holder = '' OR holder = '{holder}' OR expires_ns < {now})",
-        values={"holder": holder, "expires_ns": now + int(ttl * 1e9)},
-    )
+    try:
+        table.checkout_latest()
+    except (ValueError, OSError, RuntimeError):
+        return False
+    try:
+        result = table.update(
+            where=f"key = 'writer' AND (holder = '' OR holder = '{holder}' OR expires_ns < {now})",
+            values={"holder": holder, "expires_ns": now + int(ttl * 1e9)},
+        )
+    except (ValueError, OSError, RuntimeError) as e:  # a conflicting commit: not ours
+        log.info("claiming the writer lease conflicted: %s", type(e).__name__)
+        return False
     return int(getattr(result, "rows_updated", 0)) == 1
 
 
@@ -105,8 +116,8 @@ def writer_lease(db: Any, where: str) -> Iterator[str]:
             try:
                 _claim(table, holder, ttl)
             except Exception as e:  # unreachable: the writer's own calls fail too
-                log.warning("renewing the writer lease failed: %s", type(e).__name__)
-                return
+                # (the writer's own next call fails with the one line that says why)
+                log.info("renewing the writer lease failed (retrying): %s", type(e).__name__)
 
     beat = threading.Thread(target=heartbeat, name="tandem-lease", daemon=True)
     beat.start()
@@ -118,4 +129,4 @@ def writer_lease(db: Any, where: str) -> Iterator[str]:
         try:
             table.update(where=f"holder = '{holder}'", values={"holder": "", "expires_ns": 0})
         except Exception as e:  # unreachable store: the lease expires after ttl
-            log.warning("releasing the writer lease failed (it expires by itself): %s", e)
+            log.info("releasing the writer lease failed (it expires): %s", type(e).__name__)

@@ -146,6 +146,10 @@ def explain(error: BaseException, uri: str, opts: Mapping[str, str] | None = Non
         w in low
         for w in (
             "connection refused",
+            "connection reset",
+            "connection closed",
+            "broken pipe",
+            "unexpected eof",
             "error sending request",
             "dns error",
             "timed out",

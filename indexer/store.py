@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 from lancedb.index import FTS
 
+from indexer.lease import LEASE
 from indexer.storage import display_uri, is_remote, storage_errors, storage_options
 
 # Bump when rows written by an older version are incomplete or wrong: the next full sync
@@ -512,6 +513,8 @@ class Store:
         self._last_optimize = now
         with self.lock:
             for name in self.table_names():
+                if name == LEASE:  # renewed by another thread: a compaction would conflict
+                    continue
                 t = self.table(name)
                 if t is None:
                     continue
