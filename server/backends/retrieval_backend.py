@@ -8,6 +8,7 @@ the block it opens when multi-line completion is on.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from server.backends.base import Generation
 
 _CONTEXT_LINES = 3  # how many lines above a match are compared with the lines above the cursor
 _MAX_BLOCK_LINES = 8
+_PARTIAL_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class HasText(Protocol):
@@ -69,6 +72,21 @@ def _best_match(prefix: str, snippets: Sequence[HasText]) -> _Match | None:
     return best
 
 
+def _word_completion(prefix: str, snippets: Sequence[HasText]) -> str:
+    """The rest of the identifier being typed, when no retrieved line continues the current
+    one: the first name in the snippets (best snippet first) that extends the partial word,
+    e.g. ``CENTIM`` -> ``ETRES_PER_INCH`` from a snippet holding only the definition."""
+    partial = _PARTIAL_WORD.search(prefix)
+    if partial is None or len(partial.group()) < 2:
+        return ""
+    word = partial.group()
+    for snip in snippets:
+        for name in _WORD.findall(snip.text):
+            if len(name) > len(word) and name.startswith(word):
+                return name[len(word) :]
+    return ""
+
+
 def _block_after(lines: list[str], j: int, indent_now: str) -> list[str]:
     """The lines of the block ``lines[j]`` belongs to (or opens) that follow it, up to a
     blank line or a dedent, re-indented to the cursor."""
@@ -116,6 +134,8 @@ class RetrievalBackend:
                 block = _block_after(lines, match.line, indent_now)
                 if block:
                     text += "\n" + "\n".join(block)
+        else:
+            text = _word_completion(prefix, snippets)
         ms = (time.perf_counter() - t0) * 1000
         return Generation(
             text=text,

@@ -67,3 +67,10 @@ def test_no_match_is_empty() -> None:
 
 def test_one_letter_without_context_proposes_nothing() -> None:
     assert propose("x") == ""
+
+
+def test_a_partial_name_is_completed_from_a_snippet_that_defines_it() -> None:
+    # The snippet is only the definition, so no retrieved line continues "return x * CENTIM".
+    units = Snippet("units.py", 1, 1, "CENTIMETRES_PER_INCH = 2.54\n", 1.0, "definition", "")
+    assert propose("def to_cm(x):\n    return x * CENTIM", snippets=[units]) == "ETRES_PER_INCH"
+    assert propose("def to_cm(x):\n    return x * C", snippets=[units]) == ""  # one letter
