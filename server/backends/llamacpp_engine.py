@@ -70,7 +70,7 @@ class LlamaCppEngine:
         *,
         n_ctx: int = DEFAULT_CONTEXT,
         n_threads: int | None = None,
-        n_batch: int = 512,
+        n_batch: int = 1024,
     ) -> None:
         lc = llama_cpp_module()
         if not gguf.is_file():
@@ -91,6 +91,9 @@ class LlamaCppEngine:
                 n_ubatch=n_batch,
                 n_threads=threads,
                 n_threads_batch=threads,
+                # Flash attention reads a 730-token prompt 1.3x faster on this CPU (524 ->
+                # 678 tokens/s, best of 3, 2 threads); one batch holds a whole prompt.
+                flash_attn=True,
                 logits_all=False,
                 verbose=False,
             )
