@@ -72,21 +72,13 @@ class Settings:
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
 
+# llama.cpp weight formats a GGUF can be made in; "source" keeps the bundled file as it is.
+QUANTIZATIONS = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q4_1", "bf16", "f16", "f32", "source")
+
 _ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("model", "backend"): ("llamacpp", "transformers", "openai", "retrieval"),
     ("model", "dtype"): ("auto", "float32", "bfloat16"),
-    ("model", "quantization"): (
-        "q8_0",
-        "q6_k",
-        "q5_k_m",
-        "q4_k_m",
-        "q4_0",
-        "q4_1",
-        "bf16",
-        "f16",
-        "f32",
-        "source",
-    ),
+    ("model", "quantization"): QUANTIZATIONS,
     ("model", "template"): ("auto", "starcoder", "qwen", "deepseek", "codellama", "prefix"),
     ("model", "device"): ("auto", "cpu", "cuda"),
     ("completion", "multiline"): ("auto", "always", "never"),

@@ -9,67 +9,28 @@ llama.cpp's format) and owns the engine.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server.backends.base import BackendError, Generation, GenerationParams
+from server.backends.base import BackendError
+from server.backends.engine_backend import EngineBackend
 from server.backends.llamacpp_engine import LlamaCppEngine
-from server.backends.prefill import prefill_in_chunks
-from server.decoding import decode, vocab_for
 
 if TYPE_CHECKING:
-    from server.prompt import Prompt
+    pass
 
 log = logging.getLogger(__name__)
 
 
-class LlamaCppBackend:
+class LlamaCppBackend(EngineBackend):
     """Greedy (or sampled) generation on llama.cpp with KV-cache reuse across requests."""
 
     name = "llamacpp"
 
     def __init__(self, engine: LlamaCppEngine, tokenizer: Any, model_id: str) -> None:
-        self.engine = engine
-        self.tokenizer = tokenizer
-        self.model_id = model_id
-        self.max_context = engine.max_context
-        self.vocab = vocab_for(tokenizer)
-        self._lock = threading.Lock()  # one generation at a time: the cache is shared state
-
-    @property
-    def tokens_fed(self) -> int:
-        return self.engine.tokens_fed
-
-    def warm_up(self) -> None:
-        """One small forward pass, so the first request does not pay llama.cpp's set-up."""
-        ids = self.tokenizer.encode("def main():\n    return 0\n", add_special_tokens=False)
-        with self._lock:
-            self.engine.reset()
-            self.engine.prefill(ids or [0])
-            self.engine.reset()
-            self.engine.tokens_fed = 0
-
-    def reset_cache(self) -> None:
-        with self._lock:
-            self.engine.reset()
-
-    def generate(
-        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event | None = None
-    ) -> Generation:
-        with self._lock:
-            return decode(self.engine, self.vocab, prompt, params, cancel)
-
-    def prefill_stable(self, ids: list[int], stop: threading.Event) -> int:
-        """Background prefill: read ``ids`` into the cache unless a generation holds the
-        model, giving way as soon as ``stop`` is set; returns the tokens the cache holds."""
-        if not ids or not self._lock.acquire(blocking=False):
-            return 0
-        try:
-            return prefill_in_chunks(self.engine, self.engine.cached_ids, ids, stop)
-        finally:
-            self._lock.release()
+        super().__init__(engine, tokenizer, model_id)
+        self.engine: LlamaCppEngine = engine
 
 
 def load_llamacpp(

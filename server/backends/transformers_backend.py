@@ -8,21 +8,17 @@ is fed only from the first differing token.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from server.backends.base import Generation, GenerationParams
+from server.backends.engine_backend import EngineBackend
 from server.backends.loader import forward_with_cache
-from server.backends.prefill import prefill_in_chunks
-from server.decoding import decode, vocab_for
 from server.decoding.engine import common_prefix_length
 
 if TYPE_CHECKING:
     from server.backends.loader import LoadedLM
-    from server.prompt import Prompt
 
 __all__ = ["TransformersBackend", "TransformersEngine", "common_prefix_length"]
 
@@ -51,6 +47,10 @@ class TransformersEngine:
     def snapshot(self) -> tuple[list[int], Any]:
         """The cache as it is (benchmarks measure floors in between, then restore it)."""
         return list(self._ids), self._cache
+
+    @property
+    def cached_ids(self) -> list[int]:
+        return list(self._ids)
 
     def restore(self, state: tuple[list[int], Any]) -> None:
         self._ids, self._cache = list(state[0]), state[1]
@@ -84,50 +84,13 @@ class TransformersEngine:
         return self._feed([token])
 
 
-class TransformersBackend:
+class TransformersBackend(EngineBackend):
     """Greedy (or low-temperature) generation with KV-cache reuse across requests."""
 
     name = "transformers"
 
     def __init__(self, loaded: LoadedLM, max_context: int | None = None) -> None:
-        self.engine = TransformersEngine(loaded, max_context)
+        engine = TransformersEngine(loaded, max_context)
+        super().__init__(engine, loaded.tokenizer, loaded.model_id)
+        self.engine: TransformersEngine = engine
         self.model = loaded.model
-        self.tokenizer = loaded.tokenizer
-        self.model_id = loaded.model_id
-        self.max_context = self.engine.max_context
-        self.vocab = vocab_for(self.tokenizer)
-        self._lock = threading.Lock()  # one generation at a time: the cache is shared state
-
-    @property
-    def tokens_fed(self) -> int:
-        return self.engine.tokens_fed
-
-    def warm_up(self) -> None:
-        """One small forward pass, so the first real request does not pay torch's
-        one-time set-up."""
-        ids = self.tokenizer.encode("def main():\n    return 0\n", add_special_tokens=False)
-        with self._lock:
-            self.engine.reset()
-            self.engine.prefill(ids or [0])
-            self.engine.reset()
-            self.engine.tokens_fed = 0
-
-    def reset_cache(self) -> None:
-        with self._lock:
-            self.engine.reset()
-
-    def generate(
-        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event | None = None
-    ) -> Generation:
-        with self._lock:
-            return decode(self.engine, self.vocab, prompt, params, cancel)
-
-    def prefill_stable(self, ids: list[int], stop: threading.Event) -> int:
-        """Background prefill: read ``ids`` into the cache unless a generation holds the
-        model, giving way as soon as ``stop`` is set; returns the tokens the cache holds."""
-        if not ids or not self._lock.acquire(blocking=False):
-            return 0
-        try:
-            return prefill_in_chunks(self.engine, self.engine.snapshot()[0], ids, stop)
-        finally:
-            self._lock.release()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from server.cli.common import UserError, print_json, resolve_root
+from server.settings import QUANTIZATIONS
 
 _STAGES = (
     ("context_ms", "context", "ms"),
@@ -35,18 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--quantization",
-        choices=(
-            "q8_0",
-            "q6_k",
-            "q5_k_m",
-            "q4_k_m",
-            "q4_0",
-            "q4_1",
-            "bf16",
-            "f16",
-            "f32",
-            "source",
-        ),
+        choices=QUANTIZATIONS,
         help="llamacpp: the weights' quantization (default q8_0)",
     )
     p.add_argument("--model", help='"smollm2" (bundled), a local folder or a cached HF id')
