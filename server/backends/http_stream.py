@@ -6,7 +6,9 @@ to one origin and reuses them. ``post_events`` sends a JSON body and yields the 
 payloads of the server-sent-event answer as they arrive; when the caller's cancel event is
 set, ``CancelWatch`` shuts the socket down, so a read blocked on the server returns at once
 and the server sees the client leave (llama.cpp's server and vLLM then stop generating).
-Plain stdlib (``http.client``): nothing else to install or configure.
+Plain stdlib (``http.client``): nothing else to install or configure. The standard proxy
+variables (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``) are honoured as curl and urllib
+honour them: https through a ``CONNECT`` tunnel, http by asking the proxy for the full URL.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ import json
 import socket
 import threading
 import time
+import urllib.request
+from base64 import b64encode
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 IDLE_CONNECTIONS = 2  # a superseded request may still be closing while the next one starts
 CANCEL_POLL_S = 0.01
@@ -77,8 +82,39 @@ class CancelWatch:
 CANCEL_WATCH = CancelWatch()
 
 
+@dataclass(frozen=True)
+class Proxy:
+    """Where requests to one origin go instead, from the environment's proxy variables.
+    ``authorization`` (from ``user:password@`` in the variable) is sent to the proxy only;
+    ``shown`` names the proxy without it, for messages."""
+
+    host: str
+    port: int
+    authorization: str | None
+
+    @property
+    def shown(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def proxy_for(scheme: str, host: str) -> Proxy | None:
+    """The proxy the environment names for ``scheme`` (``NO_PROXY`` respected), or None."""
+    url = urllib.request.getproxies_environment().get(scheme)
+    if not url or urllib.request.proxy_bypass_environment(host):
+        return None
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"unsupported {scheme} proxy (an http:// proxy is needed): {parts.scheme}")
+    authorization = None
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        authorization = "Basic " + b64encode(pair.encode()).decode("ascii")
+    return Proxy(parts.hostname, parts.port or 80, authorization)
+
+
 class ConnectionPool:
-    """Idle kept-alive connections to one origin (scheme, host, port)."""
+    """Idle kept-alive connections to one origin (scheme, host, port), through the
+    environment's proxy when it names one."""
 
     def __init__(self, url: str, timeout_s: float) -> None:
         parts = urlsplit(url)
@@ -87,7 +123,10 @@ class ConnectionPool:
         self.scheme = parts.scheme
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.proxy = proxy_for(self.scheme, self.host)
         self.path = parts.path or "/"
+        if self.proxy is not None and self.scheme == "http":  # a plain proxy takes full URLs
+            self.path = f"http://{self.host}:{self.port}{self.path}"
         self.timeout_s = timeout_s
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -99,7 +138,24 @@ class ConnectionPool:
             if self._idle:
                 return self._idle.pop(), True
         cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        return cls(self.host, self.port, timeout=self.timeout_s), False
+        if self.proxy is None:
+            return cls(self.host, self.port, timeout=self.timeout_s), False
+        conn = cls(self.proxy.host, self.proxy.port, timeout=self.timeout_s)
+        if self.scheme == "https":
+            auth = (
+                {"Proxy-Authorization": self.proxy.authorization}
+                if self.proxy.authorization
+                else {}
+            )
+            conn.set_tunnel(self.host, self.port, headers=auth)
+        return conn, False
+
+    def request_headers(self) -> dict[str, str]:
+        """Headers every request carries for the proxy (plain http only: a tunnel's
+        proxy saw them once, in ``CONNECT``)."""
+        if self.proxy is not None and self.scheme == "http" and self.proxy.authorization:
+            return {"Proxy-Authorization": self.proxy.authorization}
+        return {}
 
     def put(self, conn: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -134,7 +190,12 @@ class ConnectionPool:
         server processed nothing). A set ``cancel`` shuts the socket down (``Cancelled``
         if it was set before the answer began)."""
         data = json.dumps(body).encode("utf-8")
-        headers = {**headers, "Content-Type": "application/json", "Connection": "keep-alive"}
+        headers = {
+            **headers,
+            **self.request_headers(),
+            "Content-Type": "application/json",
+            "Connection": "keep-alive",
+        }
         for attempt in (0, 1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
@@ -143,7 +204,10 @@ class ConnectionPool:
                 self._connect(conn)
             except BaseException as e:
                 conn.close()
-                raise _connect_error(e, self.timeout_s) from e
+                error = _connect_error(e, self.timeout_s)
+                if self.proxy is not None and isinstance(error, StreamError):
+                    error = StreamError(f"{error} (through the proxy {self.proxy.shown})")
+                raise error from e
             assert conn.sock is not None
             with CANCEL_WATCH.watching(cancel, conn.sock):
                 try:

@@ -53,7 +53,10 @@ class OpenAIBackend:
         self.model = model
         self.api_key = api_key
         self.timeout_s = timeout_s
-        self.pool = ConnectionPool(self.url, timeout_s)
+        try:
+            self.pool = ConnectionPool(self.url, timeout_s)
+        except ValueError as e:
+            raise BackendError(f"model.openai_base_url {base_url!r}: {e}") from e
 
     @classmethod
     def from_settings(cls, ms: ModelSettings) -> OpenAIBackend:

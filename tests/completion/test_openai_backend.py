@@ -1,13 +1,16 @@
 """The OpenAI-compatible backend against a fake completions server on 127.0.0.1: what the
 real server (tests/completion/test_openai_llama_server.py) cannot be made to do — a 500, a
 malformed stream, a stream that ends without ``[DONE]``, an error event, an answer that
-does not stream, a server that never answers — and a record of exactly what was sent."""
+does not stream, a server that never answers — and a record of exactly what was sent; and
+the same server reached through a real forward proxy (proxy.py), as a team behind one would."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import re
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from http_proxy import running_proxy
 
-from server.backends.base import GenerationParams
+from server.backends.base import BackendError, GenerationParams
 from server.backends.openai_backend import OpenAIBackend
 from server.completion import Completer, CompletionRequest
 from server.prompt import ApproxTokenizer, Budgets, build_prompt
@@ -220,3 +224,76 @@ def test_missing_model_name_is_a_clear_error(tmp_path: Path) -> None:
     assert not completer.wait_until_loaded(10)
     reason = completer.status()["fallback_reason"]
     assert "model.openai_model is empty" in reason
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_requests_go_through_the_environments_proxy(
+    fake_server: FakeCompletionsServer, no_proxy_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with running_proxy(tmp_path, basic_auth="team:s3cret") as proxy:
+        no_proxy_env.setenv("HTTP_PROXY", f"http://team:s3cret@{proxy}")
+        backend = OpenAIBackend(fake_server.base_url, "m", timeout_s=10)
+        assert backend.generate(simple_prompt(), GenerationParams()).text == "total_cents()"
+        assert len(fake_server.requests) == 1
+        # The proxy checks the credentials taken from the variable.
+        no_proxy_env.setenv("HTTP_PROXY", f"http://{proxy}")
+        g = OpenAIBackend(fake_server.base_url, "m", timeout_s=10).generate(
+            simple_prompt(), GenerationParams()
+        )
+        assert g.error is not None and "HTTP 407" in g.error, g.error
+        assert "s3cret" not in g.error
+    # The proxy is gone: the message names it (without the password) ...
+    no_proxy_env.setenv("HTTP_PROXY", f"http://team:s3cret@{proxy}")
+    g = OpenAIBackend(fake_server.base_url, "m", timeout_s=5).generate(
+        simple_prompt(), GenerationParams()
+    )
+    assert g.error is not None and f"through the proxy {proxy}" in g.error, g.error
+    assert "s3cret" not in g.error
+    # ... and NO_PROXY sends the server's own address past it.
+    no_proxy_env.setenv("NO_PROXY", "localhost,127.0.0.1")
+    g = OpenAIBackend(fake_server.base_url, "m", timeout_s=5).generate(
+        simple_prompt(), GenerationParams()
+    )
+    assert g.error is None and g.text == "total_cents()"
+
+
+def test_https_goes_through_a_connect_tunnel(
+    fake_server: FakeCompletionsServer, no_proxy_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    fake_server.socket = context.wrap_socket(fake_server.socket, server_side=True)
+    no_proxy_env.setenv("SSL_CERT_FILE", str(cert))  # trust the test's own certificate
+    url = fake_server.base_url.replace("http://", "https://")
+    with running_proxy(tmp_path) as proxy:
+        no_proxy_env.setenv("HTTPS_PROXY", f"http://{proxy}")
+        backend = OpenAIBackend(url, "m", timeout_s=10)
+        g = backend.generate(simple_prompt(), GenerationParams())
+        assert g.error is None and g.text == "total_cents()", g.error
+        assert len(fake_server.requests) == 1
+    # The proxy is gone: the tunnel cannot be made, and the message says where.
+    g = OpenAIBackend(url, "m", timeout_s=5).generate(simple_prompt(), GenerationParams())
+    assert g.error is not None and f"through the proxy {proxy}" in g.error, g.error
+
+
+def test_a_proxy_that_is_not_http_is_a_clear_error(no_proxy_env: pytest.MonkeyPatch) -> None:
+    no_proxy_env.setenv("HTTP_PROXY", "socks5://127.0.0.1:1080")
+    with pytest.raises(BackendError, match="an http:// proxy is needed"):
+        OpenAIBackend("http://model.internal:8000/v1", "m")
