@@ -100,7 +100,7 @@ class Proxy:
 def proxy_for(scheme: str, host: str) -> Proxy | None:
     """The proxy the environment names for ``scheme`` (``NO_PROXY`` respected), or None."""
     url = urllib.request.getproxies_environment().get(scheme)
-    if not url or urllib.request.proxy_bypass_environment(host):
+    if not url or urllib.request.proxy_bypass(host):
         return None
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if parts.scheme != "http" or not parts.hostname:
