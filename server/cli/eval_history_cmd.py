@@ -51,10 +51,13 @@ def add_arguments(p: argparse.ArgumentParser, modes: argparse._ArgumentGroup) ->
         )
     g.add_argument(
         "--setups",
+        action="append",
         default=None,
         metavar="A,B",
         help="run only these set-ups, by name as the table shows them (e.g. 'LoRA,LoRA + "
-        "retrieval' to add rows to an earlier run: the points are the same for the same seed)",
+        "retrieval' to add rows to an earlier run: the points are the same for the same seed); "
+        "repeat it for names that contain a comma ('--setups \"base + retrieval, no token "
+        "healing\"')",
     )
     g.add_argument(
         "--scratch",
@@ -63,6 +66,18 @@ def add_arguments(p: argparse.ArgumentParser, modes: argparse._ArgumentGroup) ->
         help="keep the scratch clone and its index here (reused by the next run); default: "
         "a temporary folder, removed afterwards",
     )
+
+
+def _wanted_setups(values: list[str], known: set[str]) -> list[str]:
+    """Set-up names from each ``--setups`` value: the value itself when it names one (an
+    ablation's name contains a comma), else its comma-separated parts."""
+    wanted: list[str] = []
+    for value in values:
+        if value.strip() in known:
+            wanted.append(value.strip())
+        else:
+            wanted += [name.strip() for name in value.split(",") if name.strip()]
+    return wanted
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         settings.completion.max_tokens = args.max_tokens
     setups = plan_setups(adapter is not None, args.ablate_decoding)
     if args.setups is not None:
-        wanted = [name.strip() for name in args.setups.split(",") if name.strip()]
+        wanted = _wanted_setups(args.setups, {s.name for s in setups})
         unknown = sorted(set(wanted) - {s.name for s in setups})
         if unknown:
             names = ", ".join(repr(s.name) for s in setups)

@@ -193,3 +193,14 @@ def test_history_eval_bad_input_is_a_clear_error(
     assert "no set-up named LoRA (this run has 'base', 'base + retrieval')" in (
         capsys.readouterr().err
     )
+
+
+def test_setups_are_chosen_by_name_even_with_a_comma_in_it() -> None:
+    from server.cli.eval_history_cmd import _wanted_setups
+    from server.evaluation.history import plan_setups
+
+    known = {s.name for s in plan_setups(adapter=True, ablate=True)}
+    ablation = "LoRA + retrieval, no token healing"
+    assert ablation in known
+    assert _wanted_setups([ablation, "base,LoRA"], known) == [ablation, "base", "LoRA"]
+    assert _wanted_setups(["base, nope"], known) == ["base", "nope"]  # then reported unknown
