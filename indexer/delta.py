@@ -1,11 +1,14 @@
 """A local delta over a shared base index: which files of the working tree differ from it.
 
 The base (``index.base``, e.g. ``s3://bucket/repo``, built by CI at a known commit) is only
-read. A walked file is *clean* when its content hash equals the base's row for that path
-(content, not commit ancestry: a dirty base, a rebased branch or no git at all give the
-right answer); every other walked file is in the delta and indexed locally; a base file
-that the walk no longer finds (deleted, or now ignored) is recorded in the delta's
-``deleted`` table, which hides it. ``indexer.search.Index`` layers the two.
+read. A walked file is *clean* when it is the base's: when the base was built from a clean
+checkout of a commit, git says which files differ from that commit (``git diff`` against
+it, with git's own stat cache, so nothing else is read); otherwise, and for any path git
+cannot vouch for (not tracked at that commit, no git, an unknown commit), the file's
+content hash is compared with the base's row. Every other walked file is in the delta and
+indexed locally; a base file that the walk no longer finds (deleted, or now ignored) is
+recorded in the delta's ``deleted`` table, which hides it. ``indexer.search.Index`` layers
+the two.
 """
 
 from __future__ import annotations
@@ -60,9 +63,14 @@ def adopt_embedder(settings: IndexSettings, base: Base | None) -> IndexSettings:
 
 
 def split(
-    entries: list[WalkEntry], base: Base, stored: dict[str, FileRow], max_bytes: int
+    entries: list[WalkEntry],
+    base: Base,
+    stored: dict[str, FileRow],
+    max_bytes: int,
+    unchanged: frozenset[str] = frozenset(),
 ) -> tuple[list[WalkEntry], list[str]]:
-    """(entries that differ from the base, paths identical to it). A file whose local row
+    """(entries that differ from the base, paths identical to it). ``unchanged``: paths
+    git vouches for (``git_unchanged``), clean without reading. A file whose local row
     still matches its stat is judged by that row's hash, without reading it."""
     delta: list[WalkEntry] = []
     clean: list[str] = []
@@ -70,6 +78,9 @@ def split(
         theirs = base.files.get(entry.path)
         if theirs is None:
             delta.append(entry)
+            continue
+        if entry.path in unchanged:
+            clean.append(entry.path)
             continue
         ours = stored.get(entry.path)
         if ours is not None and (ours.mtime_ns, ours.size) == (entry.mtime_ns, entry.size):
@@ -85,6 +96,36 @@ def split(
         else:
             delta.append(entry)
     return delta, clean
+
+
+def git_unchanged(root: Path, base: Base) -> frozenset[str]:
+    """The base's paths that git says are, in the working tree at ``root``, as they were at
+    the commit the base was built from: tracked at that commit and not in ``git diff``
+    against it (staged, unstaged or deleted). Empty when git cannot tell: no commit
+    recorded, a base built from a dirty tree, not a git work tree, an unknown commit."""
+    commit = base.meta.get("commit", "")
+    if not commit or base.meta.get("commit_dirty") != "false":
+        return frozenset()
+    tracked = _git_paths(root, ["ls-tree", "-r", "--name-only", "-z", commit])
+    changed = _git_paths(root, ["diff", "--name-only", "--relative", "--no-renames", "-z", commit])
+    if tracked is None or changed is None:
+        return frozenset()
+    return frozenset(p for p in tracked if p in base.files and p not in changed)
+
+
+def _git_paths(root: Path, args: list[str]) -> set[str] | None:
+    """NUL-separated paths printed by a git command run in ``root`` (relative to it), or
+    None when git fails (not a repository, unknown commit, no git)."""
+    try:
+        out = subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(root), *args],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
 
 
 def base_meta(base: Base) -> dict[str, str]:

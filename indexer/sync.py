@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from indexer.chunker import parse_file
-from indexer.delta import Base, adopt_embedder, base_meta, git_commit, open_base, split
+from indexer.delta import (
+    Base,
+    adopt_embedder,
+    base_meta,
+    git_commit,
+    git_unchanged,
+    open_base,
+    split,
+)
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
 from indexer.lease import writer_lease
 from indexer.memory import release_memory
@@ -550,7 +558,8 @@ def sync(
         orphans = sorted(table_paths - set(stored) - seen)
         tombstones: list[str] = []
         if base is not None:
-            entries, clean = split(entries, base, stored, settings.max_file_kb * 1024)
+            unchanged = git_unchanged(root, base)
+            entries, clean = split(entries, base, stored, settings.max_file_kb * 1024, unchanged)
             report.base, report.base_unchanged = base.store.display_uri(), len(clean)
             seen_delta = {e.path for e in entries}
             tombstones = [p for p in base.files if p not in seen]
@@ -665,7 +674,8 @@ def sync_paths(
         unique = list({e.path: e for e in entries}.values())  # a file and its folder both named
         present = {e.path for e in unique}
         if base is not None:
-            unique, clean = split(unique, base, stored, settings.max_file_kb * 1024)
+            unchanged = git_unchanged(root, base)
+            unique, clean = split(unique, base, stored, settings.max_file_kb * 1024, unchanged)
             report.base_unchanged = len(clean)
             gone |= {p for p in clean if p in stored}
         plan = _Plan(unique, sorted(gone - {e.path for e in unique}))

@@ -5,8 +5,12 @@ Index is base ∪ delta with the delta winning, deletions and forgotten paths hi
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
+
+from indexer import delta
 from indexer.search import open_index
 from indexer.store import Store
 from indexer.sync import forget, sync, sync_paths
@@ -112,3 +116,53 @@ BIG_UNITS = "\n\n".join(
 
 def report_slug(db: str) -> str:
     return Store.open(db).meta()["embedder_slug"]
+
+
+def _git(root: Path, *args: str) -> None:
+    ident = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run(["git", "-C", str(root), *ident, *args], check=True, capture_output=True)
+
+
+def test_git_says_which_files_differ_from_the_base_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = tmp_path / "main"
+    for rel, text in FILES.items():
+        (main / rel).parent.mkdir(parents=True, exist_ok=True)
+        (main / rel).write_text(text)
+    _git(main, "init", "-q")
+    _git(main, "add", "-A")
+    _git(main, "commit", "-qm", "main")
+    base_db = str(tmp_path / "base-index")
+    sync(main, IndexSettings(db=base_db, embedder="none"))
+
+    dev = tmp_path / "dev"
+    shutil.copytree(main, dev)
+    (dev / "pkg/units.py").write_text(FILES["pkg/units.py"] + "\n\ndef added_here():\n    pass\n")
+    (dev / "pkg/old.py").unlink()
+    (dev / "pkg/new.py").write_text("def brand_new():\n    return 4\n")  # untracked
+    read: list[str] = []
+    real = delta.read_source
+
+    def reading(path: Path, max_bytes: int, rel: str | None = None) -> object:
+        read.append(str(rel))
+        return real(path, max_bytes, rel=rel)
+
+    monkeypatch.setattr(delta, "read_source", reading)
+    settings = IndexSettings(base=base_db, embedder="none")
+    report = sync(dev, settings)
+    assert (report.indexed, report.base_unchanged, report.base_deleted) == (2, 2, 1)
+    assert read == ["pkg/units.py"]  # git vouched for the rest: nothing else was read
+    index = open_index(dev, settings=settings)
+    assert _names(index, "added_here") == ["pkg/units.py"]
+    assert _names(index, "brand_new") == ["pkg/new.py"]
+    assert _names(index, "kept_function") == ["pkg/keep.py"]
+    assert _names(index, "legacy_marker") == []
+
+    # Committing locally moves HEAD, not the base: the delta is still against its commit.
+    _git(dev, "add", "-A")
+    _git(dev, "commit", "-qm", "local work")
+    read.clear()
+    again = sync(dev, settings)
+    assert (again.indexed, again.base_unchanged, again.base_deleted) == (0, 2, 1)
+    assert read == []  # the delta's own rows still match their stat
