@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
 from indexer.storage import display_uri
@@ -56,7 +57,7 @@ class _Snapshot:
     versions: dict[str, int] = field(default_factory=dict)
     files: dict[str, FileRow] = field(default_factory=dict)
     chunks: dict[str, list[Chunk]] = field(default_factory=dict)  # path → by start_line
-    by_id: dict[str, Chunk] = field(default_factory=dict)
+    by_id: dict[str, Chunk] | None = None  # built on first full-text search
     defs: dict[str, list[tuple[str, SymbolDef]]] = field(default_factory=dict)
     file_defs: dict[str, list[SymbolDef]] = field(default_factory=dict)
     imports: dict[str, list[ImportRef]] = field(default_factory=dict)
@@ -70,42 +71,59 @@ class _Snapshot:
     deleted: frozenset[str] = frozenset()  # a delta's paths that hide the base's rows
 
 
-def _chunk(row: dict[str, Any]) -> Chunk:
-    return Chunk(
-        path=row["path"],
-        start_line=row["start_line"],
-        end_line=row["end_line"],
-        language=row["language"],
-        text=row["text"],
-        symbols=tuple(row["symbols"] or ()),
-        kind=row["kind"],
-    )
+def _grouped(
+    table: pa.Table, names: list[str], keys: list[str], make: Any
+) -> dict[str, list[Any]]:
+    """path → ``make(*row)`` for the table's rows (``names``: the columns, path first),
+    ordered by ``keys`` (Arrow sorts, stably; each column becomes a Python list once
+    instead of one dict per row)."""
+    if table.num_rows == 0:
+        return {}
+    table = table.sort_by([(k, "ascending") for k in keys])
+    columns = [table.column(c).to_pylist() for c in names]
+    out: dict[str, list[Any]] = {}
+    current: list[Any] = []
+    last: str | None = None
+    for row in zip(*columns, strict=True):
+        if row[0] != last:
+            last = row[0]
+            current = out.setdefault(row[0], [])
+        current.append(make(*row))
+    return out
 
 
-def _symbol(row: dict[str, Any]) -> SymbolDef:
-    return SymbolDef(
-        name=row["name"],
-        qualified=row["qualified"],
-        kind=row["kind"],
-        start_line=row["start_line"],
-        end_line=row["end_line"],
-    )
+def _chunk(
+    path: str,
+    start_line: int,
+    end_line: int,
+    language: str,
+    text: str,
+    symbols: list[str] | None,
+    kind: str,
+) -> Chunk:
+    return Chunk(path, start_line, end_line, language, text, tuple(symbols or ()), kind)
 
 
-def _import(row: dict[str, Any]) -> ImportRef:
-    return ImportRef(
-        local_name=row["local_name"],
-        module=row["module"],
-        name=row["name"],
-        line=row["line"],
-        candidates=tuple(row["candidates"] or ()),
-    )
+def _symbol(path: str, name: str, qualified: str, kind: str, start: int, end: int) -> SymbolDef:
+    return SymbolDef(name, qualified, kind, start, end)
+
+
+def _import(
+    path: str, local_name: str, module: str, name: str | None, line: int, cands: list[str] | None
+) -> ImportRef:
+    return ImportRef(local_name, module, name, line, tuple(cands or ()))
+
+
+_CHUNK_COLUMNS = ["path", "start_line", "end_line", "language", "text", "symbols", "kind"]
+_SYMBOL_COLUMNS = ["path", "name", "qualified", "kind", "start_line", "end_line"]
+_IMPORT_COLUMNS = ["path", "local_name", "module", "name", "line", "candidates"]
 
 
 def _derive(snap: _Snapshot) -> None:
-    """The lookups derived from the per-path rows: chunks by id, definitions by name."""
+    """The lookups derived from the per-path rows: definitions by name (chunks by id are
+    built on first full-text search)."""
     snap.known = frozenset(snap.files)
-    snap.by_id = {c.id: c for lst in snap.chunks.values() for c in lst}
+    snap.by_id = None
     defs: dict[str, list[tuple[str, SymbolDef]]] = {}
     for path, sds in snap.file_defs.items():
         for d in sds:
@@ -167,7 +185,6 @@ class _Layer:
             versions=versions,
             files=old.files,
             chunks=old.chunks,
-            by_id=old.by_id,
             defs=old.defs,
             file_defs=old.file_defs,
             imports=old.imports,
@@ -214,20 +231,13 @@ class _Layer:
             targets = changed
         if where != "" and targets:
             live = set(targets)
-            chunk_rows = self.store.read(CHUNKS, None, where).to_pylist()
-            for r in chunk_rows:
-                if r["path"] in live:
-                    snap.chunks.setdefault(r["path"], []).append(_chunk(r))
-            for lst in snap.chunks.values():
-                lst.sort(key=lambda c: (c.start_line, c.end_line))
-            for r in self.store.read(SYMBOLS, None, where).to_pylist():
-                if r["path"] in live:
-                    snap.file_defs.setdefault(r["path"], []).append(_symbol(r))
-            for r in self.store.read(IMPORTS, None, where).to_pylist():
-                if r["path"] in live:
-                    snap.imports.setdefault(r["path"], []).append(_import(r))
-            for imps in snap.imports.values():
-                imps.sort(key=lambda i: i.line)
+            for name, columns, keys, make, into in (
+                (CHUNKS, _CHUNK_COLUMNS, ["path", "start_line", "end_line"], _chunk, snap.chunks),
+                (SYMBOLS, _SYMBOL_COLUMNS, ["path"], _symbol, snap.file_defs),
+                (IMPORTS, _IMPORT_COLUMNS, ["path", "line"], _import, snap.imports),
+            ):
+                rows = _grouped(self.store.read(name, columns, where), columns, keys, make)
+                into.update((p, objs) for p, objs in rows.items() if p in live)
         snap.files = files
         _derive(snap)
 
@@ -380,8 +390,8 @@ class Index:
         return [self.store] if self._base is None else [self._base.store, self.store]
 
     def _text(self, query: str, n: int) -> list[tuple[Chunk, float]]:
-        snap = self._snap
-        if not snap.by_id:
+        by_id = self._by_id()
+        if not by_id:
             return []
         scored: list[tuple[Chunk, float]] = []
         for store in self._stores():  # a base's rows hidden by the delta drop out below
@@ -392,7 +402,7 @@ class Index:
                 rows = table.search(query, query_type="fts").select(["id"]).limit(n * 2)
                 found = rows.to_list()
             for r in found:
-                c = snap.by_id.get(r["id"])
+                c = by_id.get(r["id"])
                 if c is not None:
                     scored.append((c, float(r.get("_score", 0.0))))
         if len(self._stores()) > 1:
@@ -479,6 +489,13 @@ class Index:
                 lower.setdefault(key.lower(), []).append(key)
             snap.lower_names = lower
         return snap.lower_names
+
+    def _by_id(self) -> dict[str, Chunk]:
+        """Chunks by id (what a full-text query returns), built once per snapshot."""
+        snap = self._snap
+        if snap.by_id is None:
+            snap.by_id = {c.id: c for lst in snap.chunks.values() for c in lst}
+        return snap.by_id
 
     def _by_hash(self) -> dict[str, list[Chunk]]:
         snap = self._snap
