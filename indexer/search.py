@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
 from indexer.storage import display_uri
 from indexer.store import (
     CHUNKS,
+    CHUNKS_SCHEMA,
     DELETED,
     FILES,
     IMPORTS,
@@ -69,17 +71,20 @@ class _Snapshot:
     by_hash: dict[str, list[Chunk]] | None = None  # built on first vector search
     lower_names: dict[str, list[str]] | None = None  # built on first symbol search
     deleted: frozenset[str] = frozenset()  # a delta's paths that hide the base's rows
+    # Each chunk's stored term counts (path, start_line, end_line, terms, tfs), rows in the
+    # order of ``chunks[path]`` with each path's rows together; None for an index written
+    # before they were stored. The context builder's BM25 is built from these columns.
+    terms: pa.Table | None = None
 
 
-def _grouped(
-    table: pa.Table, names: list[str], keys: list[str], make: Any
-) -> dict[str, list[Any]]:
+def _grouped(table: pa.Table, names: list[str], keys: list[str], make: Any) -> dict[str, list[Any]]:
     """path → ``make(*row)`` for the table's rows (``names``: the columns, path first),
     ordered by ``keys`` (Arrow sorts, stably; each column becomes a Python list once
     instead of one dict per row)."""
     if table.num_rows == 0:
         return {}
-    table = table.sort_by([(k, "ascending") for k in keys])
+    if keys:
+        table = table.sort_by([(k, "ascending") for k in keys])
     columns = [table.column(c).to_pylist() for c in names]
     out: dict[str, list[Any]] = {}
     current: list[Any] = []
@@ -115,6 +120,9 @@ def _import(
 
 
 _CHUNK_COLUMNS = ["path", "start_line", "end_line", "language", "text", "symbols", "kind"]
+_TERM_COLUMNS = ["path", "start_line", "end_line", "terms", "tfs"]
+_CHUNK_ORDER = ["path", "start_line", "end_line"]
+_NO_TERMS = pa.schema([(c, CHUNKS_SCHEMA.field(c).type) for c in _TERM_COLUMNS]).empty_table()
 _SYMBOL_COLUMNS = ["path", "name", "qualified", "kind", "start_line", "end_line"]
 _IMPORT_COLUMNS = ["path", "local_name", "module", "name", "line", "candidates"]
 
@@ -162,17 +170,35 @@ def _compose(base: _Snapshot, delta: _Snapshot) -> _Snapshot:
         vecs=vecs,
         vec_set=base.vec_set | delta.vec_set,
         deleted=delta.deleted,
+        terms=_compose_terms(base.terms, delta.terms, hidden),
     )
     _derive(snap)
     return snap
 
 
+def _without(table: pa.Table, paths: Iterable[str]) -> pa.Table:
+    """The rows of ``table`` whose path is not in ``paths``."""
+    drop = pa.array(sorted(set(paths)), pa.string())
+    if table.num_rows == 0 or len(drop) == 0:
+        return table
+    return table.filter(pc.invert(pc.is_in(table.column("path"), value_set=drop)))
+
+
+def _compose_terms(
+    base: pa.Table | None, delta: pa.Table | None, hidden: set[str]
+) -> pa.Table | None:
+    if base is None or delta is None:
+        return None
+    return pa.concat_tables([_without(base, hidden), delta], promote_options="default")
+
+
 class _Layer:
     """The committed rows of one store, in memory; ``refresh`` reloads what changed."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, derive: bool = True) -> None:
         self.store = store
         self.snap = _Snapshot()
+        self.derive = derive  # False for a layer only read through ``_compose``
 
     def refresh(self) -> bool:
         """Reload what changed since the last call (by table versions). Cheap when nothing
@@ -193,6 +219,7 @@ class _Layer:
             vec_hashes=old.vec_hashes,
             vecs=old.vecs,
             vec_set=old.vec_set,
+            terms=old.terms,
             deleted=self.store.deleted()
             if versions.get(DELETED) != old.versions.get(DELETED)
             else old.deleted,
@@ -231,15 +258,34 @@ class _Layer:
             targets = changed
         if where != "" and targets:
             live = set(targets)
-            for name, columns, keys, make, into in (
-                (CHUNKS, _CHUNK_COLUMNS, ["path", "start_line", "end_line"], _chunk, snap.chunks),
+            live_array = pa.array(sorted(live), pa.string())
+            table = self.store.table(CHUNKS)
+            stored = table.schema.names if table is not None else []
+            with_terms = all(c in stored for c in ("terms", "tfs"))
+            columns = _CHUNK_COLUMNS + (["terms", "tfs"] if with_terms else [])
+            rows = self.store.read(CHUNKS, columns, where)
+            rows = rows.filter(pc.is_in(rows.column("path"), value_set=live_array))
+            rows = rows.sort_by([(k, "ascending") for k in _CHUNK_ORDER])
+            snap.chunks.update(_grouped(rows, _CHUNK_COLUMNS, [], _chunk))
+            terms = rows.select(_TERM_COLUMNS) if with_terms else None
+            if where is None or terms is None or snap.terms is None:
+                snap.terms = terms if where is None else None
+            else:  # the changed paths' rows replace theirs, each path's rows still together
+                kept = _without(snap.terms, removed + changed)
+                snap.terms = pa.concat_tables([kept, terms], promote_options="default")
+            for name, names, keys, make, into in (
                 (SYMBOLS, _SYMBOL_COLUMNS, ["path"], _symbol, snap.file_defs),
                 (IMPORTS, _IMPORT_COLUMNS, ["path", "line"], _import, snap.imports),
             ):
-                rows = _grouped(self.store.read(name, columns, where), columns, keys, make)
-                into.update((p, objs) for p, objs in rows.items() if p in live)
+                found = _grouped(self.store.read(name, names, where), names, keys, make)
+                into.update((p, objs) for p, objs in found.items() if p in live)
+        elif where is None:
+            snap.terms = _NO_TERMS
+        elif snap.terms is not None and removed:
+            snap.terms = _without(snap.terms, removed)
         snap.files = files
-        _derive(snap)
+        if self.derive:
+            _derive(snap)
 
 
 class Index:
@@ -255,8 +301,8 @@ class Index:
         self.root = Path(root)
         self.uri = uri
         self.store = Store.open(uri)
-        self._local = _Layer(self.store)
-        self._base = _Layer(base) if base is not None else None
+        self._local = _Layer(self.store, derive=base is None)
+        self._base = _Layer(base, derive=False) if base is not None else None
         self._snap = _Snapshot()
         self._refresh_lock = threading.Lock()
         self._embedder: Embedder | None = None
@@ -322,6 +368,12 @@ class Index:
 
     def known_paths(self) -> frozenset[str]:
         return self._snap.known
+
+    def chunk_terms(self) -> pa.Table | None:
+        """Every visible chunk's stored term counts: columns path, start_line, end_line,
+        terms, tfs; rows in the order of ``chunks(path)``, each path's rows together. None
+        when the index predates them (the reader then tokenizes the texts itself)."""
+        return self._snap.terms
 
     def file(self, path: str) -> FileRow | None:
         return self._snap.files.get(path)

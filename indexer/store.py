@@ -35,7 +35,9 @@ from indexer.storage import display_uri, is_remote, storage_errors, storage_opti
 # re-parses every file once (``indexer.sync``). Columns added to a table's schema are added
 # (as nulls) to an existing table when it is opened for writing (``Store.ensure_tables``).
 # 2: files.fallback; version 1 hid parse failures as line windows.
-SCHEMA_VERSION = "2"
+# 3: chunks.terms/tfs (each chunk's search terms and counts, read by the context builder's
+# BM25 instead of re-tokenizing every chunk on open).
+SCHEMA_VERSION = "3"
 DEFAULT_DIR = ".tandem"
 VECTOR_INDEX_MIN_ROWS = 50_000
 # Old versions older than this are removed by ``optimize``: long enough for a query that
@@ -79,6 +81,8 @@ CHUNKS_SCHEMA = pa.schema(
         ("symbol", pa.string()),
         ("text", pa.string()),
         ("content_hash", pa.string()),
+        ("terms", pa.list_(pa.string())),  # indexer.terms.term_counts(text): its keys
+        ("tfs", pa.list_(pa.int32())),  # and counts
     ]
 )
 SYMBOLS_SCHEMA = pa.schema(

@@ -51,6 +51,7 @@ from indexer.store import (
     in_list,
     local_path,
 )
+from indexer.terms import term_counts
 from indexer.types import ParsedFile, ParseFallback, Skipped, content_hash
 from indexer.walk import IGNORE_FILES, IgnoreRules, WalkEntry, read_source, walk
 from server.settings import IndexSettings
@@ -157,21 +158,26 @@ def _batch_files() -> int:
 
 
 def _chunk_rows(parsed: ParsedFile) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": c.id,
-            "path": parsed.path,
-            "start_line": c.start_line,
-            "end_line": c.end_line,
-            "language": c.language,
-            "kind": c.kind,
-            "symbols": list(c.symbols),
-            "symbol": c.symbols[0] if c.symbols else None,
-            "text": c.text,
-            "content_hash": c.content_hash,
-        }
-        for c in parsed.chunks
-    ]
+    rows = []
+    for c in parsed.chunks:
+        counts = term_counts(c.text)
+        rows.append(
+            {
+                "id": c.id,
+                "path": parsed.path,
+                "start_line": c.start_line,
+                "end_line": c.end_line,
+                "language": c.language,
+                "kind": c.kind,
+                "symbols": list(c.symbols),
+                "symbol": c.symbols[0] if c.symbols else None,
+                "text": c.text,
+                "content_hash": c.content_hash,
+                "terms": list(counts),
+                "tfs": list(counts.values()),
+            }
+        )
+    return rows
 
 
 def _symbol_rows(parsed: ParsedFile) -> list[dict[str, Any]]:

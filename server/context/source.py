@@ -49,6 +49,13 @@ def load_files(index: Any, paths: Sequence[str]) -> list[FileEntry]:
     ]
 
 
+def chunk_terms(index: Any) -> Any:
+    """Every chunk's stored term counts as Arrow columns (``Index.chunk_terms``), or None
+    when the index has none (then the view tokenizes the texts itself)."""
+    read = getattr(index, "chunk_terms", None)
+    return read() if callable(read) else None
+
+
 def vectors_version(index: Any) -> Any:
     """Changes when the stored vectors change; None when the index has none."""
     if not index.has_vectors():

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from indexer.resolve import PathIndex
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
@@ -75,9 +77,16 @@ class WorkspaceView:
             for path in [p for p in self.files if p not in signatures]:
                 self._drop(path)
             if stale:
-                for entry in source.load_files(index, stale):
+                entries = source.load_files(index, stale)
+                # A first load takes the BM25 from the stored term counts when it can.
+                loaded = (
+                    None if self.files else bm25_from_columns(entries, source.chunk_terms(index))
+                )
+                if loaded is not None:
+                    self.bm25 = loaded
+                for entry in entries:
                     entry.signature = signatures.get(entry.path)
-                    self._put(entry)
+                    self._put(entry, tokenize=loaded is None)
                     stale_set.discard(entry.path)
                 for path in stale_set:  # listed but without rows: keep it known, empty
                     self._put(FileEntry(path, signature=signatures[path]))
@@ -106,14 +115,17 @@ class WorkspaceView:
             for entry in entries:
                 self._put(entry)
 
-    def _put(self, entry: FileEntry) -> None:
+    def _put(self, entry: FileEntry, tokenize: bool = True) -> None:
+        """Add a file's rows (``tokenize``: to the BM25 too; False when it was loaded with
+        them from the stored term counts)."""
         if entry.path in self.files:
             self._drop(entry.path)
         self.files[entry.path] = entry
         for d in entry.definitions:
             self.by_name.setdefault(d.name, []).append((entry.path, d))
-        for i, chunk in enumerate(entry.chunks):
-            self.bm25.add((entry.path, i), term_counts(chunk.text))
+        if tokenize:
+            for i, chunk in enumerate(entry.chunks):
+                self.bm25.add((entry.path, i), term_counts(chunk.text))
         self.imported_names.update(r.name for r in entry.imports if r.name and r.name != "*")
         self._paths = None
         self._configs.clear()
@@ -172,6 +184,44 @@ class WorkspaceView:
             }
             self._configs[names] = found
         return found
+
+
+def bm25_from_columns(entries: list[FileEntry], table: pa.Table | None) -> BM25[ChunkKey] | None:
+    """A BM25 over ``entries`` from their chunks' stored term counts (columns path,
+    start_line, end_line, terms, tfs; each path's rows together, in chunk order): numpy
+    over the columns instead of tokenizing every text. None when the columns are missing
+    or do not match the entries (an older index): the caller tokenizes instead."""
+    if table is None or table.num_rows == 0:
+        return None
+    terms, tfs = table.column("terms").combine_chunks(), table.column("tfs").combine_chunks()
+    if terms.null_count or tfs.null_count:
+        return None
+    paths = table.column("path").to_pylist()
+    expected = {e.path: e.chunks for e in entries}
+    keys: list[ChunkKey] = []
+    last, i = None, 0
+    for p in paths:
+        i = i + 1 if p == last else 0
+        last = p
+        keys.append((p, i))
+    starts = table.column("start_line").to_pylist()
+    for (p, i), start in zip(keys, starts, strict=True):
+        chunks = expected.get(p)
+        if chunks is None or i >= len(chunks) or chunks[i].start_line != start:
+            return None
+    if len(keys) != sum(len(c) for c in expected.values()):
+        return None
+    lengths = pc.list_value_length(terms).to_numpy()
+    if not np.array_equal(lengths, pc.list_value_length(tfs).to_numpy()):
+        return None
+    codes = pc.dictionary_encode(pc.list_flatten(terms))
+    return BM25.from_counts(
+        keys,
+        np.concatenate([[0], np.cumsum(lengths)]),
+        codes.dictionary.to_pylist(),
+        codes.indices.to_numpy(),
+        pc.list_flatten(tfs).to_numpy(),
+    )
 
 
 def _text(entry: FileEntry) -> str:
