@@ -195,6 +195,7 @@ def follow_reexports(
     known_paths: PathIndex | Iterable[str],
     definitions_of: Callable[[str], list[SymbolDef]] | None = None,
     max_depth: int = 4,
+    reaches: Callable[[str, str], bool] | None = None,
 ) -> Origin | None:
     """Follow ``name`` from the file ``path`` (e.g. a package ``__init__.py`` or a TS
     ``index.ts``) through the imports that re-export it, to the file that defines it.
@@ -203,9 +204,11 @@ def follow_reexports(
     definition; with it, files are checked and star re-exports are searched as well.
     Returns None for a name that leaves the workspace, a cycle, or more than ``max_depth``
     hops. Both callables are called once per file visited (plain dict lookups suit them).
+    ``reaches(file, name)``, when given, may say False for a star import's file that cannot
+    lead to ``name`` (a C header graph has hundreds of files): it is not searched.
     """
     index = _as_index(known_paths)
-    return _follow(name, path, imports_of, index, definitions_of, max_depth, set())
+    return _follow(name, path, imports_of, index, definitions_of, max_depth, set(), reaches)
 
 
 def _follow(
@@ -216,6 +219,7 @@ def _follow(
     definitions_of: Callable[[str], list[SymbolDef]] | None,
     depth: int,
     seen: set[tuple[str, str]],
+    reaches: Callable[[str, str], bool] | None = None,
 ) -> Origin | None:
     while depth >= 0:
         if (path, name) in seen:
@@ -234,7 +238,11 @@ def _follow(
                 target = resolve_import(star, index, path)
                 if target is None or depth == 0:
                     continue
-                found = _follow(name, target, imports_of, index, definitions_of, depth - 1, seen)
+                if reaches is not None and not reaches(target, name):
+                    continue
+                found = _follow(
+                    name, target, imports_of, index, definitions_of, depth - 1, seen, reaches
+                )
                 if found is not None:
                     return found
             return None

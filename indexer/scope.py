@@ -25,7 +25,7 @@ from typing import Protocol
 
 from indexer.grammars import scope as scope_rules
 from indexer.languages import language_for_path
-from indexer.resolve import PathIndex, follow_reexports, resolve_all, resolve_import
+from indexer.resolve import Origin, PathIndex, follow_reexports, resolve_all, resolve_import
 from indexer.types import ImportRef, SymbolDef
 
 MAX_DEPTH = 6  # re-export hops
@@ -71,6 +71,8 @@ class Resolver:
         self._package: dict[str, frozenset[str]] = {}
         self._configs: dict[tuple[str, ...], dict[str, str]] = {}
         self._configured: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._reachable: dict[str, frozenset[str]] = {}
+        self._followed: dict[tuple[str, str, int], Origin | None] = {}
 
     # --- imports -------------------------------------------------------------------------
 
@@ -226,6 +228,57 @@ class Resolver:
             if d.qualified == prefix + d.name
         ]
 
+    def _follow(self, name: str, path: str, depth: int) -> Origin | None:
+        """``follow_reexports`` from ``path``, searching only star imports that can reach
+        ``name``; memoised (many files include the same headers and look up the same names)."""
+        key = (name, path, depth)
+        if key in self._followed:
+            return self._followed[key]
+        found = None
+        if name in self.reachable_names(path):
+            ws = self.ws
+            found = follow_reexports(
+                name,
+                path,
+                ws.imports_of,
+                self.paths,
+                ws.definitions_of,
+                depth,
+                lambda f, n: n in self.reachable_names(f),
+            )
+        self._followed[key] = found
+        return found
+
+    def reachable_names(self, path: str) -> frozenset[str]:
+        """Every name ``path`` defines or re-exports, through its star imports and theirs
+        (any depth): a superset of what ``follow_reexports`` can find from there, so a name
+        not in it is not looked for. Without it, each identifier of a C file walked the whole
+        include graph (curl: hundreds of headers per name)."""
+        found = self._reachable.get(path)
+        if found is not None:
+            return found
+        names: set[str] = {"default"}  # followed to the definition it names
+        seen = {path}
+        queue = [path]
+        while queue:
+            f = queue.pop()
+            done = self._reachable.get(f) if f != path else None
+            if done is not None:
+                names |= done
+                continue
+            names.update(d.qualified for d in self.ws.definitions_of(f))
+            for ref in self.ws.imports_of(f):
+                if ref.local_name != "*":
+                    names.add(ref.local_name)
+                    continue
+                target = resolve_import(ref, self.paths, f)
+                if target is not None and target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+        result = frozenset(names)
+        self._reachable[path] = result
+        return result
+
     def _defined(self, path: str, qualified: str) -> SymbolDef | None:
         for d in self.ws.definitions_of(path):
             if d.qualified == qualified:
@@ -245,11 +298,8 @@ class Resolver:
         ]
         if hits:
             return hits
-        ws = self.ws
         for f in found.files:
-            origin = follow_reexports(
-                member, f, ws.imports_of, self.paths, ws.definitions_of, MAX_DEPTH
-            )
+            origin = self._follow(member, f, MAX_DEPTH)
             if origin is not None and origin.name is not None and origin.path != path:
                 d = self._defined(origin.path, origin.name)
                 if d is not None:
@@ -274,9 +324,8 @@ class Resolver:
         ]
         if hits:
             return hits
-        ws = self.ws
         for f in module.files or (module.path,):
-            origin = follow_reexports(name, f, ws.imports_of, self.paths, ws.definitions_of, 4)
+            origin = self._follow(name, f, 4)
             if origin is not None and origin.name is not None and origin.path != path:
                 d = self._defined(origin.path, origin.name)
                 if d is not None:

@@ -158,6 +158,25 @@ def test_c_include_leads_to_the_implementation_then_the_declaration(c_ws: Any) -
     assert shown(snippets, "src/list.c", "int list_push(")
 
 
+C_CHAIN = {  # main.c -> a.h -> b.h -> c.h -> a.h (a cycle, as include guards allow)
+    "a.h": '#include "b.h"\nint a_fn(void);\n',
+    "b.h": '#include "c.h"\n#define B_FLAG 1\n',
+    "c.h": '#include "a.h"\ntypedef int deep_t;\nint deep_fn(deep_t x);\n',
+    "main.c": '#include "a.h"\n\nint main(void)\n{\n    return deep_fn(B_FLAG);\n}\n',
+}
+
+
+def test_c_names_reach_through_include_chains_and_cycles(tmp_path: Path) -> None:
+    index = index_files(tmp_path, C_CHAIN)
+    resolver = Resolver(Layered(view_for(index), None))
+    assert meaning(index, "main.c", "deep_fn") == ["c.h:deep_fn"]
+    assert meaning(index, "main.c", "B_FLAG") == ["b.h:B_FLAG"]
+    assert meaning(index, "main.c", "nowhere") == []
+    # What the header graph can lead to is known without following it per name.
+    assert {"a_fn", "B_FLAG", "deep_t", "deep_fn"} <= resolver.reachable_names("a.h")
+    assert "nowhere" not in resolver.reachable_names("a.h")
+
+
 # --- Rust ------------------------------------------------------------------------------
 
 RUST = {
