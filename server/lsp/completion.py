@@ -87,6 +87,17 @@ def cursor_at(ls: TandemServer, uri: str, position: types.Position) -> Cursor | 
     return Cursor(uri, doc.source, server_pos.line, server_pos.character, line_text, position)
 
 
+def end_of_document(ls: TandemServer, uri: str) -> types.Position | None:
+    """The position after the open document's last character (client units), or None."""
+    doc = ls.workspace.text_documents.get(unquote(uri))
+    if doc is None:
+        return None
+    lines = doc.lines
+    if not lines or lines[-1].endswith("\n"):
+        return types.Position(len(lines), 0)
+    return types.Position(len(lines) - 1, doc.position_codec.client_num_units(lines[-1]))
+
+
 class CompletionService:
     """Runs completions off the event loop, newest request per document first."""
 
@@ -107,9 +118,10 @@ class CompletionService:
         """Run ``fn`` on the completion thread (after the requests queued before it)."""
         self._executor.submit(fn)
 
-    def prefill_job(self, uri: str, position: types.Position) -> Any:
-        """A background prefill for a settled cursor (run on the completion thread with a
-        stop Event), or None when a request for ``uri`` is already on its way."""
+    def prefill_job(self, uri: str, position: types.Position | None) -> Any:
+        """A background prefill for a settled cursor (None: the end of the document), run on
+        the completion thread with a stop Event; None when a request for ``uri`` is already
+        on its way or the document is unknown."""
         from server.completion import CompletionRequest
 
         if not self._server.options.settings.completion.enabled:
@@ -117,7 +129,9 @@ class CompletionService:
         with self._lock:
             if uri in self._latest:
                 return None
-        cursor = cursor_at(self._server, uri, position)
+        if position is None:
+            position = end_of_document(self._server, uri)
+        cursor = cursor_at(self._server, uri, position) if position is not None else None
         if cursor is None:
             return None
         located = self._server.folders.locate(uri)
@@ -187,7 +201,7 @@ class CompletionService:
         if not self._server.options.settings.completion.enabled:
             return None
         self._bump("requests")
-        self.prefill.request_arrived(cursor.uri)
+        self.prefill.request_arrived(cursor.uri, cursor.position)
         located = self._server.folders.locate(cursor.uri)
         folder, rel = located if located else (None, _outside_name(cursor.uri))
         documents = self._server.documents

@@ -179,6 +179,7 @@ def register(server: TandemServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: TandemServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.documents.opened(params.text_document.uri)
+        ls.completion.prefill.opened(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: TandemServer, params: types.DidChangeTextDocumentParams) -> None:

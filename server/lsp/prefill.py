@@ -3,9 +3,12 @@ asked for yet, read the stable part of the next prompt (snippets and the lines a
 cursor) into the model's KV cache, so the request that follows reads only its last tokens.
 
 It runs on the completion thread, so it never competes with a completion for the model,
-and it gives way between chunks as soon as a request arrives. The cursor is where the last
-change ended (``didChange`` carries no cursor; a full-text change or ``didOpen`` says
-nothing about it, so they start nothing).
+and it gives way between chunks as soon as a request arrives. After a ``didChange`` the
+cursor is where the last change ended (the notification carries no cursor; a full-text
+change says nothing about it, so it starts nothing). After a ``didOpen`` (no cursor either)
+it is the last one known for that document in this session (an edit's end or a request's
+position, kept after the document closes), else the end of the file, where a new or short
+file grows.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Prefiller:
     def __init__(self, service: CompletionService) -> None:
         self._service = service
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._cursors: dict[str, types.Position] = {}  # the last known cursor per document
         self._stop = threading.Event()  # set: the running prefill gives way
         self._lock = threading.Lock()
         self.counts = {"scheduled": 0, "ran": 0, "tokens": 0, "skipped": 0, "failed": 0}
@@ -62,23 +66,38 @@ class Prefiller:
     def changed(self, uri: str, changes: Sequence[Any]) -> None:
         """An edit in ``uri`` (on the event loop): warm the cache once it settles."""
         position = end_of_change(changes)
+        if position is None:
+            self._cancel(uri)
+            return
+        self._cursors[uri] = position
+        self._schedule(uri, position)
+
+    def opened(self, uri: str) -> None:
+        """``uri`` was opened (on the event loop): warm the cache at its last known cursor,
+        or at its end (None) when this session has not seen one."""
+        self._schedule(uri, self._cursors.get(uri))
+
+    def request_arrived(self, uri: str, position: types.Position | None = None) -> None:
+        """A completion was asked for: it reads the prompt itself, so stop warming."""
+        if position is not None:
+            self._cursors[uri] = position
+        self._cancel(uri)
+        self._stop.set()
+
+    def _cancel(self, uri: str) -> None:
         old = self._timers.pop(uri, None)
         if old is not None:
             old.cancel()
+
+    def _schedule(self, uri: str, position: types.Position | None) -> None:
+        self._cancel(uri)
         loop = self._service.loop()
-        if position is None or loop is None:
+        if loop is None:
             return
         self._timers[uri] = loop.call_later(SETTLE_S, self._start, uri, position)
         self._bump("scheduled")
 
-    def request_arrived(self, uri: str) -> None:
-        """A completion was asked for: it reads the prompt itself, so stop warming."""
-        old = self._timers.pop(uri, None)
-        if old is not None:
-            old.cancel()
-        self._stop.set()
-
-    def _start(self, uri: str, position: types.Position) -> None:
+    def _start(self, uri: str, position: types.Position | None) -> None:
         self._timers.pop(uri, None)
         job = self._service.prefill_job(uri, position)
         if job is None:
