@@ -6,6 +6,7 @@ import a name because they are about to use it."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -83,6 +84,7 @@ def definition_candidates(
     cursor_line1 = cursor.line + 1
     bound: dict[str, int] = Counter(r.local_name for r in current.imports)
     imported_files: set[str] = set()
+    shown: dict[str, int] = {}  # qualified name -> its candidate in ``out``
 
     def add(where: str, d: SymbolDef, local: str, score: float, reason: str, weight: float) -> None:
         if where == path and d.end_line >= cursor_line1:
@@ -93,7 +95,16 @@ def definition_candidates(
             start, end, text, index = span
             if relevance is not None and weight:
                 score += weight * relevance(d.name, where, index, local)
-            out.append(Candidate(where, start, end, text, score, "definition", reason))
+            cand = Candidate(where, start, end, text, score, "definition", reason)
+            # One snippet per name: a C function's declaration and implementation, a Go
+            # name in two files behind build tags, a macro defined in several #if branches
+            # would each fill a slot with the same answer.
+            at = shown.get(d.qualified)
+            if at is None:
+                shown[d.qualified] = len(out)
+                out.append(cand)
+            elif score > out[at].score:
+                out[at] = cand
 
     for ref in current.imports:
         if ref.line > cursor_line1 or ref.local_name == "*":
@@ -161,6 +172,7 @@ MAX_IN_SCOPE = 12  # unused in-scope names offered, best by relevance
 MAX_MEMBERS = 12
 PAIR_BONUS = 0.3  # an in-scope name from the file this one tests (or is named after)
 UNUSED_PENALTY = 0.3  # an in-scope name that no other chunk names
+USED_ELSEWHERE = 0.2  # an in-scope name that many chunks name
 
 
 def _subject(path: str) -> str:
@@ -185,15 +197,21 @@ def _unused_in_scope(
     used yet, best by relevance: what a Go or Java file is likely to use next."""
     rows = [(p, d) for p, d in resolver.in_scope(path) if prefix_counts.get(d.name, 0) == 0]
     bm25 = layer.view.bm25
+    top_df = math.log1p(max((bm25.df(d.name.lower()) for _, d in rows), default=0)) or 1.0
 
     subject = _subject(path)
 
     def prior(row: tuple[str, SymbolDef]) -> float:
-        """Code under test first (``x_test.go`` uses ``x.go``); a name no other code
-        names (a test function) last."""
+        """Code under test first (``x_test.go`` uses ``x.go``), names much used elsewhere
+        next; a name no other code names (a test function) last."""
         p, d = row
-        unused = bm25.df(d.name.lower()) <= 1
-        return (PAIR_BONUS if _subject(p) == subject else 0.0) - (UNUSED_PENALTY if unused else 0.0)
+        df = bm25.df(d.name.lower())
+        unused = df <= 1
+        return (
+            (PAIR_BONUS if _subject(p) == subject else 0.0)
+            + USED_ELSEWHERE * math.log1p(df) / top_df
+            - (UNUSED_PENALTY if unused else 0.0)
+        )
 
     def fit(row: tuple[str, SymbolDef]) -> float:
         rel = relevance(row[1].name, row[0], -1, None) if relevance is not None else 0.0

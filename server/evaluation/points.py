@@ -47,6 +47,20 @@ _IDENT_TYPES = frozenset(
 )
 _SKIPPED = frozenset({"use_declaration", "package_clause", "package_declaration", "mod_item"})
 _NOT_USES = frozenset({"keyword_argument"})
+# Local declarations: the parent that declares, and the field holding what it declares
+# (None: any child). Go's ``a, b := …`` and ``for k, v := range``, parameters of every
+# C-like grammar. The name is then the file's own (a local shadows the package's name), so
+# none of its uses in the file is cross-file.
+_DECLARES: dict[str, str | None] = {
+    "short_var_declaration": "left",
+    "range_clause": "left",
+    "parameter_declaration": None,
+}
+_DECLARATOR_WRAPPERS = frozenset(
+    {"expression_list", "pointer_declarator", "array_declarator", "reference_declarator"}
+)
+# ``Key: value`` in a composite literal names a field of the literal's type, not a use.
+_KEYED = frozenset({"keyed_element"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +77,14 @@ class Point:
     def_line: int
     def_qualified: str
     import_line: int  # 1-based
+    # The name's other definitions, (file, header line) each: what else the lookup finds
+    # (a C function's declaration in the header the file includes, beside its
+    # implementation; a Go name defined in two files behind build tags).
+    also: tuple[tuple[str, int], ...] = ()
+
+    def targets(self) -> list[tuple[str, int]]:
+        """Every (file, header line) that answers the point."""
+        return [(self.def_path, self.def_line), *self.also]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,7 +123,14 @@ def build_points(
                 continue
             target, d = found[0].path, found[0].definition
             header = header_line(_lines(root, target, texts), d.start_line, d.end_line)
-            points.append(Point(path, row, col, name, target, header, d.qualified, import_line))
+            also = tuple(
+                (m.path, header_line(_lines(root, m.path, texts), x.start_line, x.end_line))
+                for m in found[1:]
+                if (x := m.definition) is not None and m.path != path
+            )
+            points.append(
+                Point(path, row, col, name, target, header, d.qualified, import_line, also)
+            )
     if limit is not None and len(points) > limit:
         order = {id(p): i for i, p in enumerate(points)}
         points = sorted(random.Random(seed).sample(points, limit), key=lambda p: order[id(p)])
@@ -144,6 +173,7 @@ def first_occurrences(path: str, text: str) -> list[tuple[int, int, str, str | N
     data = text.encode("utf-8")
     tree = parser.parse(data)
     found: dict[tuple[str | None, str], tuple[int, int]] = {}
+    declared: set[str] = set()
     stack = [tree.root_node]
     while stack:  # pre-order, children left to right: the first hit per key is the first use
         node = stack.pop()
@@ -151,6 +181,11 @@ def first_occurrences(path: str, text: str) -> list[tuple[int, int, str, str | N
         if "import" in kind or kind in _SKIPPED or kind in _NOT_USES:
             continue
         if kind in _IDENT_TYPES:
+            if _declares_locally(node):
+                declared.add(_text(node))
+                continue
+            if _is_field_key(node):
+                continue
             use = _use(node)
             if use is not None and use not in found:
                 found[use] = node.start_point
@@ -159,6 +194,8 @@ def first_occurrences(path: str, text: str) -> list[tuple[int, int, str, str | N
     lines = text.split("\n")
     out: list[tuple[int, int, str, str | None]] = []
     for (qualifier, name), (row, byte_col) in sorted(found.items(), key=lambda kv: kv[1]):
+        if qualifier is None and name in declared:
+            continue
         col = len(lines[row].encode("utf-8")[:byte_col].decode("utf-8", "replace"))
         out.append((row, col, name, qualifier))
     return out
@@ -175,6 +212,35 @@ def first_uses(path: str, text: str, names: set[str]) -> dict[str, tuple[int, in
 
 def _text(node: Any) -> str:
     return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
+
+
+def _declares_locally(node: Any) -> bool:
+    """``node`` is the name a local declaration introduces (``x := …``, a parameter)."""
+    if node.type != "identifier":
+        return False
+    child, parent = node, node.parent
+    while parent is not None and parent.type in _DECLARATOR_WRAPPERS:
+        child, parent = parent, parent.parent
+    if parent is None or parent.type not in _DECLARES:
+        return False
+    field = _DECLARES[parent.type]
+    if field is not None:
+        held = parent.child_by_field_name(field)
+        if held is None or held.id != child.id:
+            return False
+        return parent.type != "range_clause" or any(c.type == ":=" for c in parent.children)
+    return True
+
+
+def _is_field_key(node: Any) -> bool:
+    """The key of ``Key: value`` in a composite literal (a field of the literal's type)."""
+    parent = node.parent
+    if parent is not None and parent.type == "literal_element":
+        grand = parent.parent
+        return (
+            grand is not None and grand.type in _KEYED and grand.named_children[0].id == parent.id
+        )
+    return False
 
 
 def _use(node: Any) -> tuple[str | None, str] | None:

@@ -65,9 +65,10 @@ def _rank_of(
     """The 1-based rank of the first result holding the definition's header line (and,
     with ``texts``, naming it: a class summary spans its whole class but lists only some
     members)."""
+    targets = point.targets()
     for i, (path, start, end) in enumerate(results):
         named = texts is None or re.search(rf"\b{re.escape(point.name)}\b", texts[i])
-        if path == point.def_path and start <= point.def_line <= end and named:
+        if named and any(path == p and start <= line <= end for p, line in targets):
             return i + 1
     return None
 

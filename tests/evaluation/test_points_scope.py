@@ -55,3 +55,47 @@ def test_go_eval_never_returns_the_cursor_region(go_ws: tuple[Path, Any]) -> Non
     root, index = go_ws
     report = evaluate_retrieval(root, index, build_points(root, index))
     assert report.hits["context"][5] == 1.0
+
+
+SHADOW = {
+    "go.mod": "module example.com/cli\n",
+    "args.go": "package cli\n\nvar arg = 1\n\n// Value is a flag's value.\ntype Value struct{}\n\n"
+    "// Flag is an option.\ntype Flag struct{ Value int }\n",
+    "run.go": "package cli\n\nfunc Run(xs []int) int {\n"
+    f"{FILLER}\tfor _, arg := range xs {{\n\t\t_ = arg\n\t}}\n"
+    "\tf := Flag{Value: 1}\n\treturn f.Value\n}\n",
+}
+C_FILES = {
+    "list.h": "int list_push(int v);\n",
+    "list.c": '#include "list.h"\n\nint list_push(int v)\n{\n    return v;\n}\n',
+    "main.c": '#include "list.h"\n\nint main(void)\n{\n'
+    + "".join(f"    int x{i} = {i};\n" for i in range(10))
+    + "    return list_push(x0);\n}\n",
+}
+
+
+def _indexed(root: Path, files: dict[str, str]) -> Any:
+    from indexer.search import open_index
+    from indexer.sync import sync
+    from server.settings import IndexSettings
+
+    for rel, text in files.items():
+        (root / rel).write_text(text)
+    sync(root, IndexSettings(embedder="none"))
+    return open_index(root)
+
+
+def test_local_declarations_and_literal_keys_are_not_cross_file_uses(tmp_path: Path) -> None:
+    index = _indexed(tmp_path, SHADOW)
+    got = {(p.path, p.name) for p in build_points(tmp_path, index)}
+    # `arg` is declared by the loop (and shadows the package's), `Value:` names a field.
+    assert got == {("run.go", "Flag")}
+
+
+def test_a_c_function_is_answered_by_its_implementation_or_its_declaration(
+    tmp_path: Path,
+) -> None:
+    index = _indexed(tmp_path, C_FILES)
+    (point,) = build_points(tmp_path, index)
+    assert (point.name, point.def_path, point.def_line) == ("list_push", "list.c", 3)
+    assert point.targets() == [("list.c", 3), ("list.h", 1)]
