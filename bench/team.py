@@ -9,7 +9,8 @@ editor waits for before its first context: ``tandem serve`` embeds in the backgr
 
 1. CI builds the base into ``s3://…/main`` once (timed, for reference).
 2. A developer's clone has 50 files edited. *Editor with a base*: compute the delta
-   against the base (git diff against the base's commit), index the 50 files locally,
+   against the base (git diff against the base's commit: a clone's git index is fresh, so
+   the copy's is refreshed first, untimed), index the 50 files locally,
    open base ∪ delta, build the first context; what ``tandem serve`` does on opening the
    folder. *Full local build*: index the whole clone locally, open it, build the first
    context.
@@ -206,6 +207,10 @@ def main() -> int:
         dev = tmp / "dev"
         shutil.copytree(main_root, dev)
         edited = _edit(dev, args.edited, rng)
+        # A clone's git index has every file's stat; a copied tree's does not (git would
+        # re-read every file on each diff until something refreshes it, as `git status`
+        # in any editor does). Untimed: the developer's checkout exists before the editor.
+        subprocess.run(["git", "-C", str(dev), "update-index", "-q", "--refresh"], check=False)
         local = tmp / "local"
         shutil.copytree(dev, local)
         cursors = _cursors(dev, args.queries, rng)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -240,49 +241,60 @@ class _Layer:
         return True
 
     def _load_rows(self, snap: _Snapshot, old: _Snapshot) -> None:
-        files = self.store.files()
-        changed = [p for p, f in files.items() if old.files.get(p) != f]
-        removed = [p for p in old.files if p not in files]
-        if not old.files or len(changed) > _PARTIAL_RELOAD_MAX:
-            snap.chunks, snap.file_defs, snap.imports = {}, {}, {}
-            where = None
-            targets = list(files)
-        else:
-            snap.chunks, snap.file_defs = dict(old.chunks), dict(old.file_defs)
-            snap.imports = dict(old.imports)
-            for p in removed + changed:
-                snap.chunks.pop(p, None)
-                snap.file_defs.pop(p, None)
-                snap.imports.pop(p, None)
-            where = in_list("path", changed) if changed else ""
-            targets = changed
-        if where != "" and targets:
-            live = set(targets)
-            live_array = pa.array(sorted(live), pa.string())
-            table = self.store.table(CHUNKS)
-            stored = table.schema.names if table is not None else []
-            with_terms = all(c in stored for c in ("terms", "tfs"))
-            columns = _CHUNK_COLUMNS + (["terms", "tfs"] if with_terms else [])
-            rows = self.store.read(CHUNKS, columns, where)
-            rows = rows.filter(pc.is_in(rows.column("path"), value_set=live_array))
-            rows = rows.sort_by([(k, "ascending") for k in _CHUNK_ORDER])
-            snap.chunks.update(_grouped(rows, _CHUNK_COLUMNS, [], _chunk))
-            terms = rows.select(_TERM_COLUMNS) if with_terms else None
-            if where is None or terms is None or snap.terms is None:
-                snap.terms = terms if where is None else None
-            else:  # the changed paths' rows replace theirs, each path's rows still together
-                kept = _without(snap.terms, removed + changed)
-                snap.terms = pa.concat_tables([kept, terms], promote_options="default")
-            for name, names, keys, make, into in (
-                (SYMBOLS, _SYMBOL_COLUMNS, ["path"], _symbol, snap.file_defs),
-                (IMPORTS, _IMPORT_COLUMNS, ["path", "line"], _import, snap.imports),
-            ):
-                found = _grouped(self.store.read(name, names, where), names, keys, make)
-                into.update((p, objs) for p, objs in found.items() if p in live)
-        elif where is None:
-            snap.terms = _NO_TERMS
-        elif snap.terms is not None and removed:
-            snap.terms = _without(snap.terms, removed)
+        table = self.store.table(CHUNKS)
+        stored = table.schema.names if table is not None else []
+        with_terms = all(c in stored for c in ("terms", "tfs"))
+        chunk_columns = _CHUNK_COLUMNS + (["terms", "tfs"] if with_terms else [])
+        reads = {CHUNKS: chunk_columns, SYMBOLS: _SYMBOL_COLUMNS, IMPORTS: _IMPORT_COLUMNS}
+        with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+            # A first load reads every table at once (an object store's latency overlaps).
+            first = (
+                {n: pool.submit(self.store.read, n, c) for n, c in reads.items()}
+                if not old.files
+                else {}
+            )
+            files = self.store.files()
+            changed = [p for p, f in files.items() if old.files.get(p) != f]
+            removed = [p for p in old.files if p not in files]
+            if not old.files or len(changed) > _PARTIAL_RELOAD_MAX:
+                snap.chunks, snap.file_defs, snap.imports = {}, {}, {}
+                where = None
+                targets = list(files)
+            else:
+                snap.chunks, snap.file_defs = dict(old.chunks), dict(old.file_defs)
+                snap.imports = dict(old.imports)
+                for p in removed + changed:
+                    snap.chunks.pop(p, None)
+                    snap.file_defs.pop(p, None)
+                    snap.imports.pop(p, None)
+                where = in_list("path", changed) if changed else ""
+                targets = changed
+            if where != "" and targets:
+                fetched = first or {
+                    n: pool.submit(self.store.read, n, c, where) for n, c in reads.items()
+                }
+                live = set(targets)
+                live_array = pa.array(sorted(live), pa.string())
+                rows = fetched[CHUNKS].result()
+                rows = rows.filter(pc.is_in(rows.column("path"), value_set=live_array))
+                rows = rows.sort_by([(k, "ascending") for k in _CHUNK_ORDER])
+                snap.chunks.update(_grouped(rows, _CHUNK_COLUMNS, [], _chunk))
+                terms = rows.select(_TERM_COLUMNS) if with_terms else None
+                if where is None or terms is None or snap.terms is None:
+                    snap.terms = terms if where is None else None
+                else:  # the changed paths' rows replace theirs, each path's rows together
+                    kept = _without(snap.terms, removed + changed)
+                    snap.terms = pa.concat_tables([kept, terms], promote_options="default")
+                for name, keys, make, into in (
+                    (SYMBOLS, ["path"], _symbol, snap.file_defs),
+                    (IMPORTS, ["path", "line"], _import, snap.imports),
+                ):
+                    found = _grouped(fetched[name].result(), reads[name], keys, make)
+                    into.update((p, objs) for p, objs in found.items() if p in live)
+            elif where is None:
+                snap.terms = _NO_TERMS
+            elif snap.terms is not None and removed:
+                snap.terms = _without(snap.terms, removed)
         snap.files = files
         if self.derive:
             _derive(snap)
