@@ -10,6 +10,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import Protocol
 
 from indexer.scope import Meaning, Resolver
 from indexer.types import ImportRef, SymbolDef
@@ -23,8 +24,14 @@ MAX_AMBIGUOUS = 4  # a bare name defined in more files than this says too little
 MAX_DEPTH = 6  # re-export hops
 
 
-# relevance(name, path, chunk index, local name) in [0, 1]: how well a definition fits.
-Relevance = Callable[[str, str, int, str | None], float]
+class Relevance(Protocol):
+    """How well a definition fits the cursor (``server.context.relevance``): about [0, 1]
+    for (name, path, chunk index, local name); ``usage`` weighs the vote of the code most
+    similar to the cursor's."""
+
+    def __call__(
+        self, name: str, def_path: str, chunk: int, local: str | None = None, usage: float = ...
+    ) -> float: ...
 
 
 def resolve_ref(layer: Layered, ref: ImportRef, importer: str) -> Meaning | None:
@@ -173,6 +180,9 @@ MAX_MEMBERS = 12
 PAIR_BONUS = 0.3  # an in-scope name from the file this one tests (or is named after)
 UNUSED_PENALTY = 0.3  # an in-scope name that no other chunk names
 USED_ELSEWHERE = 0.2  # an in-scope name that many chunks name
+# Among hundreds of in-scope names (a Go package, a C header's API) nothing names the next
+# one; what the most similar code elsewhere uses counts twice as much as among imports.
+IN_SCOPE_USAGE = 0.8
 
 
 def _subject(path: str) -> str:
@@ -214,14 +224,18 @@ def _unused_in_scope(
         )
 
     def fit(row: tuple[str, SymbolDef]) -> float:
-        rel = relevance(row[1].name, row[0], -1, None) if relevance is not None else 0.0
+        rel = (
+            relevance(row[1].name, row[0], -1, None, IN_SCOPE_USAGE)
+            if relevance is not None
+            else 0.0
+        )
         return IN_SCOPE_WEIGHT * rel + prior(row)
 
     rows.sort(key=lambda r: -fit(r))
     for row in rows[:MAX_IN_SCOPE]:
         p, d = row
         why = f"defines `{d.qualified}`, in scope here, not used yet"
-        add(p, d, d.name, IN_SCOPE_SCORE + prior(row), why, IN_SCOPE_WEIGHT)
+        add(p, d, d.name, IN_SCOPE_SCORE + fit(row), why, 0.0)
 
 
 def _receiver_members(

@@ -140,14 +140,16 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     counts = layer.view.imported_names
     top_count = math.log1p(max(counts.values(), default=0)) or 1.0
 
-    def relevance(name: str, def_path: str, chunk: int, local: str | None = None) -> float:
+    def relevance(
+        name: str, def_path: str, chunk: int, local: str | None = None, usage: float = USAGE
+    ) -> float:
         parts = name_terms(name)
         match = sum(weights.get(p, 0.0) for p in parts) / len(parts) if parts else 0.0
         slot = None if def_path in layer.overlay else bm25.slot((def_path, chunk))
         lex = float(lexical[slot]) / top_lexical if slot is not None else 0.0
         popular = math.log1p(max(0, counts.get(name, 0))) / top_count
-        usage = max(votes.get(name, 0.0), votes.get(local, 0.0) if local else 0.0)
+        used = max(votes.get(name, 0.0), votes.get(local, 0.0) if local else 0.0)
         follow = follows.get(name, 0.0)
-        return USAGE * usage + NAME * match + LEXICAL * lex + POPULAR * popular + FOLLOW * follow
+        return usage * used + NAME * match + LEXICAL * lex + POPULAR * popular + FOLLOW * follow
 
     return relevance
