@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
+from indexer.gc_pause import gc_paused
 from indexer.storage import display_uri
 from indexer.store import (
     CHUNKS,
@@ -241,6 +242,13 @@ class _Layer:
         return True
 
     def _load_rows(self, snap: _Snapshot, old: _Snapshot) -> None:
+        with gc_paused():
+            self._read_rows(snap, old)
+        if self.derive:
+            with gc_paused():
+                _derive(snap)
+
+    def _read_rows(self, snap: _Snapshot, old: _Snapshot) -> None:
         table = self.store.table(CHUNKS)
         stored = table.schema.names if table is not None else []
         with_terms = all(c in stored for c in ("terms", "tfs"))
@@ -296,8 +304,6 @@ class _Layer:
             elif snap.terms is not None and removed:
                 snap.terms = _without(snap.terms, removed)
         snap.files = files
-        if self.derive:
-            _derive(snap)
 
 
 class Index:
@@ -341,7 +347,8 @@ class Index:
                 with base.store.errors():
                     changed = base.refresh() or changed
             if changed or not self._snap.versions:
-                self._snap = _compose(base.snap, self._local.snap)
+                with gc_paused():
+                    self._snap = _compose(base.snap, self._local.snap)
             return changed
 
     def base_changed(self) -> bool:

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexer.gc_pause import gc_paused
 from indexer.resolve import PathIndex
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
 from server.context.bm25 import BM25, term_counts
@@ -73,25 +74,30 @@ class WorkspaceView:
                 return
             signatures = source.file_signatures(index)
             stale = [p for p, sig in signatures.items() if self._signature(p) != sig]
-            stale_set = set(stale)
             for path in [p for p in self.files if p not in signatures]:
                 self._drop(path)
             if stale:
-                entries = source.load_files(index, stale)
-                # A first load takes the BM25 from the stored term counts when it can.
-                loaded = (
-                    None if self.files else bm25_from_columns(entries, source.chunk_terms(index))
-                )
-                if loaded is not None:
-                    self.bm25 = loaded
-                for entry in entries:
-                    entry.signature = signatures.get(entry.path)
-                    self._put(entry, tokenize=loaded is None)
-                    stale_set.discard(entry.path)
-                for path in stale_set:  # listed but without rows: keep it known, empty
-                    self._put(FileEntry(path, signature=signatures[path]))
+                with gc_paused():
+                    self._load(index, stale, signatures)
             self._sync_vectors(index, source)
             self.version = version
+
+    def _load(self, index: Any, stale: list[str], signatures: dict[str, Any]) -> None:
+        """Put in the rows of the ``stale`` paths (every path, on a first load)."""
+        from server.context import source
+
+        stale_set = set(stale)
+        entries = source.load_files(index, stale)
+        # A first load takes the BM25 from the stored term counts when it can.
+        loaded = None if self.files else bm25_from_columns(entries, source.chunk_terms(index))
+        if loaded is not None:
+            self.bm25 = loaded
+        for entry in entries:
+            entry.signature = signatures.get(entry.path)
+            self._put(entry, tokenize=loaded is None)
+            stale_set.discard(entry.path)
+        for path in stale_set:  # listed but without rows: keep it known, empty
+            self._put(FileEntry(path, signature=signatures[path]))
 
     def _sync_vectors(self, index: Any, source: Any) -> None:
         """Vectors fill in behind the lexical rows: read the new ones when the table moved."""
