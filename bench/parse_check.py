@@ -40,9 +40,8 @@ from server.settings import IndexSettings  # noqa: E402
 
 PROJECTS = Path("/work/corpora")
 PROJECT_NAMES = (
-    "flask httpx gin cli cJSON curl clap ripgrep commons-lang trpc ky bench-go bench-java "
-    "bench-ts"
-).split()
+    "flask httpx gin cli cJSON curl clap ripgrep commons-lang trpc ky bench-go bench-java bench-ts"
+)
 SCOPE_ROWS = 8  # scope() is read at this many evenly spaced rows of each file
 
 
@@ -55,7 +54,7 @@ def _files() -> Iterator[tuple[str, str, str]]:
         for f in sample(language, 300):
             yield f"corpus/{language}/{f.path}", f.path, f.text
     settings = IndexSettings(embedder="none")
-    for name in PROJECT_NAMES:
+    for name in PROJECT_NAMES.split():
         root = PROJECTS / name
         if not root.is_dir():
             continue

@@ -41,9 +41,9 @@ import re
 import traceback
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate
 from pathlib import Path
 
+import numpy as np
 from tree_sitter import Node
 
 from indexer.grammars import BRACES, Desc, Name, describe, extract_imports, members, rows, text_of
@@ -69,16 +69,37 @@ def approx_tokens(text: str) -> int:
     return round(len(_TOKEN.findall(text)) * WORDPIECES_PER_TOKEN)
 
 
-_WORD_BYTES = re.compile(rb"[\w\x80-\xff]+")
-_SPACE_BYTES = b" \t\r\x0b\x0c"
+def _byte_classes() -> np.ndarray:
+    """Each byte's class for token counting: 0 other (a token of its own), 1 space, 2 a
+    word character (ASCII letters, digits, ``_`` and every byte of a non-ASCII letter),
+    3 the newline."""
+    table = np.zeros(256, np.uint8)
+    table[list(b" \t\r\x0b\x0c")] = 1
+    table[list(b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")] = 2
+    table[128:] = 2
+    table[ord("\n")] = 3
+    return table
 
 
-def line_tokens(data: bytes) -> list[int]:
-    """Token counts per ``\\n``-separated line of UTF-8 ``data``: word runs (non-ASCII letters
-    included) plus other non-space characters. Whole-buffer C operations, about twice as
-    fast as a regex per line."""
-    marked = _WORD_BYTES.sub(b"w", data).translate(None, _SPACE_BYTES)
-    return list(map(len, marked.split(b"\n")))
+_BYTE_CLASSES = _byte_classes()
+
+
+def line_token_prefix(data: bytes) -> list[int]:
+    """Prefix sums of the token counts of the ``\\n``-separated lines of UTF-8 ``data``
+    (entry i: the tokens of lines before i; one entry more than there are lines). A token
+    is a run of word characters or any other non-space character. Whole-buffer array
+    operations: a regex over the text cost a fifth of the parse itself."""
+    classes = _BYTE_CLASSES[np.frombuffer(data, np.uint8)]
+    word = classes == 2
+    token = classes == 0
+    token[1:] |= word[1:] & ~word[:-1]  # a word starts here
+    if len(word):
+        token[0] |= word[0]
+    counts = np.cumsum(token, dtype=np.int32)
+    prefix = [0]
+    prefix.extend(counts[classes == 3].tolist())
+    prefix.append(int(counts[-1]) if len(counts) else 0)
+    return prefix
 
 
 @dataclass(slots=True)
@@ -110,7 +131,7 @@ class _File:
         self.path = path
         self.language = language
         self.lines = text.split("\n")
-        self.prefix = list(accumulate(line_tokens(data), initial=0))
+        self.prefix = line_token_prefix(data)
 
     def tokens(self, start: int, end: int) -> int:
         return self.prefix[end + 1] - self.prefix[start]

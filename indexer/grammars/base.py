@@ -47,10 +47,15 @@ class Desc:
 
 
 class Anchor(NamedTuple):
-    """Where imports may start in the source bytes, and the node types they belong to."""
+    """Where imports may start in the source bytes: keywords, and the node types they
+    belong to. A keyword counts where it is a whole word (``import``, not ``reimport``);
+    with ``line_start``, only as the first thing on its line; with ``directive``, after a
+    ``#`` that starts its line (``#include``, ``# include``, also ``#include_next``)."""
 
-    pattern: re.Pattern[bytes]
+    words: tuple[bytes, ...]
     targets: frozenset[str]
+    line_start: bool = False
+    directive: bool = False
 
 
 def text_of(node: Node | None) -> str:
@@ -121,29 +126,64 @@ def join_relative(importer: str, relative: str) -> str | None:
     return joined
 
 
+_WORD_BYTES = frozenset(b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _blank_before(data: bytes, index: int) -> int:
+    """Where the run of spaces and tabs ending just before ``index`` starts."""
+    while index > 0 and data[index - 1] in b" \t":
+        index -= 1
+    return index
+
+
+def keyword_spots(data: bytes, anchor: Anchor) -> list[tuple[int, int]]:
+    """The byte spans (from the keyword, or its ``#``, to the keyword's end) where the
+    anchor's keywords stand. ``bytes.find`` per keyword: a regex over the whole text cost
+    as much as a fifth of the parse."""
+    spots: list[tuple[int, int]] = []
+    size = len(data)
+    for word in anchor.words:
+        index = data.find(word)
+        while index >= 0:
+            end = index + len(word)
+            start = index
+            if anchor.directive:
+                start = _blank_before(data, index) - 1
+                ok = start >= 0 and data[start] == 35  # "#"
+                check = start
+            else:
+                ok = end == size or data[end] not in _WORD_BYTES
+                ok = ok and (index == 0 or data[index - 1] not in _WORD_BYTES)
+                check = index
+            if ok and anchor.line_start:
+                begin = _blank_before(data, check)
+                ok = begin == 0 or data[begin - 1] == 10  # "\n"
+            if ok:
+                spots.append((start, end))
+            index = data.find(word, end)
+    return spots
+
+
 def anchored(root: Node, anchor: Anchor) -> list[Node]:
     """The import nodes of a tree in source order.
 
-    The source bytes are scanned for the anchor pattern (in C) and only those spots are
-    looked up in the tree, which is far cheaper than walking every node from Python.
+    The source bytes are searched for the anchor's keywords (in C) and only those spots
+    are looked up in the tree, which is far cheaper than walking every node from Python
+    (and than a tree-sitter query, which visits every node: 0.4x the parse itself).
     """
     data = root.text
     if data is None:
         return []
     found: dict[tuple[int, int, str], Node] = {}
-    for match in anchor.pattern.finditer(data):
-        start = match.start()
-        while start < match.end() - 1 and data[start] in b" \t":  # indented: a nested import
-            start += 1
-        # Offsets in root.text are relative to the root, which starts after leading blanks.
-        node = root.named_descendant_for_byte_range(
-            root.start_byte + start, root.start_byte + match.end()
-        )
+    offset = root.start_byte  # root.text starts where the root does, after leading blanks
+    targets = anchor.targets
+    for start, end in keyword_spots(data, anchor):
+        node = root.named_descendant_for_byte_range(offset + start, offset + end)
         for _ in range(4):
-            if node is None or node.type in anchor.targets:
+            if node is None or node.type in targets:
                 break
             node = node.parent
-        if node is not None and node.type in anchor.targets:
+        if node is not None and node.type in targets:
             found.setdefault((node.start_byte, node.end_byte, node.type), node)
     return [found[key] for key in sorted(found)]
 

@@ -176,7 +176,7 @@ def describe(node: Node, in_class: bool) -> Desc:
 
 # --- imports -------------------------------------------------------------------------
 
-ANCHOR = Anchor(re.compile(rb"(?m)^[ \t]*#[ \t]*include"), frozenset({"preproc_include"}))
+ANCHOR = Anchor((b"include",), frozenset({"preproc_include"}), line_start=True, directive=True)
 
 
 def imports(language: str, path: str, root: Node) -> list[ImportRef]:

@@ -102,7 +102,7 @@ def describe(node: Node, in_class: bool) -> Desc:
 
 # --- imports -------------------------------------------------------------------------
 
-ANCHOR = Anchor(re.compile(rb"\bimport\b"), frozenset({"import_declaration"}))
+ANCHOR = Anchor((b"import",), frozenset({"import_declaration"}))
 
 
 _GO_VERSION = re.compile(r"v\d+")

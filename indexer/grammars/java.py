@@ -3,8 +3,6 @@ imports."""
 
 from __future__ import annotations
 
-import re
-
 from tree_sitter import Node
 
 from indexer.grammars.base import (
@@ -63,7 +61,7 @@ def describe(node: Node, in_class: bool) -> Desc:
 
 # --- imports -------------------------------------------------------------------------
 
-ANCHOR = Anchor(re.compile(rb"(?m)^[ \t]*import\b"), frozenset({"import_declaration"}))
+ANCHOR = Anchor((b"import",), frozenset({"import_declaration"}), line_start=True)
 
 
 def imports(language: str, path: str, root: Node) -> list[ImportRef]:

@@ -171,7 +171,7 @@ def describe(node: Node, in_class: bool) -> Desc:
 # --- imports -------------------------------------------------------------------------
 
 ANCHOR = Anchor(
-    re.compile(rb"\b(?:import|export|require|module\.exports)\b"),
+    (b"import", b"export", b"require", b"module.exports"),
     frozenset({"import_statement", "export_statement", "call_expression", "assignment_expression"}),
 )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-import re
 
 from tree_sitter import Node
 
@@ -111,8 +110,7 @@ def describe(node: Node, in_class: bool) -> Desc:
 # --- imports -------------------------------------------------------------------------
 
 ANCHOR = Anchor(
-    re.compile(rb"(?m)^[ \t]*(?:import|from)\b"),
-    frozenset({"import_statement", "import_from_statement"}),
+    (b"import", b"from"), frozenset({"import_statement", "import_from_statement"}), line_start=True
 )
 
 

@@ -4,7 +4,6 @@ type aliases, macros; ``use`` trees and ``mod x;`` declarations."""
 from __future__ import annotations
 
 import posixpath
-import re
 
 from tree_sitter import Node
 
@@ -88,7 +87,7 @@ def describe(node: Node, in_class: bool) -> Desc:
 
 # --- imports -------------------------------------------------------------------------
 
-ANCHOR = Anchor(re.compile(rb"\b(?:use|mod)\b"), frozenset({"use_declaration", "mod_item"}))
+ANCHOR = Anchor((b"use", b"mod"), frozenset({"use_declaration", "mod_item"}))
 
 
 def _rust_module_dir(path: str) -> list[str]:
