@@ -118,12 +118,24 @@ def string_value(node: Node | None) -> str:
 
 def join_relative(importer: str, relative: str) -> str | None:
     """``relative`` against the importer's folder, normalised; None if it leaves the root."""
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(importer), relative))
-    if joined == ".":
-        return ""
-    if joined == ".." or joined.startswith("../") or joined.startswith("/"):
+    return join_in(posixpath.dirname(importer), relative)
+
+
+def join_in(folder: str, relative: str) -> str | None:
+    """``relative`` against ``folder``, normalised as ``posixpath.normpath`` would (""
+    for the root itself); None if it leaves the root or is absolute. One pass over the
+    parts: this runs for every relative import."""
+    if relative.startswith("/") or folder.startswith("/"):
         return None
-    return joined
+    parts: list[str] = []
+    for part in f"{folder}/{relative}".split("/"):
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return "/".join(parts)
 
 
 _WORD_BYTES = frozenset(b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -25,7 +25,7 @@ from indexer.grammars.base import (
     anchored,
     child_field,
     first_doc_line,
-    join_relative,
+    join_in,
     make_name,
     path_to_row,
     rows,
@@ -187,15 +187,19 @@ def _js_variants(base: str) -> list[str]:
     if ext in _JS_EXTENSIONS or ext in _JS_ASSETS:
         # TypeScript's ESM style imports "./x.js" for the source file x.ts.
         return [base, *(stem + alt for alt in _JS_COMPILED.get(ext, ()))]
-    prefix = f"{base}/" if base else ""
-    return [base + e for e in _JS_EXTENSIONS if base] + [
-        f"{prefix}index{e}" for e in _JS_EXTENSIONS
-    ]
+    if not base:
+        return list(_JS_INDEXES)
+    return [base + e for e in _JS_EXTENSIONS] + [base + e for e in _JS_INDEXES_UNDER]
 
 
-def _js_candidates(importer: str, spec: str) -> tuple[str, ...]:
+_JS_INDEXES = tuple(f"index{e}" for e in _JS_EXTENSIONS)
+_JS_INDEXES_UNDER = tuple(f"/index{e}" for e in _JS_EXTENSIONS)
+
+
+def _js_candidates(folder: str, spec: str) -> tuple[str, ...]:
+    """Candidate paths of a specifier imported by a file of ``folder``."""
     if spec.startswith("."):
-        base = join_relative(importer, spec)
+        base = join_in(folder, spec)
         return tuple(_js_variants(base)) if base is not None else ()
     if spec.startswith(("@/", "~/", "#/")):
         spec = spec[2:]
@@ -206,6 +210,7 @@ def _js_candidates(importer: str, spec: str) -> tuple[str, ...]:
 
 def imports(language: str, path: str, root: Node) -> list[ImportRef]:
     refs: list[ImportRef] = []
+    folder = posixpath.dirname(path)
     for node in anchored(root, ANCHOR):
         line = node.start_point.row + 1
         if node.type == "call_expression":
@@ -213,7 +218,7 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
                 continue
             args = node.child_by_field_name("arguments")
             spec = string_value(args.named_children[0] if args and args.named_children else None)
-            candidates = _js_candidates(path, spec)
+            candidates = _js_candidates(folder, spec)
             parent = node.parent
             while parent is not None and parent.type == "await_expression":
                 parent = parent.parent
@@ -247,10 +252,10 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
             source = require[0].child_by_field_name("source")
             spec = string_value(source)
             local = text_of(require[0].named_children[0]) if require[0].named_children else ""
-            refs.append(ImportRef(local, spec, None, line, _js_candidates(path, spec)))
+            refs.append(ImportRef(local, spec, None, line, _js_candidates(folder, spec)))
             continue
         spec = string_value(source)
-        candidates = _js_candidates(path, spec)
+        candidates = _js_candidates(folder, spec)
         before = len(refs)
         for clause in clause_list:
             _js_clause(clause, spec, line, candidates, refs)
