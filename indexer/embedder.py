@@ -1,7 +1,12 @@
-"""Sentence embeddings for chunks and queries (sentence-transformers, offline).
+"""Sentence embeddings for chunks and queries (offline).
 
 ``load_embedder("minilm")`` is the bundled all-MiniLM-L6-v2; any sentence-transformers name
 or local path works; ``"none"`` means lexical only. Vectors are L2-normalised float32.
+
+Memory: a BERT model with mean pooling (MiniLM and its kin) runs in plain torch
+(``indexer.bert``: the same vectors, without importing sentence-transformers, transformers'
+modeling code, scikit-learn or scipy: embedding peaks at ~400 MB instead of ~900 MB); any
+other model goes through sentence-transformers.
 
 Speed on CPU (most of a cold index): texts are sorted by length and batched, so padding is
 minimal; a batch holds at most ``BATCH`` full-length texts' worth of tokens (more short
@@ -19,9 +24,12 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+
+from indexer import bert
+from indexer.bert import BertEncoder
 
 MINILM = "minilm"
 MAX_SEQ_LENGTH = 256
@@ -69,48 +77,98 @@ def precision_of_slug(slug: str) -> str:
     return "bfloat16" if slug.endswith("_bf16") else "float32"
 
 
-class Embedder:
-    """A loaded sentence-transformers model: ``embed(texts) -> (n, dim) float32``."""
+class _Model(Protocol):
+    """What the embedder batches over: texts become items (token ids, or the texts
+    themselves), each with a length in tokens, and a batch of items becomes vectors."""
 
-    def __init__(self, name: str, model: Any, precision: str) -> None:
+    dim: int
+    max_tokens: int
+
+    def prepare(self, texts: Sequence[str]) -> list[Any]: ...
+
+    def length(self, item: Any) -> int: ...
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray: ...
+
+
+class _Bert:
+    """A BERT + mean-pooling model in plain torch (``indexer.bert``): exact token counts."""
+
+    def __init__(self, encoder: BertEncoder) -> None:
+        self.encoder = encoder
+        self.dim = encoder.hidden
+        self.max_tokens = encoder.max_tokens
+
+    def prepare(self, texts: Sequence[str]) -> list[Any]:
+        return self.encoder.token_ids(texts)
+
+    def length(self, item: Any) -> int:
+        return len(item)
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray:
+        return self.encoder.encode(items)
+
+
+class _SentenceTransformer:
+    """Any other sentence-transformers model, through that library (heavier to import)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.dim = int(model.get_embedding_dimension() or 0)
+        self.max_tokens = int(getattr(model, "max_seq_length", 0) or MAX_SEQ_LENGTH)
+
+    def prepare(self, texts: Sequence[str]) -> list[Any]:
+        return list(texts)
+
+    def length(self, item: Any) -> int:
+        """Tokens estimated from characters, generously."""
+        return min(self.max_tokens, len(item) // 2 + 2)
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray:
+        vecs = self.model.encode(
+            list(items), batch_size=BATCH, convert_to_tensor=True, show_progress_bar=False
+        )
+        return np.asarray(vecs.float().numpy())
+
+
+class Embedder:
+    """A loaded embedding model: ``embed(texts) -> (n, dim)`` normalised float32."""
+
+    def __init__(self, name: str, model: _Model, precision: str) -> None:
         self.name = name
         self.model = model
         self.precision = precision
-        self.dim = int(model.get_embedding_dimension() or 0)
+        self.dim = model.dim
         base = MINILM if name == MINILM else _slug(os.path.basename(name.rstrip("/")) or name)
         self.slug = f"{base}_{self.dim}" + ("_bf16" if precision == "bfloat16" else "")
-        self.max_tokens = int(getattr(model, "max_seq_length", 0) or MAX_SEQ_LENGTH)
+        self.max_tokens = model.max_tokens
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
         """Normalised float32 vectors, one row per text, in input order."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with self._lock:  # torch modules are not safe to call from two threads at once
-            for idx in self._batches(texts, order, batch_size):
-                vecs = self.model.encode(
-                    [texts[i] for i in idx],
-                    batch_size=batch_size,
-                    convert_to_tensor=True,
-                    show_progress_bar=False,
-                )
-                out[idx] = vecs.float().numpy()
+            items = self.model.prepare(texts)
+            lengths = [self.model.length(x) for x in items]
+            order = sorted(range(len(texts)), key=lambda i: lengths[i])
+            for idx in self._batches(lengths, order, batch_size):
+                out[idx] = self.model.encode([items[i] for i in idx])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 
     def _batches(
-        self, texts: Sequence[str], order: list[int], batch_size: int
+        self, lengths: list[int], order: list[int], batch_size: int
     ) -> Iterator[list[int]]:
         """Batches of at most ``batch_size`` full-length texts' worth of tokens: activation
         memory (and attention's, quadratic in length) stays bounded, while short texts go
         many at a time. ``order`` is by ascending length, so the text being added is the
-        longest of its batch; tokens are estimated from characters, generously."""
+        longest of its batch."""
         budget = batch_size * self.max_tokens
         batch: list[int] = []
         for i in order:
-            tokens = min(self.max_tokens, len(texts[i]) // 2 + 2)
+            tokens = lengths[i]
             if batch and ((len(batch) + 1) * tokens > budget or len(batch) >= 8 * batch_size):
                 yield batch
                 batch = []
@@ -123,24 +181,32 @@ def _load(name: str, precision: str) -> Embedder:
     path = _minilm_path() if name == MINILM else name
     if path.startswith(("/", "./", "../", "~")) and not os.path.isdir(os.path.expanduser(path)):
         raise EmbedderError(f"cannot load embedding model {name!r}: no such folder")
+    path = os.path.expanduser(path)
     try:
         import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
-        kwargs = {"dtype": torch.bfloat16} if precision == "bfloat16" else {}
-        model = SentenceTransformer(
-            os.path.expanduser(path), device="cpu", local_files_only=True, model_kwargs=kwargs
-        )
+        dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
+        if bert.supports(path):
+            encoder = BertEncoder(path, dtype, bert.max_seq_length(path, MAX_SEQ_LENGTH))
+            return Embedder(name, _Bert(encoder), precision)
+        return Embedder(name, _SentenceTransformer(_sentence_transformer(path, dtype)), precision)
     except Exception as e:
         raise EmbedderError(
             f"cannot load embedding model {name!r}: {type(e).__name__}: {str(e)[:200]} "
             "(use a sentence-transformers name available offline, a local path, or 'none')"
         ) from e
+
+
+def _sentence_transformer(path: str, dtype: Any) -> Any:
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    kwargs = {"dtype": dtype} if str(dtype) != "torch.float32" else {}
+    model = SentenceTransformer(path, device="cpu", local_files_only=True, model_kwargs=kwargs)
     model.max_seq_length = min(int(model.max_seq_length or MAX_SEQ_LENGTH), MAX_SEQ_LENGTH)
     model.eval()
-    return Embedder(name, model, precision)
+    return model
 
 
 def load_embedder(name: str | None, precision: str | None = None) -> Embedder | None:
