@@ -5,7 +5,8 @@ A workspace of more than 500 real Python files (packages from this venv, copied 
 folder and indexed lexically with ``tandem index --embedder none``); at each of N cursor
 points (mid-line, single-line completion) the pipeline runs once cold (empty KV cache) and
 then for three more keystrokes typed forward (the cache of the previous request reused).
-The same points run on each engine (llama.cpp Q8_0, transformers bf16 and fp32 by default).
+The same points run on each engine (by default llama.cpp as served: Q8_0 weights decoding,
+a BF16 copy reading long prompts; llama.cpp Q8_0 alone; transformers bf16 and fp32).
 The floor per engine is computed, not re-measured: the prompt tokens it had to read (all
 cold, only the new ones typing forward) at their FLOPs over this machine's measured matmul
 rate, then per generated token its weight and KV-cache bytes over the measured memory
@@ -226,6 +227,7 @@ class Engine:
     label: str
     backend: str
     quantization: str = "q8_0"
+    reader: str = "none"  # llama.cpp: the weights that read long prompts (none: the same)
     dtype: str = "float32"
     weight_bytes: float = 0.0
     rate: float = 0.0
@@ -243,6 +245,7 @@ class Engine:
         s.completion.token_healing = s.completion.guided_identifiers = decoding
         s.model.backend = self.backend
         s.model.quantization = self.quantization
+        s.model.prompt_quantization = self.reader
         s.model.dtype = self.dtype
         return s
 
@@ -261,7 +264,9 @@ class Engine:
 
 
 ENGINES = {
-    "llamacpp": Engine("llama.cpp Q8_0", "llamacpp", quantization="q8_0"),
+    "llamacpp": Engine("llama.cpp Q8_0+bf16", "llamacpp", quantization="q8_0", reader="bf16"),
+    "llamacpp-q8_0": Engine("llama.cpp Q8_0", "llamacpp", quantization="q8_0"),
+    "llamacpp-bf16": Engine("llama.cpp BF16", "llamacpp", quantization="bf16"),
     "llamacpp-q4_0": Engine("llama.cpp Q4_0", "llamacpp", quantization="q4_0"),
     "transformers-bf16": Engine("transformers bf16", "transformers", dtype="bfloat16"),
     "transformers": Engine("transformers fp32", "transformers", dtype="float32"),
@@ -374,7 +379,7 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=20)
     parser.add_argument(
         "--engines",
-        default="llamacpp,transformers-bf16,transformers",
+        default="llamacpp,llamacpp-q8_0,transformers-bf16,transformers",
         help=f"comma-separated, of: {', '.join(ENGINES)}",
     )
     parser.add_argument(

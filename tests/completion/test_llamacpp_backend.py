@@ -307,3 +307,34 @@ def test_a_damaged_cached_gguf_is_made_again(
         assert backend.engine.path == cached and cached.stat().st_size == size
     finally:
         backend.engine.close()
+
+
+def test_a_bf16_prompt_reader_hands_its_cache_to_the_q8_0_decoder(llama: Any) -> None:
+    """The BF16 copy reads a long prompt, its KV cache is copied into the Q8_0 engine, and
+    decoding continues from it: the same greedy tokens as Q8_0 alone, and typing forward
+    reuses the copied cache."""
+    from server.backends.llamacpp_backend import load_llamacpp
+    from server.backends.llamacpp_engine import READER_MIN_TOKENS
+
+    body = "".join(f"def step_{i}(x):\n    return x + {i}\n\n" for i in range(20)) + TEXT
+    params = GenerationParams(max_tokens=12, multiline=True)
+    reading, _ = load_llamacpp("smollm2", "q8_0", None, reader="bf16")
+    try:
+        reader = reading.engine.reader
+        assert reader is not None and reader.path.name.endswith("-bf16.gguf")
+        p = prompt(reading.tokenizer, body + "def step_20(x):\n    return ")
+        assert len(p.ids) > READER_MIN_TOKENS
+        llama.reset_cache()
+        alone = llama.generate(p, params)
+        read = reading.generate(p, params)
+        assert reader.tokens_fed >= len(p.ids) - 1  # the reader read the prompt ...
+        assert read.error is None and read.new_tokens > 0
+        assert read.text == alone.text  # ... and the Q8_0 engine decoded on from its cache
+        fed = reading.tokens_fed
+        typed = reading.generate(
+            prompt(reading.tokenizer, body + "def step_20(x):\n    ret"), params
+        )
+        assert typed.error is None and typed.reused_tokens >= len(p.ids) - 4
+        assert reading.tokens_fed - fed < READER_MIN_TOKENS  # a few new tokens, read by Q8_0
+    finally:
+        reading.engine.close()
