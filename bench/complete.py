@@ -228,6 +228,7 @@ class Engine:
     backend: str
     quantization: str = "q8_0"
     reader: str = "none"  # llama.cpp: the weights that read long prompts (none: the same)
+    lora: str = ""  # with a LoRA adapter (made by the bench): "hot" or "merge"
     dtype: str = "float32"
     weight_bytes: float = 0.0
     rate: float = 0.0
@@ -236,11 +237,15 @@ class Engine:
     nonempty: int = 0
     nonempty_off: int = 0  # with token healing and guided identifiers off
 
-    def settings(self, decoding: bool = True) -> Any:
+    def settings(self, decoding: bool = True, adapter: Path | None = None) -> Any:
         """``decoding=False``: token healing and guided identifiers off (the baseline)."""
         from server.settings import Settings
 
         s = Settings()
+        if self.lora:
+            if adapter is None:
+                raise SystemExit(f"{self.label} needs the bench's adapter")
+            s.model.adapter, s.model.lora = str(adapter), self.lora
         s.completion.multiline = "never"
         s.completion.token_healing = s.completion.guided_identifiers = decoding
         s.model.backend = self.backend
@@ -268,6 +273,8 @@ ENGINES = {
     "llamacpp-q8_0": Engine("llama.cpp Q8_0", "llamacpp", quantization="q8_0"),
     "llamacpp-bf16": Engine("llama.cpp BF16", "llamacpp", quantization="bf16"),
     "llamacpp-q4_0": Engine("llama.cpp Q4_0", "llamacpp", quantization="q4_0"),
+    "lora-hot": Engine("LoRA hot-loaded", "llamacpp", reader="bf16", lora="hot"),
+    "lora-merged": Engine("LoRA merged", "llamacpp", reader="bf16", lora="merge"),
     "transformers-bf16": Engine("transformers bf16", "transformers", dtype="bfloat16"),
     "transformers": Engine("transformers fp32", "transformers", dtype="float32"),
 }
@@ -284,8 +291,9 @@ def run_engine(
     """The pipeline at every point, cold and then typing forward, for one engine."""
     from server.completion import Completer, CompletionRequest
 
-    completer = Completer(workspace, idx, engine.settings())
-    baseline = Completer(workspace, idx, engine.settings(decoding=False))
+    adapter = make_adapter(workspace.parent / "tandem-bench-adapter") if engine.lora else None
+    completer = Completer(workspace, idx, engine.settings(adapter=adapter))
+    baseline = Completer(workspace, idx, engine.settings(decoding=False, adapter=adapter))
     t0 = time.perf_counter()
     if not (completer.wait_until_loaded() and baseline.wait_until_loaded()):
         raise SystemExit(f"{engine.label} did not load: {completer.status()['fallback_reason']}")
@@ -350,6 +358,28 @@ def run_engine(
     engine_speed(engine, backend, shape, machine)
 
 
+def make_adapter(folder: Path) -> Path:
+    """A random r=16 LoRA adapter on every linear layer of SmolLM2 (as ``tandem train``
+    writes one), made once: its speed, not its advice, is measured."""
+    if (folder / "adapter_model.safetensors").is_file():
+        return folder
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from server.backends.loader import load_causal_lm
+
+    torch.manual_seed(0)
+    model = load_causal_lm("smollm2", device="cpu").model
+    config = LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", init_lora_weights=False)
+    peft_model = get_peft_model(model, config)
+    with torch.no_grad():
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.mul_(0.05)
+    peft_model.save_pretrained(str(folder))
+    return folder
+
+
 def engine_speed(engine: Engine, backend: Any, shape: Shape, machine: Machine) -> None:
     """The engine alone: a 730-token prompt read cold, then 16 greedy tokens."""
     import numpy as np
@@ -380,7 +410,7 @@ def main() -> int:
     parser.add_argument(
         "--engines",
         default="llamacpp,llamacpp-q8_0,transformers-bf16,transformers",
-        help=f"comma-separated, of: {', '.join(ENGINES)}",
+        help=f"comma-separated, of: {', '.join(ENGINES)} (lora-*: a random r=16 adapter)",
     )
     parser.add_argument(
         "--workspace", type=Path, default=Path(tempfile.gettempdir()) / "tandem-bench-complete"

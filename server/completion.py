@@ -521,7 +521,12 @@ def _load_llamacpp(settings: Settings) -> _Model:
 
     ms = settings.model
     backend, _ = load_llamacpp(
-        ms.model, ms.quantization, ms.adapter, ms.threads or None, reader=ms.prompt_quantization
+        ms.model,
+        ms.quantization,
+        ms.adapter,
+        ms.threads or None,
+        reader=ms.prompt_quantization,
+        lora=ms.lora,
     )
     template = ms.template if ms.template != "auto" else detect_template(backend.tokenizer)
     return _Model(backend, backend.tokenizer, template, ms.model, ms.adapter, 0.0)
@@ -588,5 +593,5 @@ def adapter_stamp(adapter: str | None) -> tuple[tuple[str, int, int], ...]:
 
 def _shared_key(settings: Settings) -> tuple[Any, ...]:
     ms = settings.model
-    engine = (ms.backend, ms.quantization, ms.prompt_quantization, ms.threads, ms.dtype)
+    engine = (ms.backend, ms.quantization, ms.prompt_quantization, ms.lora, ms.threads, ms.dtype)
     return (ms.model, ms.adapter, ms.device, ms.template, engine, adapter_stamp(ms.adapter))

@@ -45,6 +45,9 @@ class ModelSettings:
     # quantization above for decoding): auto = bf16 where llama.cpp has AVX512-BF16 (a
     # 730-token prompt ~1.35x faster than q8_0, bits per token equal to f32), else none.
     prompt_quantization: str = "auto"
+    # llamacpp with an adapter: merge = merged into a copy of the weights (made once per
+    # adapter; decodes at the base model's speed) | hot = loaded beside them at run time
+    lora: str = "merge"
     threads: int = 0  # llamacpp: 0 = one per core
     dtype: str = "auto"  # transformers: auto (bf16 where the CPU has it) | float32 | bfloat16
 
@@ -84,6 +87,7 @@ _ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("model", "dtype"): ("auto", "float32", "bfloat16"),
     ("model", "quantization"): QUANTIZATIONS,
     ("model", "prompt_quantization"): ("auto", "none", *QUANTIZATIONS),
+    ("model", "lora"): ("merge", "hot"),
     ("model", "template"): ("auto", "starcoder", "qwen", "deepseek", "codellama", "prefix"),
     ("model", "device"): ("auto", "cpu", "cuda"),
     ("completion", "multiline"): ("auto", "always", "never"),

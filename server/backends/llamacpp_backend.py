@@ -52,29 +52,32 @@ def load_llamacpp(
     n_threads: int | None = None,
     n_ctx: int | None = None,
     reader: str = "none",
+    lora: str = "hot",
 ) -> tuple[LlamaCppBackend, float]:
     """The backend for a model setting (made and cached on first use: GGUF, quantization,
     converted adapter); returns it and the load time in ms. ``reader``: the quantization
     that reads long prompts (``auto``: see ``prompt_reader_quantization``; ``none``: the
-    served one does). Raises BackendError."""
+    served one does). ``lora``: an adapter ``merge``d into a copy of the weights (see
+    ``lora_merge``) or loaded ``hot`` beside them. Raises BackendError."""
     from server.backends.llamacpp_engine import DEFAULT_CONTEXT, llama_cpp_module
     from server.backends.lora_gguf import lora_gguf
 
     t0 = time.perf_counter()
     llama_cpp_module()  # fail first, and clearly, when llama.cpp is not installed
     context = n_ctx or DEFAULT_CONTEXT
-    engine = engine_for(model, quantization, context, n_threads)
+    merged = Path(adapter).expanduser() if adapter and lora == "merge" else None
+    engine = engine_for(model, quantization, context, n_threads, merged)
     try:
         reader_quantization = prompt_reader_quantization(reader, quantization)
         if reader_quantization is not None:
-            engine.reader = engine_for(model, reader_quantization, context, n_threads)
+            engine.reader = engine_for(model, reader_quantization, context, n_threads, merged)
         tokenizer = tokenizer_for(model)
         eos = tokenizer.eos_token_id
         engine.eos_ids |= frozenset(
             eos if isinstance(eos, list) else [eos] if eos is not None else []
         )
         engine.check_vocab(tokenizer)
-        if adapter:
+        if adapter and merged is None:
             engine.set_lora(lora_gguf(Path(adapter).expanduser(), engine.path))
     except BaseException:
         engine.close()
@@ -85,13 +88,25 @@ def load_llamacpp(
 
 
 def engine_for(
-    model: str, quantization: str, context: int, n_threads: int | None
+    model: str,
+    quantization: str,
+    context: int,
+    n_threads: int | None,
+    merged: Path | None = None,
 ) -> LlamaCppEngine:
-    """The engine on ``model`` at ``quantization``; a damaged cached GGUF is made again."""
-    from server.backends.gguf_models import served_gguf
+    """The engine on ``model`` at ``quantization`` (with the adapter folder ``merged``
+    merged in); a damaged cached GGUF is made again."""
     from server.backends.loader import cache_root
 
-    gguf = served_gguf(model, quantization)
+    def gguf_file() -> Path:
+        from server.backends.gguf_models import served_gguf
+        from server.backends.lora_merge import merged_gguf
+
+        if merged is not None:
+            return merged_gguf(merged, model, quantization)
+        return served_gguf(model, quantization)
+
+    gguf = gguf_file()
     try:
         return LlamaCppEngine(gguf, frozenset(), n_ctx=context, n_threads=n_threads)
     except BackendError:
@@ -100,7 +115,7 @@ def engine_for(
         # Our own cached copy is damaged (a full disk, a killed write): make it again.
         log.warning("the cached %s did not load; making it again", gguf)
         gguf.unlink(missing_ok=True)
-        gguf = served_gguf(model, quantization)
+        gguf = gguf_file()
         return LlamaCppEngine(gguf, frozenset(), n_ctx=context, n_threads=n_threads)
 
 

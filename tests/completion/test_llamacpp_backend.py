@@ -173,15 +173,11 @@ def test_background_prefill_gives_way_and_is_reused(llama: Any) -> None:
     assert g.reused_tokens >= len(ids) - 3
 
 
-def test_a_peft_adapter_changes_llamacpp_as_it_changes_transformers(
-    tmp_path: Path, hf: Any
-) -> None:
-    """On BF16 weights, so that the comparison sees the conversion and not Q8_0's
-    rounding of the activations (which moves a small adapter's effect by tens of %)."""
+def peft_adapter(folder: Path, hf: Any) -> tuple[list[int], np.ndarray]:
+    """A small random peft LoRA adapter saved in ``folder``; returns the test text's ids and
+    how the adapter changes the last position's logits in transformers."""
     import torch
     from peft import LoraConfig, get_peft_model
-
-    from server.backends.lora_gguf import lora_gguf
 
     torch.manual_seed(0)
     config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", init_lora_weights=False)
@@ -190,15 +186,31 @@ def test_a_peft_adapter_changes_llamacpp_as_it_changes_transformers(
         for name, p in peft_model.named_parameters():
             if "lora_B" in name:
                 p.mul_(0.25)
-    peft_model.save_pretrained(str(tmp_path / "adapter"))
+    peft_model.save_pretrained(str(folder))
     ids = hf.tokenizer.encode(TEXT, add_special_tokens=False)
     with torch.inference_mode():
         tuned = peft_model(torch.tensor([ids])).logits[0, -1].float().numpy()
         with peft_model.disable_adapter():
             base = peft_model(torch.tensor([ids])).logits[0, -1].float().numpy()
     peft_model.unload()  # the shared model back as it was
+    delta = tuned - base
+    assert np.abs(delta).max() > 1.0  # the adapter changes the output
+    return ids, delta
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_a_peft_adapter_changes_llamacpp_as_it_changes_transformers(
+    tmp_path: Path, hf: Any
+) -> None:
+    """On BF16 weights, so that the comparison sees the conversion and not Q8_0's
+    rounding of the activations (which moves a small adapter's effect by tens of %)."""
+    ids, delta = peft_adapter(tmp_path / "adapter", hf)
 
     from server.backends.llamacpp_backend import load_llamacpp
+    from server.backends.lora_gguf import lora_gguf
 
     llama, _ = load_llamacpp("smollm2", "bf16", None)
     engine = llama.engine
@@ -210,11 +222,34 @@ def test_a_peft_adapter_changes_llamacpp_as_it_changes_transformers(
         after, _ = engine.prefill(ids)
     finally:
         engine.close()
-    delta, delta_cpp = tuned - base, tuned_cpp - base_cpp
-    assert np.abs(delta).max() > 1.0  # the adapter changes the output ...
-    cosine = float(delta @ delta_cpp / (np.linalg.norm(delta) * np.linalg.norm(delta_cpp)))
-    assert cosine > 0.97, cosine  # ... and llama.cpp changes it the same way
+    assert cosine(delta, tuned_cpp - base_cpp) > 0.97  # llama.cpp changes it the same way
     assert np.allclose(after, base_cpp, atol=1e-3)  # and it is gone once removed
+
+
+def test_a_merged_adapter_changes_llamacpp_as_peft_does(
+    tmp_path: Path, hf: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adapter merged into a BF16 copy of the weights (``model.lora = merge``)."""
+    ids, delta = peft_adapter(tmp_path / "adapter", hf)
+
+    from server.backends.llamacpp_backend import load_llamacpp
+
+    base, _ = load_llamacpp("smollm2", "bf16", None)
+    try:
+        base_cpp, _ = base.engine.prefill(ids)
+    finally:
+        base.engine.close()
+    import server.backends.lora_merge as lora_merge
+
+    monkeypatch.setattr(lora_merge, "cache_root", lambda: tmp_path)  # merged here, not reused
+    merged, _ = load_llamacpp("smollm2", "bf16", str(tmp_path / "adapter"), lora="merge")
+    try:
+        assert merged.engine.lora_path is None  # nothing hot-loaded: it is in the weights
+        assert "merged" in merged.engine.path.parts
+        tuned_cpp, _ = merged.engine.prefill(ids)
+    finally:
+        merged.engine.close()
+    assert cosine(delta, tuned_cpp - base_cpp) > 0.97
 
 
 def test_a_corrupt_or_missing_gguf_gives_a_clear_error(tmp_path: Path) -> None:
