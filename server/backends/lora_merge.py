@@ -5,7 +5,7 @@ from its llama.cpp LoRA GGUF, so names and the rotary row order are ``lora_gguf`
 the copy is quantized like any served model. Decoding then costs what the base costs,
 where a hot-loaded adapter adds two small products per adapted matrix per token (~20 % of
 decode at r = 16); the merge is paid once per adapter and quantization (cached by the
-adapter files' hash).
+adapter files' hash; the F32 step is not kept).
 """
 
 from __future__ import annotations
@@ -37,15 +37,21 @@ def merged_gguf(adapter: Path, model: str, quantization: str) -> Path:
     base = served_gguf(model, "f32")
     lora = lora_gguf(adapter, base)
     folder = cache_root() / "merged"
-    merged = folder / f"{base.stem}-{lora.stem}.gguf"
-    if not merged.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        _atomic(merged, lambda tmp: merge(base, lora, tmp))
-    if quantization in ("f32", "source"):
-        return merged
-    target = folder / f"{base.stem}-{lora.stem}-{quantization}.gguf"
-    if not target.is_file():
+    label = "f32" if quantization == "source" else quantization
+    target = folder / f"{base.stem}-{lora.stem}-{label}.gguf"
+    if target.is_file():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    if label == "f32":
+        _atomic(target, lambda tmp: merge(base, lora, tmp))
+        return target
+    # The F32 merge is only a step (540 MB for SmolLM2): not kept.
+    merged = folder / f"{target.stem}.f32-{os.getpid()}.gguf"
+    try:
+        merge(base, lora, merged)
         quantize(merged, target, quantization)
+    finally:
+        merged.unlink(missing_ok=True)
     return target
 
 
