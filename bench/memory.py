@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = Path(sysconfig.get_paths()["purelib"])
@@ -107,9 +108,10 @@ def index_peak(ws: Path, db: Path, embedder: str) -> tuple[float, float, str]:
     return watch.result(), time.monotonic() - t, summary
 
 
-def serve_peak(ws: Path, embedder: str) -> tuple[float, float, str]:
-    """``tandem serve --stdio`` opening ``ws`` (retrieval backend: no language model), until
-    its indexing (and embedding) progress has ended and it has answered a completion:
+def serve_peak(ws: Path, embedder: str, backend: str = "retrieval") -> tuple[float, float, str]:
+    """``tandem serve --stdio`` opening ``ws`` (``retrieval``: no language model; the
+    default ``llamacpp``: the bundled SmolLM2), until its indexing (and embedding) progress
+    has ended, the model (if any) has loaded and it has answered a completion with it:
     (peak MB, seconds to indexed, what it indexed)."""
     sys.path.insert(0, str(Path(__file__).parent))
     from lsp import Client  # the minimal stdio client of bench/lsp.py
@@ -127,7 +129,7 @@ def serve_peak(ws: Path, embedder: str) -> tuple[float, float, str]:
                 "capabilities": {"window": {"workDoneProgress": True}},
                 "initializationOptions": {
                     "index": {"embedder": embedder},
-                    "model": {"backend": "retrieval"},
+                    "model": {"backend": backend},
                 },
             },
         )
@@ -142,12 +144,21 @@ def serve_peak(ws: Path, embedder: str) -> tuple[float, float, str]:
         probe = ws / "probe_memory.py"
         text = "from sympy import Symbol\n\nx = Symbol('x')\ny = x."
         client.open(probe.as_uri(), text)
+        while backend != "retrieval" and not _model_settled(client):
+            time.sleep(0.5)
         client.inline(probe.as_uri(), 3, len("y = x."))
         time.sleep(1.0)
         peak = max(watch.peak, hwm_mb(client.proc.pid))
     finally:
         client.close()
     return peak, seconds, f"{index.get('files')} files, {index.get('chunks')} chunks"
+
+
+def _model_settled(client: Any) -> bool:
+    """The language model has loaded (or failed to, which the figure then says)."""
+    completer = client.request("workspace/executeCommand", {"command": "tandem.status"})
+    folders = [v for v in completer["completer"].values() if isinstance(v, dict) and "loaded" in v]
+    return bool(folders) and not folders[0]["loading"] and folders[0]["backend"] != "retrieval"
 
 
 def row(label: str, peak: float, seconds: float, what: str) -> tuple[str, str, str]:
@@ -181,6 +192,11 @@ def run(tmp: Path, slices: list[int], serve: bool) -> list[tuple[str, str, str]]
             shutil.rmtree(part / ".tandem", ignore_errors=True)
             peak, s, what = serve_peak(part, "minilm")
             label = f"tandem serve, first {slices[-1]} files embedded (minilm)"
+            rows.append(row(label, peak, s, what))
+            small = tmp / f"slice{slices[0]}"
+            shutil.rmtree(small / ".tandem", ignore_errors=True)
+            peak, s, what = serve_peak(small, "minilm", "llamacpp")
+            label = f"tandem serve, first {slices[0]} files, default settings (+ SmolLM2)"
             rows.append(row(label, peak, s, what))
     return rows
 
