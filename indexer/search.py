@@ -9,6 +9,7 @@ row changed. A snapshot is replaced whole, so readers on other threads never see
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -209,22 +210,15 @@ class _Layer:
         old = self.snap
         if versions == old.versions:
             return False
-        snap = _Snapshot(
+        deleted_changed = versions.get(DELETED) != old.versions.get(DELETED)
+        snap = dataclasses.replace(  # the lookups built on demand are built anew
+            old,
             versions=versions,
-            files=old.files,
-            chunks=old.chunks,
-            defs=old.defs,
-            file_defs=old.file_defs,
-            imports=old.imports,
-            known=old.known,
             meta=self.store.meta(),
-            vec_hashes=old.vec_hashes,
-            vecs=old.vecs,
-            vec_set=old.vec_set,
-            terms=old.terms,
-            deleted=self.store.deleted()
-            if versions.get(DELETED) != old.versions.get(DELETED)
-            else old.deleted,
+            deleted=self.store.deleted() if deleted_changed else old.deleted,
+            by_id=None,
+            by_hash=None,
+            lower_names=None,
         )
         rows_changed = any(
             versions.get(t) != old.versions.get(t) for t in (FILES, CHUNKS, SYMBOLS, IMPORTS)
