@@ -205,8 +205,19 @@ def _unused_in_scope(
 ) -> None:
     """Names the file sees without an import (its package, its star imports) and has not
     used yet, best by relevance: what a Go or Java file is likely to use next."""
-    rows = [(p, d) for p, d in resolver.in_scope(path) if prefix_counts.get(d.name, 0) == 0]
     bm25 = layer.view.bm25
+    # The file's own names (as indexed: the buffer may be cut at the cursor) are not the
+    # scope's: x.h declares what x.c defines. A name no other chunk names (a test function,
+    # an include guard) is not about to be used either.
+    indexed = layer.view.files.get(path)
+    own = {d.qualified for d in indexed.definitions} if indexed is not None else set()
+    rows = [
+        (p, d)
+        for p, d in resolver.in_scope(path)
+        if prefix_counts.get(d.name, 0) == 0
+        and d.qualified not in own
+        and bm25.df(d.name.lower()) > 1
+    ]
     top_df = math.log1p(max((bm25.df(d.name.lower()) for _, d in rows), default=0)) or 1.0
 
     subject = _subject(path)
