@@ -263,3 +263,22 @@ def test_continuation_pattern_captures_what_follows_the_cursors_last_tokens() ->
     found = pattern.findall("r.GET(func(c *Context) {}); x := func(c *gin.Context)")
     assert found == ["Context", "gin"]
     assert _tail_pattern("\t&", 2) is None  # punctuation alone says nothing
+
+
+C_OWN = {  # x.h declares what x.c defines; util.h is another module x.c uses
+    "x.h": '#ifndef X_H\n#define X_H\n#include "util.h"\nextern int x_count;\n'
+    "int x_open(void);\n#endif\n",
+    "util.h": "int util_max(int a, int b);\n",
+    "util.c": '#include "util.h"\n\nint util_max(int a, int b)\n{\n    return a > b ? a : b;\n}\n',
+    "y.c": '#include "util.h"\n\nint y(void)\n{\n    return util_max(1, 2);\n}\n',
+    "x.c": '#include "x.h"\n\nint x_count = 0;\n\nint x_open(void)\n{\n    x_count++;\n'
+    "    return <|>util_max(x_count, 1);\n}\n",
+}
+
+
+def test_c_file_is_not_offered_its_own_header_declarations(tmp_path: Path) -> None:
+    index = index_files(tmp_path, C_OWN)
+    snippets = top(index, C_OWN, "x.c")
+    assert shown(snippets, "util.c", "int util_max(")
+    # x.h's declarations of x.c's own names, and its include guard, are not the scope's.
+    assert not any(p == "x.h" for p, _ in snippets), snippets
