@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 from tree_sitter import Node
 
-from indexer.grammars import BRACES, Desc, Name, describe, extract_imports, members, rows, text_of
+from indexer.grammars import BRACES, Desc, Name, describer, extract_imports, members, text_of
 from indexer.languages import comment_prefix, get_parser, has_grammar, language_for_path
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
 
@@ -132,6 +132,7 @@ class _File:
         self.language = language
         self.lines = text.split("\n")
         self.prefix = line_token_prefix(data)
+        self.describe = describer(language)
 
     def tokens(self, start: int, end: int) -> int:
         return self.prefix[end + 1] - self.prefix[start]
@@ -192,9 +193,13 @@ class _File:
 def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
     """Describe nodes, attach leading comments to what follows, merge units sharing a row."""
     units: list[_Unit] = []
+    describe = file.describe
     for node in nodes:
-        desc = describe(file.language, node, in_class)
-        start, end = rows(node)
+        desc = describe(node, in_class)
+        # The node's rows (as grammars.rows: a node ending at column 0 does not own that row).
+        start = node.start_point.row
+        last = node.end_point
+        end = last.row - 1 if last.column == 0 and last.row > start else last.row
         unit = _Unit(start, end, desc)
         if units:
             prev = units[-1]

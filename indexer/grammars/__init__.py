@@ -22,6 +22,7 @@ Everything here is best-effort and total: an unexpected node shape is plain ``co
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from types import ModuleType
 
 from tree_sitter import Node
@@ -45,6 +46,7 @@ __all__ = [
     "Name",
     "Scope",
     "describe",
+    "describer",
     "extract_imports",
     "members",
     "rows",
@@ -79,15 +81,27 @@ BRACES: frozenset[str] = frozenset(_MODULES) - {"python"}
 
 def describe(language: str, node: Node, in_class: bool) -> Desc:
     """What ``node`` (a top-level node, or a member of a container body) defines."""
-    if node.type == "ERROR" and node.named_child_count:
-        # Where the grammar could not fit the text (a macro opening a namespace, braces
-        # unbalanced across #if branches, a syntax error) the nodes it did recognise are
-        # still real definitions: read them as if the error span were not there.
-        return Desc("container", node, body=node, prefix="", summarize=False)
-    describer = _DESCRIBERS.get(language)
-    if describer is None:
-        return Desc("comment" if "comment" in node.type else "code", node)
-    return describer(node, in_class)
+    return describer(language)(node, in_class)
+
+
+def _plain(node: Node, in_class: bool) -> Desc:
+    return Desc("comment" if "comment" in node.type else "code", node)
+
+
+@cache
+def describer(language: str) -> Describer:
+    """``describe`` for one language, looked up once (the chunker calls it per node)."""
+    own = _DESCRIBERS.get(language, _plain)
+
+    def describe_node(node: Node, in_class: bool) -> Desc:
+        if node.type == "ERROR" and node.named_child_count:
+            # Where the grammar could not fit the text (a macro opening a namespace, braces
+            # unbalanced across #if branches, a syntax error) the nodes it did recognise
+            # are still real definitions: read them as if the error span were not there.
+            return Desc("container", node, body=node, prefix="", summarize=False)
+        return own(node, in_class)
+
+    return describe_node
 
 
 def extract_imports(language: str, path: str, root: Node) -> list[ImportRef]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from tree_sitter import Node
@@ -19,6 +20,7 @@ from indexer.grammars.base import (
     MemberFact,
     Name,
     Scope,
+    Source,
     TypeRules,
     TypeSyntax,
     Value,
@@ -29,8 +31,8 @@ from indexer.grammars.base import (
     make_name,
     path_to_row,
     rows,
-    string_value,
     text_of,
+    unquote,
     var_kind,
     word_set,
 )
@@ -181,86 +183,78 @@ _JS_COMPILED = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".
 _JS_ASSETS = frozenset({".json", ".css", ".scss", ".less", ".vue", ".svelte", ".d.ts", ".mts"})
 
 
-def _js_variants(base: str) -> list[str]:
+def _js_variants(base: str) -> tuple[str, ...]:
     """Files an extensionless or compiled-extension specifier may name."""
-    stem, ext = posixpath.splitext(base)
+    ext = _extension(base)
     if ext in _JS_EXTENSIONS or ext in _JS_ASSETS:
         # TypeScript's ESM style imports "./x.js" for the source file x.ts.
-        return [base, *(stem + alt for alt in _JS_COMPILED.get(ext, ()))]
+        stem = base[: len(base) - len(ext)]
+        return (base, *(stem + alt for alt in _JS_COMPILED.get(ext, ())))
     if not base:
-        return list(_JS_INDEXES)
-    return [base + e for e in _JS_EXTENSIONS] + [base + e for e in _JS_INDEXES_UNDER]
+        return _JS_INDEXES
+    return tuple(map(base.__add__, _JS_SUFFIXES))
+
+
+def _extension(path: str) -> str:
+    """``posixpath.splitext(path)[1]``: from the last dot of the last part, unless only
+    dots come before it there (".eslintrc" has none)."""
+    dot = path.rfind(".")
+    name = path.rfind("/") + 1
+    if dot <= name or not path[name:dot].strip("."):
+        return ""
+    return path[dot:]
 
 
 _JS_INDEXES = tuple(f"index{e}" for e in _JS_EXTENSIONS)
-_JS_INDEXES_UNDER = tuple(f"/index{e}" for e in _JS_EXTENSIONS)
+_JS_SUFFIXES = _JS_EXTENSIONS + tuple(f"/{index}" for index in _JS_INDEXES)
 
 
 def _js_candidates(folder: str, spec: str) -> tuple[str, ...]:
     """Candidate paths of a specifier imported by a file of ``folder``."""
     if spec.startswith("."):
         base = join_in(folder, spec)
-        return tuple(_js_variants(base)) if base is not None else ()
+        return _js_variants(base) if base is not None else ()
     if spec.startswith(("@/", "~/", "#/")):
         spec = spec[2:]
     elif spec.startswith("@") or "/" not in spec:
         return ()  # a package from node_modules
-    return tuple(_js_variants(spec.strip("/")))
+    return _js_variants(spec.strip("/"))
 
 
 def imports(language: str, path: str, root: Node) -> list[ImportRef]:
     refs: list[ImportRef] = []
     folder = posixpath.dirname(path)
+    text = Source(root).text
     for node in anchored(root, ANCHOR):
         line = node.start_point.row + 1
-        if node.type == "call_expression":
-            if text_of(node.child_by_field_name("function")) != "require":
-                continue
-            args = node.child_by_field_name("arguments")
-            spec = string_value(args.named_children[0] if args and args.named_children else None)
-            candidates = _js_candidates(folder, spec)
-            parent = node.parent
-            while parent is not None and parent.type == "await_expression":
-                parent = parent.parent
-            target = parent.child_by_field_name("name") if parent is not None else None
-            if parent is None or parent.type != "variable_declarator" or target is None:
-                refs.append(ImportRef("", spec, None, line, candidates))
-            elif target.type == "identifier":
-                refs.append(ImportRef(text_of(target), spec, None, line, candidates))
-            elif target.type == "object_pattern":
-                for item in target.named_children:
-                    if item.type == "shorthand_property_identifier_pattern":
-                        name = text_of(item)
-                        refs.append(ImportRef(name, spec, name, line, candidates))
-                    elif item.type == "pair_pattern":
-                        key = text_of(item.child_by_field_name("key"))
-                        value = text_of(item.child_by_field_name("value"))
-                        refs.append(ImportRef(value, spec, key, line, candidates))
+        kind = node.type
+        if kind == "call_expression":
+            if text(node.child_by_field_name("function")) == "require":
+                _js_require(node, text, folder, line, refs)
             continue
-        if node.type == "assignment_expression":
-            _js_module_exports(node, line, refs)
+        if kind == "assignment_expression":
+            _js_module_exports(node, text, line, refs)
             continue
         source = node.child_by_field_name("source")
-        clause_list = [c for c in node.named_children if c.type in _JS_CLAUSES]
-        if source is None and node.type == "export_statement":
-            _js_local_exports(node, line, refs)
-            continue
         if source is None:
+            if kind == "export_statement":
+                _js_local_exports(node, text, line, refs)
+                continue
             require = [c for c in node.named_children if c.type == "import_require_clause"]
             if not require:
                 continue
-            source = require[0].child_by_field_name("source")
-            spec = string_value(source)
-            local = text_of(require[0].named_children[0]) if require[0].named_children else ""
+            spec = unquote(text(require[0].child_by_field_name("source")))
+            local = text(require[0].named_children[0]) if require[0].named_children else ""
             refs.append(ImportRef(local, spec, None, line, _js_candidates(folder, spec)))
             continue
-        spec = string_value(source)
+        spec = unquote(text(source))
         candidates = _js_candidates(folder, spec)
         before = len(refs)
-        for clause in clause_list:
-            _js_clause(clause, spec, line, candidates, refs)
+        for clause in node.named_children:
+            if clause.type in _JS_CLAUSES:
+                _js_clause(clause, text, spec, line, candidates, refs)
         if len(refs) == before:
-            if node.type == "export_statement":
+            if kind == "export_statement":
                 refs.append(ImportRef("*", spec, "*", line, candidates))  # export * from
             else:
                 refs.append(ImportRef("", spec, None, line, candidates))  # side effect only
@@ -268,9 +262,34 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
 
 
 _JS_CLAUSES = frozenset({"import_clause", "export_clause", "namespace_export"})
+Text = Callable[[Node | None], str]
 
 
-def _js_local_exports(node: Node, line: int, refs: list[ImportRef]) -> None:
+def _js_require(node: Node, text: Text, folder: str, line: int, refs: list[ImportRef]) -> None:
+    """``require("x")``: bound to a name, destructured, or for its side effects."""
+    args = node.child_by_field_name("arguments")
+    spec = unquote(text(args.named_children[0] if args and args.named_children else None))
+    candidates = _js_candidates(folder, spec)
+    parent = node.parent
+    while parent is not None and parent.type == "await_expression":
+        parent = parent.parent
+    target = parent.child_by_field_name("name") if parent is not None else None
+    if parent is None or parent.type != "variable_declarator" or target is None:
+        refs.append(ImportRef("", spec, None, line, candidates))
+    elif target.type == "identifier":
+        refs.append(ImportRef(text(target), spec, None, line, candidates))
+    elif target.type == "object_pattern":
+        for item in target.named_children:
+            if item.type == "shorthand_property_identifier_pattern":
+                name = text(item)
+                refs.append(ImportRef(name, spec, name, line, candidates))
+            elif item.type == "pair_pattern":
+                key = text(item.child_by_field_name("key"))
+                value = text(item.child_by_field_name("value"))
+                refs.append(ImportRef(value, spec, key, line, candidates))
+
+
+def _js_local_exports(node: Node, text: Text, line: int, refs: list[ImportRef]) -> None:
     """Exports of the file's own names under another name, as aliases inside the file
     (module ""): ``export default foo``, ``export = Foo`` (both bind "default") and
     ``export { a as b }``."""
@@ -279,42 +298,48 @@ def _js_local_exports(node: Node, line: int, refs: list[ImportRef]) -> None:
     if value is None and len(named) == 1 and named[0].type == "identifier":
         value = named[0]  # export = Foo
     if value is not None and value.type == "identifier":
-        refs.append(ImportRef("default", "", text_of(value), line, ()))
+        refs.append(ImportRef("default", "", text(value), line, ()))
         return
     for clause in (c for c in named if c.type == "export_clause"):
         for item in clause.named_children:
             alias = item.child_by_field_name("alias")
             if item.type == "export_specifier" and alias is not None:
-                name = text_of(item.child_by_field_name("name"))
-                refs.append(ImportRef(text_of(alias), "", name, line, ()))
+                name = text(item.child_by_field_name("name"))
+                refs.append(ImportRef(text(alias), "", name, line, ()))
 
 
-def _js_module_exports(node: Node, line: int, refs: list[ImportRef]) -> None:
+def _js_module_exports(node: Node, text: Text, line: int, refs: list[ImportRef]) -> None:
     """``module.exports = foo``: the CommonJS default export, an alias of ``foo``."""
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if text_of(left) == "module.exports" and right is not None and right.type == "identifier":
-        refs.append(ImportRef("default", "", text_of(right), line, ()))
+    if text(left) == "module.exports" and right is not None and right.type == "identifier":
+        refs.append(ImportRef("default", "", text(right), line, ()))
 
 
 def _js_clause(
-    clause: Node, spec: str, line: int, candidates: tuple[str, ...], refs: list[ImportRef]
+    clause: Node,
+    text: Text,
+    spec: str,
+    line: int,
+    candidates: tuple[str, ...],
+    refs: list[ImportRef],
 ) -> None:
     if clause.type == "namespace_export":
-        local = text_of(clause.named_children[0]) if clause.named_children else "*"
+        local = text(clause.named_children[0]) if clause.named_children else "*"
         refs.append(ImportRef(local, spec, None, line, candidates))
         return
     for item in clause.named_children:
-        if item.type == "identifier":  # import D from
-            refs.append(ImportRef(text_of(item), spec, "default", line, candidates))
-        elif item.type == "namespace_import":
-            local = text_of(item.named_children[0]) if item.named_children else "*"
-            refs.append(ImportRef(local, spec, None, line, candidates))
-        elif item.type in ("named_imports", "export_clause"):
-            _js_clause(item, spec, line, candidates, refs)
-        elif item.type in ("import_specifier", "export_specifier"):
-            name = text_of(item.child_by_field_name("name"))
+        kind = item.type
+        if kind == "import_specifier" or kind == "export_specifier":
+            name = text(item.child_by_field_name("name"))
             alias = item.child_by_field_name("alias")
-            refs.append(ImportRef(text_of(alias) if alias else name, spec, name, line, candidates))
+            refs.append(ImportRef(text(alias) if alias else name, spec, name, line, candidates))
+        elif kind == "identifier":  # import D from
+            refs.append(ImportRef(text(item), spec, "default", line, candidates))
+        elif kind == "namespace_import":
+            local = text(item.named_children[0]) if item.named_children else "*"
+            refs.append(ImportRef(local, spec, None, line, candidates))
+        elif kind == "named_imports" or kind == "export_clause":
+            _js_clause(item, text, spec, line, candidates, refs)
 
 
 # --- scope ---------------------------------------------------------------------------
