@@ -46,7 +46,16 @@ from pathlib import Path
 import numpy as np
 from tree_sitter import Node
 
-from indexer.grammars import BRACES, Desc, Name, describer, extract_imports, members, text_of
+from indexer.grammars import (
+    BRACES,
+    Desc,
+    Name,
+    comment_types,
+    describer,
+    extract_imports,
+    members,
+    text_of,
+)
 from indexer.languages import comment_prefix, get_parser, has_grammar, language_for_path
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
 
@@ -59,9 +68,36 @@ SUMMARY_TOKENS = 2 * MAX_TOKENS  # a summary may run past the embedder: its text
 SIGNATURE_CHARS = 120
 
 _DATA_KINDS = frozenset({"const", "variable", "type"})
-_CPP_HINT = re.compile(r"^\s*(?:class|namespace|template)\b|\bstd::", re.MULTILINE)
+_CPP_WORDS = ("class", "namespace", "template")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SPACE = re.compile(r"\s+")
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def looks_cpp(text: str) -> bool:
+    """A C++ header: a line starting with class/namespace/template, or ``std::`` (as the
+    regex ``(?m)^\\s*(?:class|namespace|template)\\b|\\bstd::`` would find them, but with
+    ``str.find`` per word: the regex scanned whole headers at a sixth of the parse)."""
+    index = text.find("std::")
+    while index >= 0:
+        if index == 0 or not _is_word(text[index - 1]):
+            return True
+        index = text.find("std::", index + 1)
+    for word in _CPP_WORDS:
+        index = text.find(word)
+        while index >= 0:
+            end = index + len(word)
+            if end == len(text) or not _is_word(text[end]):
+                start = index
+                while start > 0 and text[start - 1].isspace():
+                    start -= 1
+                if start == 0 or "\n" in text[start:index]:
+                    return True
+            index = text.find(word, index + 1)
+    return False
 
 
 def approx_tokens(text: str) -> int:
@@ -133,6 +169,7 @@ class _File:
         self.lines = text.split("\n")
         self.prefix = line_token_prefix(data)
         self.describe = describer(language)
+        self.comments = comment_types(language)
 
     def tokens(self, start: int, end: int) -> int:
         return self.prefix[end + 1] - self.prefix[start]
@@ -193,9 +230,9 @@ class _File:
 def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
     """Describe nodes, attach leading comments to what follows, merge units sharing a row."""
     units: list[_Unit] = []
-    describe = file.describe
+    describe, comments = file.describe, file.comments
     for node in nodes:
-        desc = describe(node, in_class)
+        desc = Desc("comment", node) if node.type in comments else describe(node, in_class)
         # The node's rows (as grammars.rows: a node ending at column 0 does not own that row).
         start = node.start_point.row
         last = node.end_point
@@ -559,7 +596,7 @@ def parse_file(path: str, text: str, language: str | None = None) -> ParsedFile:
     """Chunks, definitions and imports of one file; never raises (a failure of the syntax
     path gives line windows and sets ``fallback``)."""
     language = language or language_for_path(path) or "text"
-    if language == "c" and path.endswith(".h") and _CPP_HINT.search(text):
+    if language == "c" and path.endswith(".h") and looks_cpp(text):
         language = "cpp"  # a C++ header: the C grammar would misread classes and templates
     result = ParsedFile(path=path, language=language)
     if not text or text.isspace():

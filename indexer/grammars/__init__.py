@@ -45,6 +45,7 @@ __all__ = [
     "Desc",
     "Name",
     "Scope",
+    "comment_types",
     "describe",
     "describer",
     "extract_imports",
@@ -71,6 +72,7 @@ Describer = Callable[[Node, bool], Desc]
 Extractor = Callable[[str, str, Node], list[ImportRef]]
 _DESCRIBERS: dict[str, Describer] = {lang: m.describe for lang, m in _MODULES.items()}
 _EXTRACTORS: dict[str, Extractor] = {lang: m.imports for lang, m in _MODULES.items()}
+_COMMENTS: dict[str, frozenset[str]] = {lang: m.COMMENTS for lang, m in _MODULES.items()}
 _SCOPES: dict[str, Scope] = {
     lang: getattr(m, "SCOPE", DEFAULT_SCOPE) for lang, m in _MODULES.items()
 }
@@ -102,6 +104,12 @@ def describer(language: str) -> Describer:
         return own(node, in_class)
 
     return describe_node
+
+
+def comment_types(language: str) -> frozenset[str]:
+    """The node types ``describe`` reads as comments whatever else holds (the chunker
+    skips the describer for them: most nodes of Rust and Go files are comment lines)."""
+    return _COMMENTS.get(language, frozenset())
 
 
 def extract_imports(language: str, path: str, root: Node) -> list[ImportRef]:

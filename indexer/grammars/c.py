@@ -88,10 +88,14 @@ def _split_scope(qualified: str) -> tuple[str, str]:
     return ".".join(p.split("<", 1)[0] for p in parts[:-1] if p), parts[-1]
 
 
+# Node types that are comments to the chunker (attached to what follows them).
+COMMENTS = frozenset({"comment"})
+
+
 def describe(node: Node, in_class: bool) -> Desc:
     names: list[Name]
     kind = node.type
-    if kind == "comment":
+    if kind in COMMENTS:
         return Desc("comment", node)
     inner = node
     while inner.type == "template_declaration":

@@ -52,9 +52,13 @@ def _go_receiver(node: Node) -> str:
     return ""
 
 
+# Node types that are comments to the chunker (attached to what follows them).
+COMMENTS = frozenset({"comment"})
+
+
 def describe(node: Node, in_class: bool) -> Desc:
     kind = node.type
-    if kind == "comment":
+    if kind in COMMENTS:
         return Desc("comment", node)
     if kind == "function_declaration":
         name = text_of(child_field(node, "name"))

@@ -40,18 +40,23 @@ _JAVA_METHODS = frozenset(
 )
 
 
+# Node types that are comments to the chunker (attached to what follows them).
+COMMENTS = frozenset({"line_comment", "block_comment"})
+
+
 def describe(node: Node, in_class: bool) -> Desc:
     kind = node.type
-    if kind in ("line_comment", "block_comment"):
+    if kind in COMMENTS:
         return Desc("comment", node)
-    name = text_of(child_field(node, "name"))
+    if kind not in _JAVA_CONTAINERS and kind not in _JAVA_METHODS:
+        return Desc("code", node)
+    name_node = child_field(node, "name")
+    name = text_of(name_node)
     if kind in _JAVA_CONTAINERS:
-        names = [make_name(node, name, _JAVA_CONTAINERS[kind], child_field(node, "name"))]
+        names = [make_name(node, name, _JAVA_CONTAINERS[kind], name_node)]
         return Desc("container", node, names, body=child_field(node, "body"), prefix=name)
     if kind in _JAVA_METHODS:
-        names = [
-            make_name(node, name, "method" if in_class else "function", child_field(node, "name"))
-        ]
+        names = [make_name(node, name, "method" if in_class else "function", name_node)]
         body = child_field(node, "body")
         if body is None:
             return Desc("code", node, names)

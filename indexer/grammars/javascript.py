@@ -93,9 +93,13 @@ def _js_commonjs_export(node: Node) -> tuple[str, Node | None] | None:
     return text_of(child_field(left, "property")), child_field(node, "right")
 
 
+# Node types that are comments to the chunker (attached to what follows them).
+COMMENTS = frozenset({"comment"})
+
+
 def describe(node: Node, in_class: bool) -> Desc:
     names: list[Name]
-    if node.type == "comment":
+    if node.type in COMMENTS:
         return Desc("comment", node)
     inner = _js_unwrap(node)
     kind = inner.type

@@ -57,6 +57,10 @@ def _py_blocks(node: Node) -> list[Node]:
     return blocks
 
 
+# Node types that are comments to the chunker (attached to what follows them).
+COMMENTS = frozenset({"comment"})
+
+
 def describe(node: Node, in_class: bool) -> Desc:
     kind = node.type
     inner = node
@@ -77,7 +81,7 @@ def describe(node: Node, in_class: bool) -> Desc:
             body=child_field(inner, "body"),
             prefix=name,
         )
-    if kind == "comment":
+    if kind in COMMENTS:
         return Desc("comment", node)
     names: list[Name] = []
     if not in_class and kind in _PY_COMPOUND:

@@ -29,7 +29,8 @@ from indexer.grammars.base import (
 )
 from indexer.types import ImportRef
 
-_RUST_COMMENTS = frozenset({"line_comment", "block_comment", "attribute_item"})
+# Node types that are comments to the chunker (attached to what follows them).
+COMMENTS = frozenset({"line_comment", "block_comment", "attribute_item"})
 _RUST_CONTAINERS = {
     "struct_item": "struct",
     "union_item": "struct",
@@ -48,7 +49,7 @@ def _rust_type_name(node: Node | None) -> str:
 def describe(node: Node, in_class: bool) -> Desc:
     names: list[Name]
     kind = node.type
-    if kind in _RUST_COMMENTS:
+    if kind in COMMENTS:
         return Desc("comment", node)
     if kind == "function_item":
         name = text_of(child_field(node, "name"))
