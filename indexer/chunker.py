@@ -228,7 +228,8 @@ class _File:
 
 
 def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
-    """Describe nodes, attach leading comments to what follows, merge units sharing a row."""
+    """Describe nodes, merge units sharing a row, and attach the comments directly above
+    a unit (no blank line) to it; one pass."""
     units: list[_Unit] = []
     describe, comments = file.describe, file.comments
     for node in nodes:
@@ -237,32 +238,25 @@ def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
         start = node.start_point.row
         last = node.end_point
         end = last.row - 1 if last.column == 0 and last.row > start else last.row
-        unit = _Unit(start, end, desc)
-        if units:
+        if units and start <= units[-1].end:
             prev = units[-1]
-            if start <= prev.end:
-                if not desc.names and desc.role in ("code", "comment"):
-                    prev.end = max(prev.end, end)
-                    continue
-                if not prev.desc.names and prev.desc.role in ("code", "comment"):
-                    unit.start = prev.start
-                    unit.end = max(prev.end, end)
-                    units[-1] = unit
-                    continue
+            if not desc.names and desc.role in ("code", "comment"):
+                prev.end = max(prev.end, end)
+                continue
+            if prev.desc.names or prev.desc.role not in ("code", "comment"):
                 # Two definitions on one row: one unit, keeping every name inside both.
                 names = _flat_names(file, prev.desc) + _flat_names(file, desc)
                 prev.end = max(prev.end, end)
                 prev.desc = Desc("code", prev.desc.node, names)
                 continue
+            units.pop()  # the definition takes over the plain unit on its row
+            start, end = prev.start, max(prev.end, end)
+        unit = _Unit(start, end, desc)
+        if desc.role != "comment":
+            while units and units[-1].desc.role == "comment" and units[-1].end >= unit.start - 1:
+                unit.start = units.pop().start
         units.append(unit)
-    # Comments directly above a definition (no blank line) belong to it.
-    kept: list[_Unit] = []
-    for unit in units:
-        if unit.desc.role != "comment":
-            while kept and kept[-1].desc.role == "comment" and kept[-1].end >= unit.start - 1:
-                unit.start = kept.pop().start
-        kept.append(unit)
-    return kept
+    return units
 
 
 def _qual(prefix: str, name: Name) -> tuple[str, Name]:

@@ -101,6 +101,8 @@ def describe(node: Node, in_class: bool) -> Desc:
     names: list[Name]
     if node.type in COMMENTS:
         return Desc("comment", node)
+    if node.type == "import_statement":
+        return Desc("code", node)
     inner = _js_unwrap(node)
     kind = inner.type
     if kind == "export_statement":
