@@ -63,6 +63,10 @@ def _c_declarator(node: Node | None) -> tuple[str, bool]:
 _KEYWORDS = frozenset(
     {"public", "private", "protected", "signals", "slots", "operator"}
     | {"if", "for", "while", "switch", "return", "sizeof", "namespace"}
+    # ``CURL_EXTERN struct x *f(void);`` reads as a variable named "struct" of type
+    # CURL_EXTERN, then a second declaration: a type keyword is never a declared name.
+    | {"struct", "union", "enum", "class", "const", "volatile", "static", "extern", "inline"}
+    | {"void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "bool"}
 )
 
 

@@ -296,6 +296,19 @@ def test_cpp_macro_before_an_access_specifier_does_not_invent_a_method() -> None
     assert "Widget.public" not in defs("w.cpp", text)
 
 
+def test_c_export_macro_before_the_return_type_declares_the_function_only() -> None:
+    text = (
+        "CURL_EXTERN struct curl_header *curl_easy_nextheader(CURL *easy, int origin);\n"
+        "CURL_EXTERN int curl_strequal(const char *s1, const char *s2);\n"
+        "CURL_EXTERN unsigned long curl_version_num(void);\n"
+    )
+    assert defs("include/curl/header.h", text) == {
+        "curl_easy_nextheader": "function",
+        "curl_strequal": "function",
+        "curl_version_num": "function",
+    }
+
+
 def test_anonymous_default_exports_are_named_default() -> None:
     assert defs("a.js", "export default class {\n  m() {}\n}\n") == {
         "default": "class",
