@@ -7,7 +7,11 @@ STAMP := $(VENV)/.tandem-setup
 # llama.cpp for fast local serving, with its OpenAI-compatible server (the openai backend's
 # tests run it). PyPI has only its source: it compiles once (6-12 min on 2 cores, for this
 # CPU: GGML_NATIVE) and pip's wheel cache makes later installs seconds.
-LLAMA_CPP := llama-cpp-python[server]==0.3.36
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CPP := llama-cpp-python[server]==$(LLAMA_CPP_VERSION)
+# llama.cpp's own converter (a Hugging Face folder -> GGUF) and its gguf-py, taken from the
+# same release's source on PyPI, where server/backends/gguf_models.py looks for them.
+LLAMA_CPP_CONVERTER := $(VENV)/share/tandem/llama.cpp
 LLAMA_CPP_CMAKE := -DGGML_NATIVE=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF \
 	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 
@@ -33,6 +37,16 @@ $(STAMP): pyproject.toml
 	CMAKE_ARGS="$(LLAMA_CPP_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
 		$(BIN)/pip install -q --disable-pip-version-check '$(LLAMA_CPP)' \
 		|| echo "make setup: $(LLAMA_CPP) did not build; completions use transformers" >&2
+	rm -rf $(LLAMA_CPP_CONVERTER) && tmp=$$(mktemp -d) && \
+		$(BIN)/pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+			-d $$tmp 'llama-cpp-python==$(LLAMA_CPP_VERSION)' && \
+		tar xzf $$tmp/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C $$tmp --wildcards \
+			'*/vendor/llama.cpp/convert_hf_to_gguf.py' '*/vendor/llama.cpp/conversion/*' \
+			'*/vendor/llama.cpp/gguf-py/*' && \
+		mkdir -p $(dir $(LLAMA_CPP_CONVERTER)) && \
+		mv $$tmp/llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp $(LLAMA_CPP_CONVERTER); \
+		rm -rf $$tmp; test -f $(LLAMA_CPP_CONVERTER)/convert_hf_to_gguf.py \
+		|| echo "make setup: no llama.cpp converter; a Hugging Face folder is served by transformers" >&2
 	touch $(STAMP)
 
 run: setup

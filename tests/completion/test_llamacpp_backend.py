@@ -1,6 +1,7 @@
-"""The llama.cpp backend on the bundled SmolLM2: it agrees with transformers, reuses its
-KV cache, cancels between tokens, serves a converted LoRA adapter the way peft does, and a
-missing or corrupt model file gives a clear message and the retrieval fallback."""
+"""The llama.cpp backend on the bundled SmolLM2 (and a converted model folder): it agrees
+with transformers, reuses its KV cache, cancels between tokens, serves a converted LoRA
+adapter the way peft does, and a missing or corrupt model file gives a clear message and
+the retrieval fallback."""
 
 from __future__ import annotations
 
@@ -250,6 +251,28 @@ def test_a_merged_adapter_changes_llamacpp_as_peft_does(
     finally:
         merged.engine.close()
     assert cosine(delta, tuned_cpp - base_cpp) > 0.97
+
+
+def test_a_hugging_face_folder_is_converted_and_agrees_with_transformers(
+    tiny_model_dir: Path,
+) -> None:
+    """A local model folder becomes a GGUF through llama.cpp's own converter (installed by
+    ``make setup`` from the same release's source) and then decodes as transformers does."""
+    from server.backends.gguf_models import converter_script
+    from server.backends.llamacpp_backend import load_llamacpp
+    from server.backends.loader import load_causal_lm
+    from server.backends.transformers_backend import TransformersBackend
+
+    assert converter_script() is not None, "make setup installs llama.cpp's converter"
+    llama, _ = load_llamacpp(str(tiny_model_dir), "f32", None)
+    hf = TransformersBackend(load_causal_lm(str(tiny_model_dir), device="cpu"))
+    try:
+        for prefix in PROMPTS[:2]:
+            want = hf.generate(prompt(hf.tokenizer, prefix), GenerationParams(max_tokens=8))
+            got = llama.generate(prompt(llama.tokenizer, prefix), GenerationParams(max_tokens=8))
+            assert got.error is None and got.text and got.text == want.text
+    finally:
+        llama.engine.close()
 
 
 def test_a_corrupt_or_missing_gguf_gives_a_clear_error(tmp_path: Path) -> None:
