@@ -70,6 +70,17 @@ def bits(rows: Any, ids: list[int]) -> float:
     return total / (len(ids) - 1)
 
 
+def bits_after(engine: Any, ids: list[int], follows: list[int]) -> float:
+    """Bits per token of ``follows`` after ``engine`` read ``ids`` (from a cold cache)."""
+    engine.reset()
+    logits, _ = engine.prefill(ids)
+    rows = [logits]
+    for token in follows[:-1]:
+        rows.append(engine.step(token))
+    engine.reset()
+    return bits(rows, [ids[-1], *follows])
+
+
 def bits_per_token(engine: Any, ids: list[int]) -> float:
     """Through the TokenEngine protocol, one step at a time (llama.cpp keeps only the last
     position's logits)."""
@@ -369,8 +380,9 @@ def test_a_damaged_cached_gguf_is_made_again(
 
 def test_a_bf16_prompt_reader_hands_its_cache_to_the_q8_0_decoder(llama: Any) -> None:
     """The BF16 copy reads a long prompt, its KV cache is copied into the Q8_0 engine, and
-    decoding continues from it: the same greedy tokens as Q8_0 alone, and typing forward
-    reuses the copied cache."""
+    decoding continues from it: the text that follows costs the same bits per token (within
+    2 %) as after Q8_0 read the prompt itself — greedy texts may part at a near-tie, as
+    quantizations do — and typing forward reuses the copied cache."""
     from server.backends.llamacpp_backend import load_llamacpp
     from server.backends.llamacpp_engine import READER_MIN_TOKENS
 
@@ -382,12 +394,16 @@ def test_a_bf16_prompt_reader_hands_its_cache_to_the_q8_0_decoder(llama: Any) ->
         assert reader is not None and reader.path.name.endswith("-bf16.gguf")
         p = prompt(reading.tokenizer, body + "def step_20(x):\n    return ")
         assert len(p.ids) > READER_MIN_TOKENS
-        llama.reset_cache()
-        alone = llama.generate(p, params)
+        follows = reading.tokenizer.encode("x + 20\n\n" + TEXT, add_special_tokens=False)[:48]
+        fed = reader.tokens_fed
+        after_read = bits_after(reading.engine, p.ids, follows)
+        assert reader.tokens_fed - fed >= len(p.ids) - 1  # the reader read the prompt ...
+        after_alone = bits_after(llama.engine, p.ids, follows)
+        # ... and the Q8_0 engine decoded on from its cache as if it had read it (a lost or
+        # misplaced cache costs several bits per token)
+        assert abs(after_read - after_alone) <= 0.02 * after_alone, (after_read, after_alone)
         read = reading.generate(p, params)
-        assert reader.tokens_fed >= len(p.ids) - 1  # the reader read the prompt ...
-        assert read.error is None and read.new_tokens > 0
-        assert read.text == alone.text  # ... and the Q8_0 engine decoded on from its cache
+        assert read.error is None and read.new_tokens > 0 and read.text.strip()
         fed = reading.tokens_fed
         typed = reading.generate(
             prompt(reading.tokenizer, body + "def step_20(x):\n    ret"), params
