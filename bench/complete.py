@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,16 @@ def cursor_points(root: Path, n: int) -> list[tuple[str, int, int]]:
         if len(points) == n:
             break
     return points
+
+
+def typed_forward(original: str, line: int, col: int) -> Iterator[tuple[int, str]]:
+    """(k, the buffer with k more characters of the line typed) for k = 0..TYPED_KEYS,
+    stopping at the end of the line."""
+    for k in range(TYPED_KEYS + 1):
+        text, rest = typed_buffer(original, line, col + k)
+        if k and not rest and col + k > len(original.split("\n")[line]):
+            return
+        yield k, text
 
 
 def typed_buffer(text: str, line: int, col: int) -> tuple[str, str]:
@@ -317,10 +328,7 @@ def run_engine(
         print(f"{engine.label} [{n}/{len(points)}] {path}:{line + 1}", file=sys.stderr, flush=True)
         original = (workspace / path).read_text(encoding="utf-8", errors="replace")
         backend.reset_cache()
-        for k in range(TYPED_KEYS + 1):
-            text, rest = typed_buffer(original, line, col + k)
-            if k and not rest and col + k > len(original.split("\n")[line]):
-                break
+        for k, text in typed_forward(original, line, col):
             r = completer.complete(CompletionRequest(path, text, line, col + k, multiline=False))
             t = r.timings
             prompt, reused, new = (
@@ -345,10 +353,7 @@ def run_engine(
                 rows["own_ms"].append(t.get("heal_ms", 0.0) + t.get("guide_ms", 0.0))
         # The same keystrokes with token healing and guided identifiers off.
         backend.reset_cache()
-        for k in range(TYPED_KEYS + 1):
-            text, rest = typed_buffer(original, line, col + k)
-            if k and not rest and col + k > len(original.split("\n")[line]):
-                break
+        for k, text in typed_forward(original, line, col):
             r = baseline.complete(CompletionRequest(path, text, line, col + k, multiline=False))
             if k == 0:
                 engine.nonempty_off += bool(r.text)
