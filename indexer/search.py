@@ -42,6 +42,7 @@ from indexer.store import (
     local_path,
     vectors_table_name,
 )
+from indexer.terms import code_terms
 from indexer.types import Chunk, ImportRef, SearchHit, SymbolDef
 from server.settings import IndexSettings
 
@@ -78,6 +79,10 @@ class _Snapshot:
     # order of ``chunks[path]`` with each path's rows together; None for an index written
     # before they were stored. The context builder's BM25 is built from these columns.
     terms: pa.Table | None = None
+    # Full-text search over ``terms`` in memory (built on first text search of a layered
+    # index): (BM25 over row numbers, the chunk of each row), or None when the columns
+    # cannot be used (then the stores' full-text indexes answer).
+    text_index: tuple[Any, list[Chunk]] | tuple[()] | None = None
 
 
 def _grouped(table: pa.Table, names: list[str], keys: list[str], make: Any) -> dict[str, list[Any]]:
@@ -195,6 +200,31 @@ def _compose_terms(
     return pa.concat_tables([_without(base, hidden), delta], promote_options="default")
 
 
+def _text_index(snap: _Snapshot) -> tuple[Any, list[Chunk]] | tuple[()]:
+    """A BM25 over the snapshot's chunks from their stored term counts, and the chunk of
+    each row; ``()`` when the columns are missing or do not line up with the chunks."""
+    from server.context.bm25 import BM25  # the context builder's BM25 (no cycle at import)
+
+    terms = snap.terms
+    if terms is None or terms.num_rows == 0:
+        return ()
+    rows: list[Chunk] = []
+    last, i = None, 0
+    paths = terms.column("path").to_pylist()
+    starts = terms.column("start_line").to_pylist()
+    for path, start in zip(paths, starts, strict=True):
+        i = i + 1 if path == last else 0
+        last = path
+        chunks = snap.chunks.get(path, ())
+        if i >= len(chunks) or chunks[i].start_line != start:
+            return ()
+        rows.append(chunks[i])
+    if len(rows) != sum(len(v) for v in snap.chunks.values()):
+        return ()
+    bm25 = BM25.from_columns(range(len(rows)), terms.column("terms"), terms.column("tfs"))
+    return (bm25, rows) if bm25 is not None else ()
+
+
 class _Layer:
     """The committed rows of one store, in memory; ``refresh`` reloads what changed."""
 
@@ -219,6 +249,7 @@ class _Layer:
             by_id=None,
             by_hash=None,
             lower_names=None,
+            text_index=None,
         )
         rows_changed = any(
             versions.get(t) != old.versions.get(t) for t in (FILES, CHUNKS, SYMBOLS, IMPORTS)
@@ -320,6 +351,7 @@ class Index:
         self._embedder: Embedder | None = None
         self._qcache: dict[tuple[str, str], np.ndarray] = {}
         self._qlock = threading.Lock()
+        self._text_lock = threading.Lock()
         self.refresh()
 
     # -- loading ----------------------------------------------------------------------
@@ -455,6 +487,14 @@ class Index:
         return [self.store] if self._base is None else [self._base.store, self.store]
 
     def _text(self, query: str, n: int) -> list[tuple[Chunk, float]]:
+        """Full-text ranks. Over a base, in memory from the stored term counts of base ∪
+        delta (one scorer for both layers, and no object-store round trip per query: a
+        base's full-text index read from S3 cost ~40 ms a query, ten times a local one);
+        otherwise the store's native full-text index."""
+        if self._base is not None:
+            found = self._text_in_memory(query, n)
+            if found is not None:
+                return found
         by_id = self._by_id()
         if not by_id:
             return []
@@ -465,8 +505,8 @@ class Index:
                 continue
             with store.errors():
                 rows = table.search(query, query_type="fts").select(["id"]).limit(n * 2)
-                found = rows.to_list()
-            for r in found:
+                found_rows = rows.to_list()
+            for r in found_rows:
                 c = by_id.get(r["id"])
                 if c is not None:
                     scored.append((c, float(r.get("_score", 0.0))))
@@ -481,6 +521,18 @@ class Index:
                 if len(out) >= n:
                     break
         return out
+
+    def _text_in_memory(self, query: str, n: int) -> list[tuple[Chunk, float]] | None:
+        """BM25 over every visible chunk's stored term counts (built once per snapshot);
+        None when the snapshot has no usable term columns (an index written before them)."""
+        snap = self._snap
+        with self._text_lock:
+            if snap.text_index is None:
+                snap.text_index = _text_index(snap)
+        if not snap.text_index:
+            return None
+        bm25, rows = snap.text_index
+        return [(rows[i], score) for i, score in bm25.top(code_terms(query), n)]
 
     def embedder(self) -> Embedder | None:
         """The embedder this index was built with (loaded on first use)."""

@@ -23,6 +23,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from indexer.terms import code_terms, term_counts, words
 
@@ -87,6 +89,31 @@ class BM25(Generic[K]):
         bm._slot = {k: i for i, k in enumerate(keys)}
         bm._total_length = int(bm._loaded_lengths.sum())
         return bm
+
+    @classmethod
+    def from_columns(
+        cls, keys: Sequence[K], terms: pa.ChunkedArray | pa.Array, tfs: pa.ChunkedArray | pa.Array
+    ) -> BM25[K] | None:
+        """A corpus loaded at once from stored term counts (``chunks.terms``/``tfs``, one
+        row per key): numpy over the columns instead of tokenizing texts. None when the
+        columns are incomplete (an older index): the caller tokenizes instead."""
+        if isinstance(terms, pa.ChunkedArray):
+            terms = terms.combine_chunks()
+        if isinstance(tfs, pa.ChunkedArray):
+            tfs = tfs.combine_chunks()
+        if len(terms) != len(keys) or len(tfs) != len(keys) or terms.null_count or tfs.null_count:
+            return None
+        lengths = pc.list_value_length(terms).to_numpy()
+        if not np.array_equal(lengths, pc.list_value_length(tfs).to_numpy()):
+            return None
+        codes = pc.dictionary_encode(pc.list_flatten(terms))
+        return cls.from_counts(
+            keys,
+            np.concatenate([[0], np.cumsum(lengths)]),
+            codes.dictionary.to_pylist(),
+            codes.indices.to_numpy(),
+            pc.list_flatten(tfs).to_numpy(),
+        )
 
     def __len__(self) -> int:
         return len(self._lengths) + self._loaded_live

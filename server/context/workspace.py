@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from indexer.gc_pause import gc_paused
 from indexer.resolve import PathIndex
@@ -199,9 +198,6 @@ def bm25_from_columns(entries: list[FileEntry], table: pa.Table | None) -> BM25[
     or do not match the entries (an older index): the caller tokenizes instead."""
     if table is None or table.num_rows == 0:
         return None
-    terms, tfs = table.column("terms").combine_chunks(), table.column("tfs").combine_chunks()
-    if terms.null_count or tfs.null_count:
-        return None
     paths = table.column("path").to_pylist()
     expected = {e.path: e.chunks for e in entries}
     keys: list[ChunkKey] = []
@@ -217,17 +213,7 @@ def bm25_from_columns(entries: list[FileEntry], table: pa.Table | None) -> BM25[
             return None
     if len(keys) != sum(len(c) for c in expected.values()):
         return None
-    lengths = pc.list_value_length(terms).to_numpy()
-    if not np.array_equal(lengths, pc.list_value_length(tfs).to_numpy()):
-        return None
-    codes = pc.dictionary_encode(pc.list_flatten(terms))
-    return BM25.from_counts(
-        keys,
-        np.concatenate([[0], np.cumsum(lengths)]),
-        codes.dictionary.to_pylist(),
-        codes.indices.to_numpy(),
-        pc.list_flatten(tfs).to_numpy(),
-    )
+    return BM25.from_columns(keys, table.column("terms"), table.column("tfs"))
 
 
 def _text(entry: FileEntry) -> str:

@@ -7,7 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from s3_support import S3Server, head, tandem
+import pytest
+from s3_support import Relay, S3Server, head, tandem
 
 NEW_DEF = "\n\ndef furlongs_to_metres(furlongs: float) -> float:\n    return furlongs * 201.168\n"
 
@@ -65,3 +66,47 @@ def test_local_delta_over_a_shared_base(
     status = json.loads(tandem(["status", "--root", str(dev), "--json"], env).stdout)
     assert status["delta_files"] == 1
     assert _search(dev, "furlongs_to_metres", env) == []
+
+
+def test_text_search_over_a_base_is_answered_from_memory(
+    s3: S3Server, bucket: str, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full-text search over base ∪ delta needs no object-store request per query (a base's
+    full-text index read from S3 cost ten times a local one): it still answers, delta
+    winning and deletions hidden, with the store gone after the index was opened."""
+    from indexer.search import open_index
+    from indexer.store import Store
+    from server.settings import IndexSettings
+
+    relay = Relay(s3.port)
+    relay.start()
+    env = s3.env(relay.endpoint)
+    base = f"s3://{bucket}/main"
+    try:
+        built = tandem(["index", str(repo), "--db", base, "--embedder", "none"], env)
+        assert built.returncode == 0, built.stderr
+        dev = tmp_path / "dev"
+        shutil.copytree(repo, dev)
+        units = dev / "geometry" / "units.py"
+        units.write_text(units.read_text() + NEW_DEF)
+        (dev / "obsolete.py").unlink()
+        synced = tandem(["index", str(dev), "--base", base], env)
+        assert synced.returncode == 0, synced.stderr
+
+        for key, value in env.items():
+            if key.startswith("AWS_"):
+                monkeypatch.setenv(key, value)
+        Store.close_all()
+        index = open_index(dev, settings=IndexSettings(base=base))
+        relay.kill()  # from here on, any request to the store fails
+
+        def paths(query: str) -> list[str]:
+            return [h.path for h in index.search(query, k=3, mode="text")]
+
+        assert paths("furlongs metres")[0] == "geometry/units.py"  # only in the delta
+        assert "geometry/shapes.py" in paths("circle area")  # only in the base
+        assert "obsolete.py" not in paths("legacy checksum marker")  # deleted locally
+        assert [h.path for h in index.search("furlongs_to_metres", k=1)] == ["geometry/units.py"]
+    finally:
+        relay.kill()
+        Store.close_all()
