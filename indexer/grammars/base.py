@@ -259,6 +259,11 @@ def no_config(spec: str, importer: str, configs: dict[str, str]) -> tuple[str, .
     return ()
 
 
+def no_expected_kinds(lines: list[str]) -> frozenset[str]:
+    """Languages without rules for what kind of name goes where."""
+    return frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """How a language brings names into a file's scope beyond what its imports name; read
@@ -268,12 +273,17 @@ class Scope:
     ``path`` sees without an import (Go and Java packages). ``config_files``: project files
     (``go.mod``, ``tsconfig.json``) whose text ``config(spec, importer, configs)`` turns
     into extra exact candidates for an import spec. ``implemented_elsewhere``: a function
-    declared in an included header is defined in some source file (C, C++)."""
+    declared in an included header is defined in some source file (C, C++).
+    ``expected_kinds(lines)``: the kinds of definition (``SymbolDef.kind``) that the lines
+    above a name, the last one cut just before it and its qualifier, say it is (Go's
+    ``&T{`` a struct, ``x.(T)``, ``var v T``, a parameter's or result's type any type);
+    empty when they say nothing."""
 
     package: Callable[[str, list[str]], list[str]] = no_package
     config_files: tuple[str, ...] = ()
     config: Callable[[str, str, dict[str, str]], tuple[str, ...]] = no_config
     implemented_elsewhere: bool = False
+    expected_kinds: Callable[[list[str]], frozenset[str]] = no_expected_kinds
 
 
 DEFAULT_SCOPE = Scope()

@@ -181,7 +181,76 @@ def _module_folders(spec: str, importer: str, configs: dict[str, str]) -> tuple[
     return tuple(t for _, t in sorted(found))
 
 
-SCOPE = Scope(package=_package, config_files=("go.mod",), config=_module_folders)
+# A slice, array, map or channel type goes on with a type; a ``*`` may be a product, so
+# # it is set aside and what stands before it decides: ``&T{`` (a composite literal's
+# address), ``(*T)``, ``x.(T)``, ``...T``, ``new(T``, ``var v T``, ``type A T``, a field, a
+# parameter or a result.
+_TYPE_WRAPPERS = re.compile(r"(?:\*|\[[^\[\]]*\]|\bmap\[[^\[\]]*\]|\bchan\s+)+$")
+_CONVERSION = re.compile(r"\(\*+$")  # (*T)(x), case (*T):
+_LITERAL = re.compile(r"(?<!&)&$")  # &T{...}
+_BEFORE_TYPE = re.compile(
+    r"(?:\.\(|\.\.\.|\bnew\(|\bmake\(|^\s*var\s+\w+(?:\s*,\s*\w+)*\s+"
+    r"|^\s*type\s+\w+(?:\[[^\]]*\])?\s+(?:=\s*)?)$"
+)
+# ``name T`` at a line's start: a struct field, a parameter or a ``var (`` / ``const (``
+# entry; in a function body no statement has that shape (unless a keyword leads it).
+_FIELD = re.compile(r"^\s*([A-Za-z_]\w*)(?:\s*,\s*[A-Za-z_]\w*)*\s+$")
+_STATEMENT_WORDS = frozenset(
+    """
+    return go defer case if for switch else select range goto break continue fallthrough
+    package import default var const type func
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+# Inside a signature: ``(a T``, ``, b *T`` after ``func``, or the result after ``)``.
+_PARAMETER = re.compile(r"\bfunc\b.*[(,]\s*[A-Za-z_]\w*\s+$")
+_RESULT = re.compile(r"\bfunc\b.*\)\s*(?:\(\s*)?$")
+_EMBEDDING = re.compile(r"\b(?:struct|interface)\s*\{\s*$")
+
+
+TYPES = frozenset({"struct", "interface", "type"})
+LITERAL_TYPES = frozenset({"struct", "type"})  # &T{...}: never an interface
+NOTHING: frozenset[str] = frozenset()
+
+
+def _expected_kinds(lines: list[str]) -> frozenset[str]:
+    """What the name after ``lines[-1]`` is, by what stands before it on its line (or, on
+    an empty line inside a struct or interface body, an embedded type)."""
+    line = lines[-1] if lines else ""
+    if _LITERAL.search(line):
+        return LITERAL_TYPES
+    wrapper = _TYPE_WRAPPERS.search(line)
+    if wrapper is not None and wrapper.group(0).strip("* "):
+        return TYPES  # []T, map[K]T, chan T
+    before = line[: wrapper.start()] if wrapper is not None else line
+    if (
+        _CONVERSION.search(line)
+        or _BEFORE_TYPE.search(before)
+        or _PARAMETER.search(before)
+        or _RESULT.search(before)
+    ):
+        return TYPES
+    field = _FIELD.match(before)
+    if field is not None:
+        return TYPES if field.group(1) not in _STATEMENT_WORDS else NOTHING
+    return TYPES if not before.strip() and _in_type_body(lines[:-1]) else NOTHING
+
+
+def _in_type_body(above: list[str], limit: int = 60) -> bool:
+    """Whether the innermost open brace above is a ``struct {`` or ``interface {``."""
+    depth = 0
+    for text in reversed(above[-limit:]):
+        depth += text.count("}") - text.count("{")
+        if depth < 0:
+            return _EMBEDDING.search(text) is not None
+    return False
+
+
+SCOPE = Scope(
+    package=_package,
+    config_files=("go.mod",),
+    config=_module_folders,
+    expected_kinds=_expected_kinds,
+)
 
 
 # --- receiver types ------------------------------------------------------------------

@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
 
+from indexer.grammars import scope as language_scope
+from indexer.languages import language_for_path
 from indexer.scope import Meaning, Resolver
 from indexer.types import ImportRef, SymbolDef
 from server.context.cursor import Cursor
@@ -62,12 +64,70 @@ def definition_span(entry: FileEntry, d: SymbolDef) -> tuple[int, int, str, int]
     lines = c.text.split("\n")
     if c.kind == "class_summary":
         return c.start_line, c.end_line, c.text, index
-    else:
-        start = max(d.start_line, c.start_line)
-        end = min(d.end_line, c.end_line)
+    start, end = _group(entry, d, c.start_line, c.end_line)
     end = min(end, start + MAX_DEF_LINES - 1, c.start_line + len(lines) - 1)
     text = "\n".join(lines[start - c.start_line : end - c.start_line + 1])
     return start, end, text, index
+
+
+KIND_FIT = 0.5  # a definition of the kind the language says goes here (``&T{``: a struct)
+
+
+def expected_kinds(path: str, cursor: Cursor) -> frozenset[str]:
+    """The kinds of definition the name at the cursor can be, by the rules of the file's
+    language (``Scope.expected_kinds``), on the line cut before the name and its qualifier;
+    empty when the rules say nothing."""
+    rule = language_scope(language_for_path(path)).expected_kinds
+    lines = cursor.prefix_lines
+    if not lines:
+        return frozenset()
+    before = lines[-1][: len(lines[-1]) - len(cursor.partial)]
+    if cursor.receiver is not None:
+        before = _QUALIFIER_END.sub("", before)
+    return rule([*lines[-60:-1], before])
+
+
+_QUALIFIER_END = re.compile(r"[A-Za-z_]\w*\s*(?:\.|::)\s*$")
+
+
+def kind_fit(d: SymbolDef, kinds: frozenset[str]) -> float:
+    """``KIND_FIT`` for a definition of a kind that goes here (a type where a type goes)."""
+    return KIND_FIT if d.kind in kinds else 0.0
+
+
+GROUP_LINES = 12  # a one-line definition is shown with its run of siblings, this long at most
+SHORT_DEF = 2  # lines
+
+
+def _group(entry: FileEntry, d: SymbolDef, lo: int, hi: int) -> tuple[int, int]:
+    """The lines to show for ``d`` within its chunk's lines ``lo``..``hi``: its own, or,
+    for a short definition among short siblings of its kind on adjacent lines (a block of
+    constants, a row of type aliases, an enum's values), the run around it, so that one
+    snippet shows the family and a sibling's candidate lands on the same lines."""
+    start, end = max(d.start_line, lo), min(d.end_line, hi)
+    if d.end_line - d.start_line + 1 > SHORT_DEF:
+        return start, end
+    run = sorted(
+        (x.start_line, x.end_line)
+        for x in entry.definitions
+        if x.kind == d.kind
+        and x.end_line - x.start_line + 1 <= SHORT_DEF
+        and lo <= x.start_line
+        and x.end_line <= hi
+    )
+    first, last = d.start_line, d.end_line
+    for a, b in run:  # forward from d
+        if a > last and a <= last + 1:
+            last = b
+    for a, b in reversed(run):  # backward from d
+        if b < first and b >= first - 1:
+            first = a
+    if first == d.start_line and last == d.end_line:
+        return start, end
+    half = GROUP_LINES // 2
+    start = max(first, min(d.start_line - half, last - GROUP_LINES + 1))
+    end = min(last, start + GROUP_LINES - 1)
+    return start, max(end, d.end_line)
 
 
 def definition_candidates(
@@ -88,6 +148,7 @@ def definition_candidates(
     up to ``RELEVANCE_WEIGHT`` from ``relevance`` to order candidates of the same kind."""
     out: list[Candidate] = []
     resolver = Resolver(layer)
+    kinds = expected_kinds(path, cursor)
     cursor_line1 = cursor.line + 1
     bound: dict[str, int] = Counter(r.local_name for r in current.imports)
     imported_files: set[str] = set()
@@ -139,7 +200,7 @@ def definition_candidates(
         add(res.path, res.definition, name, score, why, RELEVANCE_WEIGHT)
 
     if cursor.receiver is not None:
-        _receiver_members(resolver, path, cursor, relevance, add)
+        _receiver_members(resolver, path, cursor, relevance, add, kinds)
     for qualifier, name in _qualified_uses(cursor):
         for m in resolver.lookup(path, name, qualifier):
             if m.definition is not None and m.path != path:
@@ -168,7 +229,7 @@ def definition_candidates(
             why = f"defines `{d.qualified}`, named near the cursor"
             add(p, d, name, 0.6 * weight * bonus / len(rows), why, 0.0)
 
-    _unused_in_scope(layer, resolver, path, prefix_counts, relevance, add)
+    _unused_in_scope(layer, resolver, path, prefix_counts, relevance, add, kinds)
     return out
 
 
@@ -202,6 +263,7 @@ def _unused_in_scope(
     prefix_counts: Counter[str],
     relevance: Relevance | None,
     add: Adder,
+    kinds: frozenset[str] = frozenset(),
 ) -> None:
     """Names the file sees without an import (its package, its star imports) and has not
     used yet, best by relevance: what a Go or Java file is likely to use next."""
@@ -240,7 +302,7 @@ def _unused_in_scope(
             if relevance is not None
             else 0.0
         )
-        return IN_SCOPE_WEIGHT * rel + prior(row)
+        return IN_SCOPE_WEIGHT * rel + prior(row) + kind_fit(row[1], kinds)
 
     rows.sort(key=lambda r: -fit(r))
     for row in rows[:MAX_IN_SCOPE]:
@@ -250,7 +312,12 @@ def _unused_in_scope(
 
 
 def _receiver_members(
-    resolver: Resolver, path: str, cursor: Cursor, relevance: Relevance | None, add: Adder
+    resolver: Resolver,
+    path: str,
+    cursor: Cursor,
+    relevance: Relevance | None,
+    add: Adder,
+    kinds: frozenset[str] = frozenset(),
 ) -> None:
     """``pkg.|``, ``ns.Fo|``, ``Type::|``: the members of what the receiver means here."""
     receiver = cursor.receiver
@@ -260,22 +327,30 @@ def _receiver_members(
     for owner in resolver.lookup(path, receiver):
         rows.extend(resolver.members_of(owner))
     rows = [(p, d) for p, d in rows if d.name.startswith(partial) and p != path]
-    for p, d in _best(rows, relevance, MAX_MEMBERS):
+    for p, d in _best(rows, relevance, MAX_MEMBERS, kinds):
+        fits = kind_fit(d, kinds)
         if partial:
             why = f"`{receiver}.{d.name}` completes `{receiver}.{partial}`"
-            add(p, d, d.name, 3.0, why, RELEVANCE_WEIGHT)
+            add(p, d, d.name, 3.0 + fits, why, RELEVANCE_WEIGHT)
         else:
-            add(p, d, d.name, 2.0, f"a member of `{receiver}`", RELEVANCE_WEIGHT)
+            add(p, d, d.name, 2.0 + fits, f"a member of `{receiver}`", RELEVANCE_WEIGHT)
 
 
 def _best(
-    rows: list[tuple[str, SymbolDef]], relevance: Relevance | None, n: int
+    rows: list[tuple[str, SymbolDef]],
+    relevance: Relevance | None,
+    n: int,
+    kinds: frozenset[str] = frozenset(),
 ) -> list[tuple[str, SymbolDef]]:
     """The ``n`` rows whose names fit the cursor best (ignoring their code, which costs a
     chunk lookup each); all of them when there are few."""
     if relevance is None or len(rows) <= n:
         return rows[:n]
-    return sorted(rows, key=lambda r: -relevance(r[1].name, r[0], -1, None))[:n]
+
+    def fit(r: tuple[str, SymbolDef]) -> float:
+        return relevance(r[1].name, r[0], -1, None) + kind_fit(r[1], kinds)
+
+    return sorted(rows, key=lambda r: -fit(r))[:n]
 
 
 _QUALIFIED = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\.|::|->)\s*([A-Za-z_]\w*)")

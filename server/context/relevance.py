@@ -23,6 +23,7 @@ from server.context.workspace import Layered
 
 USAGE, NAME, LEXICAL, POPULAR = 0.4, 0.3, 0.2, 0.1
 FOLLOW = 0.8
+TARGET = 0.5  # the name being assigned, declared or compared on the cursor's line
 LINES = 10
 DECAY = 0.85
 NEIGHBOURS = 40  # similar chunks whose identifiers vote for names
@@ -69,6 +70,44 @@ def usage_votes(layer: Layered, path: str, lexical: np.ndarray) -> dict[str, flo
         for name in votes:
             votes[name] /= total
     return votes
+
+
+# What the cursor's value goes into, on its line: ``x = ``, ``x := ``, ``key: ``, ``a.b == ``,
+# a declared ``name `` (a Go field or variable, a parameter), behind ``&``, ``*``, ``(``,
+# ``[]`` or a qualifier (``pkg.``).
+_TARGET = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_]*)\s*(?::=|[!=]=|=|:|\s)\s*[&*(\[\]\s]*(?:[A-Za-z_]\w*\s*\.\s*)?$"
+)
+_NOT_TARGETS = frozenset(
+    """
+    return if else for while case switch go defer yield await new var let const not
+    and or in is range func def fn
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+
+
+def _stem(term: str) -> str:
+    return term[:-1] if len(term) > 3 and term.endswith("s") else term
+
+
+def target_terms(cursor: Cursor) -> frozenset[str]:
+    """The sub-words (3 letters or more, a plural's ``s`` dropped) of what the name at the
+    cursor is assigned to, declared as or compared with on its line: ``categories `` →
+    ``CommandCategories``, ``c.Params = `` → ``Params{``, ``x.Name == `` → ``helpName``."""
+    line = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
+    line = line[: len(line) - len(cursor.partial)]
+    m = _TARGET.search(line)
+    if m is None or m.group(1) in _NOT_TARGETS:
+        return frozenset()
+    return frozenset(_stem(t) for t in name_terms(m.group(1)) if len(t) >= 3)
+
+
+def target_match(targets: frozenset[str], name: str) -> float:
+    """The share of ``targets`` among the sub-words of ``name``."""
+    if not targets:
+        return 0.0
+    parts = {_stem(t) for t in code_terms(name)}
+    return sum(1 for t in targets if t in parts) / len(targets)
 
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[^\sA-Za-z0-9_]")
@@ -133,6 +172,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     """A relevance function over the view, given the BM25 scores of the query window (one
     per slot of the view's BM25)."""
     weights = term_weights(cursor)
+    targets = target_terms(cursor)
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25
     votes = usage_votes(layer, path, lexical)
@@ -150,6 +190,14 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         popular = math.log1p(max(0, counts.get(name, 0))) / top_count
         used = max(votes.get(name, 0.0), votes.get(local, 0.0) if local else 0.0)
         follow = follows.get(name, 0.0)
-        return usage * used + NAME * match + LEXICAL * lex + POPULAR * popular + FOLLOW * follow
+        aim = target_match(targets, name)
+        return (
+            usage * used
+            + NAME * match
+            + LEXICAL * lex
+            + POPULAR * popular
+            + FOLLOW * follow
+            + TARGET * aim
+        )
 
     return relevance

@@ -1,0 +1,154 @@
+"""Ranking the next name among hundreds in scope (a Go package): what the cursor's line
+says about its kind and its meaning, and one snippet for a run of sibling definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_scope import index_files, top
+
+from indexer.grammars import scope
+from server.context.cursor import locate
+from server.context.relevance import target_match, target_terms
+
+GO_TYPES = frozenset({"struct", "interface", "type"})
+
+
+@pytest.mark.parametrize(
+    ("line", "kinds"),
+    [
+        ("\tx := &", frozenset({"struct", "type"})),  # &T{...}: never an interface
+        ("\tf(a, &", frozenset({"struct", "type"})),
+        ("var _ context.Context = (*", GO_TYPES),
+        ("\tif cf, ok := fl.(", GO_TYPES),
+        ("\tcategories ", GO_TYPES),  # a struct field
+        ("var localVersionFlag ", GO_TYPES),
+        ("func runRequest(b *testing.B, r *", GO_TYPES),
+        ("func Handle(path string, handlers ...", GO_TYPES),
+        ("func (c *Command) check() ", GO_TYPES),  # the result
+        ("\tArguments: []", GO_TYPES),
+        ("\tm := map[string]", GO_TYPES),
+        ("type Alias = ", GO_TYPES),
+        ("\treturn ", frozenset()),
+        ("\tx := ", frozenset()),
+        ("\tSetMode(", frozenset()),
+        ("\tok := a && ", frozenset()),
+        ("\tn := a * ", frozenset()),
+        ("\tv := <-", frozenset()),
+        ("", frozenset()),
+    ],
+)
+def test_go_line_says_what_kind_of_name_comes(line: str, kinds: frozenset[str]) -> None:
+    assert scope("go").expected_kinds([line]) == kinds
+
+
+def test_go_empty_line_in_a_struct_is_an_embedded_type() -> None:
+    rule = scope("go").expected_kinds
+    assert rule(["type Engine struct {", "\tname string", "\t"]) == GO_TYPES
+    assert rule(["func f() {", "\tx := 1", "\t"]) == frozenset()
+
+
+def test_languages_without_rules_expect_nothing() -> None:
+    assert scope("python").expected_kinds(["x = "]) == frozenset()
+
+
+def test_target_is_what_the_line_assigns_declares_or_compares() -> None:
+    def terms(line: str) -> frozenset[str]:
+        return target_terms(locate(line, 0, len(line)))
+
+    assert terms("\tcategories ") == {"categorie"}
+    assert terms("\tcmd.trustedCIDRs = ") == {"trusted", "cid"}
+    assert terms("\tif c.Name == ") == {"name"}
+    assert terms("\tArguments: []") == {"argument"}
+    assert terms("\treturn ") == frozenset()  # a keyword is no target
+    assert terms("\tf(a, ") == frozenset()
+    assert target_match(terms("\tcategories "), "CommandCategories") == 1.0
+    assert target_match(terms("\tcategories "), "CommandFlags") == 0.0
+
+
+# A package of many names: popular functions, rarely named types. The line says which
+# kind comes next.
+GO_PKG = {
+    "go.mod": "module example.com/cli\n\ngo 1.22\n",
+    "flags.go": (
+        "package cli\n\n// Flag is any flag.\ntype Flag interface {\n\tName() string\n}\n\n"
+        "// BoolFlag is a flag of a bool.\ntype BoolFlag struct {\n\tName string\n}\n\n"
+        "// Categories groups commands.\ntype CommandCategories struct {\n\tnames []string\n}\n"
+    ),
+    "help.go": (
+        "package cli\n\n"
+        + "".join(
+            f'// {n} does a thing.\nfunc {n}(flags []string) string {{\n\treturn ""\n}}\n\n'
+            for n in ("ShowHelp", "ShowVersion", "printFlags", "checkFlags", "flagNames")
+        )
+    ),
+    "const.go": (
+        'package cli\n\nconst (\n\tLevelDebug = "debug"\n\tLevelRelease = "release"\n'
+        '\tLevelInfo = "info"\n\tLevelQuiet = "quiet"\n)\n'
+    ),
+    "uses.go": (
+        "package cli\n\nfunc uses(flags []string) {\n"
+        + "".join(
+            f"\t_ = {n}(flags)\n\t_ = {n}(nil)\n"
+            for n in ("ShowHelp", "ShowVersion", "printFlags", "checkFlags", "flagNames")
+        )
+        + "\t_ = BoolFlag{}\n\t_ = CommandCategories{}\n\tvar _ Flag\n"
+        "\t_ = LevelDebug + LevelRelease + LevelInfo + LevelQuiet\n}\n"
+    ),
+    "command.go": (
+        "package cli\n\n// Command is a command.\ntype Command struct {\n\tName string\n"
+        "\tUsage string\n\tHidden bool\n\tAliases []string\n\tFlags []string\n"
+        "\tcategories <|>CommandCategories\n}\n"
+    ),
+    "run_test.go": (
+        'package cli\n\nimport "testing"\n\nfunc TestRun(t *testing.T) {\n'
+        "\tr := 1\n\tr++\n\tr++\n\tr++\n\tr++\n\tr++\n\tr++\n\tt.Log(r)\n\tt.Log(r)\n"
+        '\tx := &<|>BoolFlag{Name: "b"}\n\t_ = x\n}\n'
+    ),
+    "level_test.go": (
+        'package cli\n\nimport "testing"\n\nfunc TestLevel(t *testing.T) {\n'
+        "\tt.Log(1)\n\tt.Log(2)\n\tt.Log(3)\n\tt.Log(4)\n\tt.Log(5)\n\tt.Log(6)\n"
+        "\tt.Log(7)\n\tt.Log(8)\n\tt.Log(9)\n\tt.Log(<|>LevelInfo)\n}\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def go_pkg(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("gopkg"), GO_PKG)
+
+
+def _rank(snippets: list[tuple[str, str]], path: str, header: str) -> int | None:
+    for i, (p, text) in enumerate(snippets):
+        if p == path and header in text:
+            return i + 1
+    return None
+
+
+def test_a_composite_literal_ranks_structs_above_interfaces_and_functions(go_pkg: Any) -> None:
+    snippets = top(go_pkg, GO_PKG, "run_test.go", k=10)
+    struct = _rank(snippets, "flags.go", "type BoolFlag struct")
+    assert struct is not None, snippets
+    assert struct < (_rank(snippets, "flags.go", "type Flag interface") or 99), snippets
+    functions = [i + 1 for i, (p, _) in enumerate(snippets) if p == "help.go"]
+    assert functions and struct < min(functions), snippets
+
+
+def test_a_field_named_like_a_type_ranks_that_type_first(go_pkg: Any) -> None:
+    snippets = top(go_pkg, GO_PKG, "command.go", k=10)
+    assert _rank(snippets, "flags.go", "type CommandCategories struct") == 1, snippets
+
+
+def test_a_constant_is_shown_with_its_block(go_pkg: Any) -> None:
+    snippets = top(go_pkg, GO_PKG, "level_test.go", k=10)
+    blocks = [text for p, text in snippets if p == "const.go"]
+    assert len(blocks) == 1, snippets  # one snippet for the run of siblings
+    assert all(f"Level{m} =" in blocks[0] for m in ("Debug", "Release", "Info", "Quiet"))
+
+
+def test_a_long_definition_is_not_widened(go_pkg: Any) -> None:
+    snippets = top(go_pkg, GO_PKG, "run_test.go", k=10)
+    for p, text in snippets:
+        if p == "help.go":
+            assert text.count("func ") == 1, text
