@@ -247,6 +247,8 @@ class Engine:
     load_s: float = 0.0
     nonempty: int = 0
     nonempty_off: int = 0  # with token healing and guided identifiers off
+    fed_by_threads: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    huge_mb: float = 0.0  # llama.cpp: its memory on huge pages
 
     def settings(self, decoding: bool = True, adapter: Path | None = None) -> Any:
         """``decoding=False``: token healing and guided identifiers off (the baseline)."""
@@ -300,6 +302,7 @@ def run_engine(
     machine: Machine,
 ) -> None:
     """The pipeline at every point, cold and then typing forward, for one engine."""
+    from server.backends.hugepages import process_huge_bytes
     from server.completion import Completer, CompletionRequest
 
     adapter = make_adapter(workspace.parent / "tandem-bench-adapter") if engine.lora else None
@@ -361,6 +364,22 @@ def run_engine(
                 rows["off_typed_first"].append(r.timings["first_token_ms"])
                 rows["off_typed_total"].append(r.timings["model_ms"])
     engine_speed(engine, backend, shape, machine)
+    if engine.backend == "llamacpp":
+        parts = [backend.engine] + ([backend.engine.reader] if backend.engine.reader else [])
+        for part in parts:
+            for threads, n in part.fed_by_threads.items():
+                engine.fed_by_threads[threads] += n
+        engine.huge_mb = process_huge_bytes() / 2**20
+
+
+def thread_mix(engine: Engine) -> str:
+    """The share of tokens llama.cpp read on each thread count (it drops to fewer
+    threads when other processes hold cores), and its memory on huge pages."""
+    total = sum(engine.fed_by_threads.values()) or 1
+    shares = ", ".join(
+        f"{n * 100 / total:.0f} % on {t}" for t, n in sorted(engine.fed_by_threads.items())
+    )
+    return f"{engine.label}: {shares}; this process {engine.huge_mb:.0f} MB on huge pages"
 
 
 def make_adapter(folder: Path) -> Path:
@@ -500,6 +519,9 @@ def main() -> int:
         + "; with decoding off: "
         + ", ".join(f"{e.label} {e.nonempty_off}/{len(points)}" for e in engines)
     )
+    llama = [thread_mix(e) for e in engines if e.backend == "llamacpp"]
+    if llama:
+        print("llama.cpp tokens read per thread count: " + "; ".join(llama))
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from server.backends.base import BackendError
+from server.backends.free_cores import FreeCores, cores
+from server.backends.hugepages import collapse_new_memory
 from server.decoding.engine import common_prefix_length
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ DEFAULT_CONTEXT = 4096  # prompts stay near 1,000 tokens; the KV cache of 4,096 
 # New prompt tokens from which the prompt reader (when there is one) reads them: below it,
 # copying the KV cache over (~17 MB for 730 tokens) costs more than the faster read saves.
 READER_MIN_TOKENS = 64
+FREE_CORES = FreeCores()  # threads per batch when not fixed: shared by every engine
 
 
 def llama_cpp_module() -> Any:
@@ -43,22 +45,6 @@ def llama_cpp_module() -> Any:
 
     _logger.set_verbose(False)  # llama.cpp's own log: errors only, to stderr
     return llama_cpp
-
-
-def cores() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)), 8))
-
-
-def threads_for_load(n_cores: int) -> int:
-    """Threads for the next batch: every core while the machine is not oversubscribed,
-    else one. llama.cpp's threads meet at a barrier after every operation (hundreds per
-    token); when another process holds a core, each barrier waits a scheduler slice,
-    and on 2 busy cores decode fell from 23 tokens/s (1 thread) to 1 (2 threads)."""
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        return n_cores
-    return n_cores if load <= n_cores + 0.5 else 1
 
 
 class LlamaCppEngine:
@@ -92,25 +78,17 @@ class LlamaCppEngine:
                 )
         threads = n_threads or cores()
         try:
-            self.llm = lc.Llama(
-                model_path=str(gguf),
-                n_ctx=n_ctx,
-                n_batch=n_batch,
-                n_ubatch=n_batch,
-                n_threads=threads,
-                n_threads_batch=threads,
-                # Flash attention reads a 730-token prompt 1.3x faster on this CPU (524 ->
-                # 678 tokens/s, best of 3, 2 threads); one batch holds a whole prompt.
-                flash_attn=True,
-                logits_all=False,
-                verbose=False,
-            )
+            with collapse_new_memory() as huge:
+                self.llm = self._load(lc, gguf, n_ctx, n_batch, threads)
         except Exception as e:  # llama.cpp says only "Failed to load model from file"
             raise BackendError(
                 f"llama.cpp could not load {gguf}: {e}. The file may be truncated or "
                 "corrupt, or of an architecture this llama.cpp does not know. Fix: delete "
                 "it so it is made again, or use model.backend = transformers"
             ) from e
+        self.huge_pages = huge  # what went on 2 MB pages; a refusal is logged below
+        if huge.error:
+            log.info("%s stays on 4 KB pages (%s): decoding is ~20%% slower", gguf, huge.error)
         n_ctx_train = lc.llama_model_n_ctx_train(self.llm.model)
         self.max_context = min(n_ctx, n_ctx_train) if n_ctx_train > 0 else n_ctx
         self.path = gguf
@@ -124,8 +102,30 @@ class LlamaCppEngine:
         self.reader: LlamaCppEngine | None = None  # reads long prompts (see the class doc)
         self._state: Any = None  # the buffer the KV cache is copied through
         self.tokens_fed = 0  # every token ever fed: tests and benches read it
-        self.fixed_threads = n_threads  # None: chosen per batch from the load (see above)
+        self.fed_by_threads: dict[int, int] = {}  # tokens fed per thread count (the bench)
+        self.fixed_threads = n_threads  # None: chosen per batch (free_cores.py)
         self.threads = threads
+
+    @staticmethod
+    def _load(lc: Any, gguf: Path, n_ctx: int, n_batch: int, threads: int) -> Any:
+        return lc.Llama(
+            model_path=str(gguf),
+            n_ctx=n_ctx,
+            n_batch=n_batch,
+            n_ubatch=n_batch,
+            n_threads=threads,
+            n_threads_batch=threads,
+            # Flash attention reads a 730-token prompt 1.3x faster on this CPU (524 ->
+            # 678 tokens/s, best of 3, 2 threads), F16 keys and values 1.7x faster than
+            # BF16 ones and 2x than Q8_0 ones (CPU time); one batch holds a whole prompt
+            # (n_ubatch from 128 to 1024 read it at the same speed).
+            flash_attn=True,
+            # The weights in llama.cpp's own memory, not mmap'd: only anonymous memory
+            # can be put on huge pages (see hugepages.py).
+            use_mmap=False,
+            logits_all=False,
+            verbose=False,
+        )
 
     # -- the TokenEngine protocol -------------------------------------------------------
 
@@ -247,13 +247,14 @@ class LlamaCppEngine:
     # -- internals --------------------------------------------------------------------------
 
     def _feed(self, ids: Sequence[int], keep: int) -> None:
-        threads = self.fixed_threads or threads_for_load(cores())
+        threads = self.fixed_threads or FREE_CORES()
         if threads != self.threads:
             self._lc.llama_set_n_threads(self.llm.ctx, threads, threads)
             self.threads = threads
         self.llm.n_tokens = keep  # eval() drops the KV cache from here on
         self.llm.eval(list(ids))
         self.tokens_fed += len(ids)
+        self.fed_by_threads[threads] = self.fed_by_threads.get(threads, 0) + len(ids)
 
     def _logits(self) -> np.ndarray:
         ptr = self._lc.llama_get_logits_ith(self.llm.ctx, -1)
