@@ -16,9 +16,10 @@ import re
 
 import numpy as np
 
+from indexer.scope import Resolver
 from server.context.bm25 import code_terms
 from server.context.cursor import Cursor
-from server.context.definitions import Relevance
+from server.context.definitions import Relevance, definition_span
 from server.context.workspace import Layered
 
 USAGE, NAME, LEXICAL, POPULAR = 0.4, 0.3, 0.2, 0.1
@@ -102,12 +103,93 @@ def target_terms(cursor: Cursor) -> frozenset[str]:
     return frozenset(_stem(t) for t in name_terms(m.group(1)) if len(t) >= 3)
 
 
+_CALLEE = re.compile(r"(?:([A-Za-z_]\w*)\s*\.\s*)?([A-Za-z_]\w*)\s*$")
+_CALLABLE_KINDS = frozenset({"function", "method"})
+_SELF_PARAMETERS = frozenset({"self", "cls", "&self", "&mut self", "mut self"})
+
+
+def open_call(line: str) -> tuple[str | None, str, int] | None:
+    """(qualifier, callee, argument index) when ``line`` ends inside a call's argument
+    list on that line: ``f(a, `` → (None, "f", 1), ``pkg.f(`` → ("pkg", "f", 0)."""
+    depth = commas = 0
+    for i in range(len(line) - 1, -1, -1):
+        ch = line[i]
+        if ch in ")]}":
+            depth += 1
+        elif ch in "[{":
+            if depth == 0:
+                return None  # a literal's element or an index, not an argument
+            depth -= 1
+        elif ch == "(":
+            if depth == 0:
+                m = _CALLEE.search(line, 0, i)
+                return (m.group(1), m.group(2), commas) if m else None
+            depth -= 1
+        elif ch == "," and depth == 0:
+            commas += 1
+        elif ch in "\"'`":
+            return None  # inside or after a string: too rough to count commas
+    return None
+
+
+def parameter_terms(layer: Layered, path: str, cursor: Cursor) -> frozenset[str]:
+    """The sub-words of the parameter (its name and type as declared) that the argument at
+    the cursor fills, when the callee is a function of the workspace in scope here:
+    ``ErrorLoggerT(`` with ``func ErrorLoggerT(typ ErrorType)`` → {typ, error, type}."""
+    line = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
+    call = open_call(line[: len(line) - len(cursor.partial)])
+    if call is None:
+        return frozenset()
+    qualifier, callee, index = call
+    for meaning in Resolver(layer).lookup(path, callee, qualifier):
+        d = meaning.definition
+        entry = layer.file(meaning.path)
+        if d is None or d.kind not in _CALLABLE_KINDS or entry is None:
+            continue
+        span = definition_span(entry, d)
+        params = _parameters(span[2], callee) if span is not None else []
+        if params and params[0].strip() in _SELF_PARAMETERS:
+            params = params[1:]  # a Python method's receiver is not passed in the list
+        if not params:
+            return frozenset()
+        words = _IDENT.findall(params[min(index, len(params) - 1)])
+        terms = {_stem(t) for w in words for t in name_terms(w) if len(t) >= 3}
+        return frozenset(terms - _NOT_TARGETS)
+    return frozenset()
+
+
+def _parameters(text: str, name: str) -> list[str]:
+    """The declared parameters of ``name`` in its definition's text, one string each."""
+    m = re.search(rf"\b{re.escape(name)}\s*(?:<[^>]*>|\[[^\]]*\])?\s*\(", text)
+    if m is None:
+        return []
+    out: list[str] = []
+    depth, start = 0, m.end()
+    for i in range(m.end(), min(len(text), m.end() + 2000)):
+        ch = text[i]
+        if ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            if depth == 0:
+                out.append(text[start:i])
+                return [p for p in out if p.strip()]
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    return []
+
+
 def target_match(targets: frozenset[str], name: str) -> float:
-    """The share of ``targets`` among the sub-words of ``name``."""
+    """How far ``name`` says what ``targets`` say: the share of ``targets`` among its
+    sub-words, halved for the share of its sub-words that the target does not have
+    (``value`` → ``Value`` 1, ``ValueCreator`` 0.75)."""
     if not targets:
         return 0.0
-    parts = {_stem(t) for t in code_terms(name)}
-    return sum(1 for t in targets if t in parts) / len(targets)
+    terms = code_terms(name)
+    parts = {_stem(t) for t in (terms[1:] if len(terms) > 1 else terms)}
+    shared = sum(1 for t in targets if t in parts)
+    return (shared / len(targets)) * (1 + shared / len(parts)) / 2
 
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[^\sA-Za-z0-9_]")
@@ -172,7 +254,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     """A relevance function over the view, given the BM25 scores of the query window (one
     per slot of the view's BM25)."""
     weights = term_weights(cursor)
-    targets = target_terms(cursor)
+    targets = target_terms(cursor) or parameter_terms(layer, path, cursor)
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25
     votes = usage_votes(layer, path, lexical)

@@ -6,11 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_scope import index_files, top
+from test_scope import CURSOR, index_files, top
 
 from indexer.grammars import scope
+from server.context.builder import view_for
 from server.context.cursor import locate
-from server.context.relevance import target_match, target_terms
+from server.context.relevance import (
+    _parameters,
+    open_call,
+    parameter_terms,
+    target_match,
+    target_terms,
+)
+from server.context.workspace import Layered
 
 GO_TYPES = frozenset({"struct", "interface", "type"})
 
@@ -63,8 +71,19 @@ def test_target_is_what_the_line_assigns_declares_or_compares() -> None:
     assert terms("\tArguments: []") == {"argument"}
     assert terms("\treturn ") == frozenset()  # a keyword is no target
     assert terms("\tf(a, ") == frozenset()
-    assert target_match(terms("\tcategories "), "CommandCategories") == 1.0
+    assert target_match(terms("\tvalue "), "Value") == 1.0
+    assert target_match(terms("\tvalue "), "ValueCreator") == 0.75  # says more than asked
     assert target_match(terms("\tcategories "), "CommandFlags") == 0.0
+
+
+def test_an_argument_is_aimed_at_its_parameter() -> None:
+    assert open_call("\treturn ErrorLoggerT(") == (None, "ErrorLoggerT", 0)
+    assert open_call("\tpkg.F(a, g(b), ") == ("pkg", "F", 2)
+    assert open_call("\tx := []T{") is None  # a literal's element, not an argument
+    assert open_call('\tfmt.Println("a, b", ') is None  # commas in strings: no count
+    header = "func mapping(value reflect.Value, field reflect.StructField, tag string) error {"
+    assert _parameters(header, "mapping")[1].split() == ["field", "reflect.StructField"]
+    assert _parameters("def f(self, mode: Mode = Mode.A):", "f")[1].strip() == "mode: Mode = Mode.A"
 
 
 # A package of many names: popular functions, rarely named types. The line says which
@@ -100,6 +119,16 @@ GO_PKG = {
         "package cli\n\n// Command is a command.\ntype Command struct {\n\tName string\n"
         "\tUsage string\n\tHidden bool\n\tAliases []string\n\tFlags []string\n"
         "\tcategories <|>CommandCategories\n}\n"
+    ),
+    "errors.go": (
+        "package cli\n\n// ErrorType says what failed.\ntype ErrorType int\n\n"
+        "// ErrorLogger logs errors of one type.\nfunc ErrorLogger(typ ErrorType) string {\n"
+        '\treturn ""\n}\n\nconst (\n\tErrorTypeAny ErrorType = 1\n)\n'
+    ),
+    "log.go": (
+        "package cli\n\nfunc logAll() string {\n\tn := 0\n"
+        + "\tn++\n" * 10
+        + "\treturn ErrorLogger(<|>ErrorTypeAny)\n}\n"
     ),
     "run_test.go": (
         'package cli\n\nimport "testing"\n\nfunc TestRun(t *testing.T) {\n'
@@ -152,3 +181,13 @@ def test_a_long_definition_is_not_widened(go_pkg: Any) -> None:
     for p, text in snippets:
         if p == "help.go":
             assert text.count("func ") == 1, text
+
+
+def test_an_argument_is_aimed_at_the_parameter_of_the_function_in_scope(go_pkg: Any) -> None:
+    layer = Layered(view_for(go_pkg), None)
+    text = GO_PKG["log.go"]
+    prefix = text[: text.index(CURSOR)]
+    cursor = locate(prefix, prefix.count("\n"), len(prefix.rsplit("\n", 1)[-1]))
+    assert parameter_terms(layer, "log.go", cursor) == {"typ", "error", "type"}
+    snippets = top(go_pkg, GO_PKG, "log.go", k=10)
+    assert _rank(snippets, "errors.go", "ErrorTypeAny ErrorType") == 1, snippets
