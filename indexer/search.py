@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
 from indexer.gc_pause import gc_paused
+from indexer.lazy_rows import CHUNK_COLUMNS, lazy_chunks, term_keys
 from indexer.storage import display_uri
 from indexer.store import (
     CHUNKS,
@@ -62,7 +63,8 @@ class IndexNotFound(FileNotFoundError):
 class _Snapshot:
     versions: dict[str, int] = field(default_factory=dict)
     files: dict[str, FileRow] = field(default_factory=dict)
-    chunks: dict[str, list[Chunk]] = field(default_factory=dict)  # path → by start_line
+    # path → by start_line; rows read from a store stay Arrow until first read (LazyChunks)
+    chunks: dict[str, Sequence[Chunk]] = field(default_factory=dict)
     by_id: dict[str, Chunk] | None = None  # built on first full-text search
     defs: dict[str, list[tuple[str, SymbolDef]]] = field(default_factory=dict)
     file_defs: dict[str, list[SymbolDef]] = field(default_factory=dict)
@@ -126,18 +128,6 @@ def _ordered(table: pa.Table, keys: list[str]) -> pa.Table:
     return table.sort_by([(k, "ascending") for k in keys])
 
 
-def _chunk(
-    path: str,
-    start_line: int,
-    end_line: int,
-    language: str,
-    text: str,
-    symbols: list[str] | None,
-    kind: str,
-) -> Chunk:
-    return Chunk(path, start_line, end_line, language, text, tuple(symbols or ()), kind)
-
-
 def _symbol(path: str, name: str, qualified: str, kind: str, start: int, end: int) -> SymbolDef:
     return SymbolDef(name, qualified, kind, start, end)
 
@@ -148,10 +138,12 @@ def _import(
     return ImportRef(local_name, module, name, line, tuple(cands or ()))
 
 
-_CHUNK_COLUMNS = ["path", "start_line", "end_line", "language", "text", "symbols", "kind"]
+_CHUNK_COLUMNS = CHUNK_COLUMNS
 _TERM_COLUMNS = ["path", "start_line", "end_line", "terms", "tfs"]
 _CHUNK_ORDER = ["path", "start_line", "end_line"]
-_NO_TERMS = pa.schema([(c, CHUNKS_SCHEMA.field(c).type) for c in _TERM_COLUMNS]).empty_table()
+_NO_TERMS = pa.schema(
+    [*((c, CHUNKS_SCHEMA.field(c).type) for c in _TERM_COLUMNS), ("ordinal", pa.int32())]
+).empty_table()
 _SYMBOL_COLUMNS = ["path", "name", "qualified", "kind", "start_line", "end_line"]
 _IMPORT_COLUMNS = ["path", "local_name", "module", "name", "line", "candidates"]
 
@@ -168,7 +160,8 @@ def _derive(snap: _Snapshot) -> None:
             if d.qualified != d.name:
                 defs.setdefault(d.qualified, []).append((path, d))
     for lst2 in defs.values():
-        lst2.sort(key=lambda pd: (pd[0], pd[1].start_line))
+        if len(lst2) > 1:  # most names are defined once
+            lst2.sort(key=lambda pd: (pd[0], pd[1].start_line))
     snap.defs = defs
 
 
@@ -229,19 +222,10 @@ def _text_index(snap: _Snapshot) -> tuple[Any, list[Chunk]] | tuple[()]:
     terms = snap.terms
     if terms is None or terms.num_rows == 0:
         return ()
-    rows: list[Chunk] = []
-    last, i = None, 0
-    paths = terms.column("path").to_pylist()
-    starts = terms.column("start_line").to_pylist()
-    for path, start in zip(paths, starts, strict=True):
-        i = i + 1 if path == last else 0
-        last = path
-        chunks = snap.chunks.get(path, ())
-        if i >= len(chunks) or chunks[i].start_line != start:
-            return ()
-        rows.append(chunks[i])
-    if len(rows) != sum(len(v) for v in snap.chunks.values()):
+    keys = term_keys(terms, snap.chunks)
+    if keys is None:
         return ()
+    rows = [snap.chunks[p][i] for p, i in keys]
     bm25 = BM25.from_columns(range(len(rows)), terms.column("terms"), terms.column("tfs"))
     return (bm25, rows) if bm25 is not None else ()
 
@@ -331,9 +315,18 @@ class _Layer:
                 live_array = pa.array(sorted(live), pa.string())
                 rows = fetched[CHUNKS].result()
                 rows = rows.filter(pc.is_in(rows.column("path"), value_set=live_array))
-                rows = _ordered(rows, _CHUNK_ORDER)
-                snap.chunks.update(_grouped(rows, _CHUNK_COLUMNS, [], _chunk))
-                terms = rows.select(_TERM_COLUMNS) if with_terms else None
+                grouped = lazy_chunks(rows)
+                if grouped is None:  # a file's rows apart (not as a sync writes): sort
+                    rows = rows.sort_by([(k, "ascending") for k in _CHUNK_ORDER])
+                    grouped = lazy_chunks(rows)
+                    assert grouped is not None
+                by_path, ordinal = grouped
+                snap.chunks.update(by_path)
+                terms = (
+                    rows.select(_TERM_COLUMNS).append_column("ordinal", pa.array(ordinal))
+                    if with_terms
+                    else None
+                )
                 if where is None or terms is None or snap.terms is None:
                     snap.terms = terms if where is None else None
                 else:  # the changed paths' rows replace theirs, each path's rows together
@@ -427,6 +420,12 @@ class Index:
         """The chunks of one file, by start line."""
         return list(self._snap.chunks.get(path, ()))
 
+    def chunk_rows(self, path: str) -> Sequence[Chunk]:
+        """``chunks(path)`` as held (read-only, not copied): a file's stored rows become
+        objects only when first read, so a caller that only counts them or reads their
+        lines (``indexer.lazy_rows.chunk_lines``) makes none."""
+        return self._snap.chunks.get(path, ())
+
     def all_chunks(self) -> Iterator[Chunk]:
         snap = self._snap
         for path in sorted(snap.chunks):
@@ -437,7 +436,8 @@ class Index:
 
     def chunk_terms(self) -> pa.Table | None:
         """Every visible chunk's stored term counts: columns path, start_line, end_line,
-        terms, tfs; rows in the order of ``chunks(path)``, each path's rows together. None
+        terms, tfs and ordinal (the row's index in ``chunks(path)``; each path's rows are
+        together, as stored). None
         when the index predates them (the reader then tokenizes the texts itself)."""
         return self._snap.terms
 

@@ -43,10 +43,11 @@ def file_signatures(index: Any) -> dict[str, Any]:
 
 
 def load_files(index: Any, paths: Sequence[str]) -> list[FileEntry]:
-    """The chunks, definitions and imports of ``paths`` (dict lookups in the snapshot)."""
-    return [
-        FileEntry(p, index.chunks(p), index.file_definitions(p), index.imports(p)) for p in paths
-    ]
+    """The chunks, definitions and imports of ``paths`` (dict lookups in the snapshot).
+    Chunks as the Index holds them when it can say (``chunk_rows``): a file's stored rows
+    become objects when the context first reads that file, not all on the first load."""
+    chunks = getattr(index, "chunk_rows", index.chunks)
+    return [FileEntry(p, chunks(p), index.file_definitions(p), index.imports(p)) for p in paths]
 
 
 def chunk_terms(index: Any) -> Any:

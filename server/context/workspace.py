@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from indexer.gc_pause import gc_paused
+from indexer.lazy_rows import term_keys
 from indexer.resolve import PathIndex
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
 from server.context.bm25 import BM25, term_counts
@@ -30,7 +31,7 @@ class FileEntry:
     """The rows of one file, as the context builder uses them."""
 
     path: str
-    chunks: list[Chunk] = field(default_factory=list)
+    chunks: Sequence[Chunk] = field(default_factory=list)  # read-only (may be lazy rows)
     definitions: list[SymbolDef] = field(default_factory=list)
     imports: list[ImportRef] = field(default_factory=list)
     signature: Any = None  # whatever tells us the rows changed (the file's content hash)
@@ -198,20 +199,8 @@ def bm25_from_columns(entries: list[FileEntry], table: pa.Table | None) -> BM25[
     or do not match the entries (an older index): the caller tokenizes instead."""
     if table is None or table.num_rows == 0:
         return None
-    paths = table.column("path").to_pylist()
-    expected = {e.path: e.chunks for e in entries}
-    keys: list[ChunkKey] = []
-    last, i = None, 0
-    for p in paths:
-        i = i + 1 if p == last else 0
-        last = p
-        keys.append((p, i))
-    starts = table.column("start_line").to_pylist()
-    for (p, i), start in zip(keys, starts, strict=True):
-        chunks = expected.get(p)
-        if chunks is None or i >= len(chunks) or chunks[i].start_line != start:
-            return None
-    if len(keys) != sum(len(c) for c in expected.values()):
+    keys = term_keys(table, {e.path: e.chunks for e in entries})
+    if keys is None:
         return None
     return BM25.from_columns(keys, table.column("terms"), table.column("tfs"))
 
