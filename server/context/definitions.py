@@ -10,6 +10,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from indexer.grammars import scope as language_scope
@@ -239,7 +240,6 @@ IN_SCOPE_WEIGHT = 1.0
 MAX_IN_SCOPE = 12  # unused in-scope names offered, best by relevance
 MAX_MEMBERS = 12
 PAIR_BONUS = 0.3  # an in-scope name from the file this one tests (or is named after)
-UNUSED_PENALTY = 0.3  # an in-scope name that no other chunk names
 USED_ELSEWHERE = 0.2  # an in-scope name that many chunks name
 # Among hundreds of in-scope names (a Go package, a C header's API) nothing names the next
 # one; what the most similar code elsewhere uses counts twice as much as among imports.
@@ -267,48 +267,81 @@ def _unused_in_scope(
 ) -> None:
     """Names the file sees without an import (its package, its star imports) and has not
     used yet, best by relevance: what a Go or Java file is likely to use next."""
-    bm25 = layer.view.bm25
-    # The file's own names (as indexed: the buffer may be cut at the cursor) are not the
-    # scope's: x.h declares what x.c defines. A name no other chunk names (a test function,
-    # an include guard) is not about to be used either.
-    indexed = layer.view.files.get(path)
-    own = {d.qualified for d in indexed.definitions} if indexed is not None else set()
-    rows = [
-        (p, d)
-        for p, d in resolver.in_scope(path)
-        if prefix_counts.get(d.name, 0) == 0
-        and d.qualified not in own
-        and bm25.df(d.name.lower()) > 1
-    ]
-    top_df = math.log1p(max((bm25.df(d.name.lower()) for _, d in rows), default=0)) or 1.0
+    scope = [r for r in scope_rows(layer, resolver, path) if prefix_counts.get(r.d.name, 0) == 0]
+    top_df = max((r.log_df for r in scope), default=0.0) or 1.0
 
-    subject = _subject(path)
-
-    def prior(row: tuple[str, SymbolDef]) -> float:
+    def prior(row: ScopeRow) -> float:
         """Code under test first (``x_test.go`` uses ``x.go``), names much used elsewhere
-        next; a name no other code names (a test function) last."""
-        p, d = row
-        df = bm25.df(d.name.lower())
-        unused = df <= 1
-        return (
-            (PAIR_BONUS if _subject(p) == subject else 0.0)
-            + USED_ELSEWHERE * math.log1p(df) / top_df
-            - (UNUSED_PENALTY if unused else 0.0)
-        )
+        next."""
+        return row.pair + USED_ELSEWHERE * row.log_df / top_df
 
-    def fit(row: tuple[str, SymbolDef]) -> float:
+    def fit(row: ScopeRow) -> float:
         rel = (
-            relevance(row[1].name, row[0], -1, None, IN_SCOPE_USAGE)
+            relevance(row.d.name, row.path, -1, None, IN_SCOPE_USAGE)
             if relevance is not None
             else 0.0
         )
-        return IN_SCOPE_WEIGHT * rel + prior(row) + kind_fit(row[1], kinds)
+        return IN_SCOPE_WEIGHT * rel + prior(row) + kind_fit(row.d, kinds)
 
-    rows.sort(key=lambda r: -fit(r))
-    for row in rows[:MAX_IN_SCOPE]:
-        p, d = row
-        why = f"defines `{d.qualified}`, in scope here, not used yet"
-        add(p, d, d.name, IN_SCOPE_SCORE + fit(row), why, 0.0)
+    fits = {id(row): fit(row) for row in scope}
+    scope.sort(key=lambda r: -fits[id(r)])
+    for row in scope[:MAX_IN_SCOPE]:
+        why = f"defines `{row.d.qualified}`, in scope here, not used yet"
+        add(row.path, row.d, row.d.name, IN_SCOPE_SCORE + fits[id(row)], why, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeRow:
+    """An in-scope definition with what ranks it regardless of the cursor."""
+
+    path: str
+    d: SymbolDef
+    log_df: float  # log1p of how many chunks name it
+    pair: float  # PAIR_BONUS when it is in the file this one tests (or is named after)
+
+
+SCOPE_CACHE = 64  # files (and states of their includes) kept per view
+
+
+def scope_rows(layer: Layered, resolver: Resolver, path: str) -> list[ScopeRow]:
+    """What ``path`` sees without an import (``Resolver.in_scope``: its package, its star
+    imports and headers, transitively), less its own names (x.h declares what x.c defines)
+    and names no other chunk names (include guards, test functions).
+
+    A C file's include closure holds thousands of names (curl: ~3,000), too many to walk
+    at every keystroke; so the rows are kept on the view, which drops them whenever any
+    file's rows change, keyed by the buffer's own imports and the open buffers' rows: an
+    edit anywhere, saved or not, is seen at once."""
+    current = layer.file(path)
+    own_rows = current is not None and path in resolver.package(path)
+    key = (
+        path,
+        tuple(current.imports) if current is not None else (),
+        tuple(current.definitions) if own_rows and current is not None else (),
+        tuple(
+            (p, tuple(e.definitions), tuple(e.imports))
+            for p, e in sorted(layer.overlay.items())
+            if p != path
+        ),
+    )
+    cache = layer.view.scope_rows
+    found = cache.get(key)
+    if found is not None:
+        return list(found)
+    bm25 = layer.view.bm25
+    indexed = layer.view.files.get(path)
+    own = {d.qualified for d in indexed.definitions} if indexed is not None else set()
+    subject = _subject(path)
+    rows: list[ScopeRow] = []
+    for p, d in resolver.in_scope(path):
+        df = bm25.df(d.name.lower())
+        if df > 1 and d.qualified not in own:
+            pair = PAIR_BONUS if _subject(p) == subject else 0.0
+            rows.append(ScopeRow(p, d, math.log1p(df), pair))
+    if len(cache) >= SCOPE_CACHE:
+        cache.pop(next(iter(cache)))
+    cache[key] = rows
+    return list(rows)
 
 
 def _receiver_members(

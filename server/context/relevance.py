@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -49,9 +50,13 @@ def term_weights(cursor: Cursor, n_lines: int = LINES) -> dict[str, float]:
     return weights
 
 
-def name_terms(name: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def name_terms(name: str) -> tuple[str, ...]:
+    """A name's sub-words without its first (``cJSON_AddItem`` → add, item): the prefix a
+    whole API shares says nothing about which of its names comes next. Cached: hundreds of
+    in-scope names are scored at every cursor."""
     terms = code_terms(name)
-    return terms[1:] if len(terms) > 1 else terms
+    return tuple(terms[1:] if len(terms) > 1 else terms)
 
 
 def usage_votes(layer: Layered, path: str, lexical: np.ndarray) -> dict[str, float]:

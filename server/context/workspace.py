@@ -58,6 +58,9 @@ class WorkspaceView:
         self._paths: PathIndex | None = None
         self._configs: dict[tuple[str, ...], dict[str, str]] = {}
         self._matrix: tuple[list[ChunkKey], np.ndarray] | None = None
+        # What a file sees without an import, by file and state of its buffer (the
+        # context builder's ``scope_rows``); emptied whenever any file's rows change.
+        self.scope_rows: dict[Any, Any] = {}
         self.lock = threading.RLock()  # held while the view is read or changed
 
     # --- loading -------------------------------------------------------------------------
@@ -134,6 +137,7 @@ class WorkspaceView:
                 self.bm25.add((entry.path, i), term_counts(chunk.text))
         self.imported_names.update(r.name for r in entry.imports if r.name and r.name != "*")
         self._paths = None
+        self.scope_rows.clear()
         self._configs.clear()
         self._matrix = None
 
@@ -151,6 +155,7 @@ class WorkspaceView:
             self.bm25.remove((path, i))
         self.imported_names.subtract(r.name for r in entry.imports if r.name and r.name != "*")
         self._paths = None
+        self.scope_rows.clear()
         self._configs.clear()
         self._matrix = None
 
