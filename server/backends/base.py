@@ -28,7 +28,7 @@ class Generation:
     new_tokens: int = 0
     model_ms: float = 0.0
     first_token_ms: float = 0.0
-    finish_reason: str = "length"  # length | newline | stop | eos | cancelled | error
+    finish_reason: str = "length"  # length | newline | stop | eos | loop | cancelled | error
     error: str | None = None
     extra: dict[str, float] = field(default_factory=dict)
 

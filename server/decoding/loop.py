@@ -4,7 +4,8 @@ Greedy (or sampled) picks over an engine's logits, with the rules every completi
 the token-healing constraint (the first tokens must re-type the text the prompt builder
 cut off at the cursor, and the answer starts after it), identifier guidance (a bonus for
 the tokens that spell names that exist, see ``guide``), stop at end-of-text, at a stop
-string, at the first newline in single-line mode and after ``max_tokens``; the cancel
+string, at the first newline in single-line mode, once the answer holds a loop that
+post-processing will cut (``has_settled_loop``) and after ``max_tokens``; the cancel
 Event is checked before the prompt is read and between tokens.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 from server.backends.base import Generation, GenerationParams
 from server.decoding.guide import IdentifierGuide
 from server.decoding.healing import HealingConstraint
+from server.postprocess.repetition import has_settled_loop
 
 if TYPE_CHECKING:
     from server.decoding.engine import TokenEngine
@@ -26,6 +28,10 @@ if TYPE_CHECKING:
     from server.prompt import Prompt
 
 _HEAL_RESERVE = 8  # context positions kept free for the tokens that re-type the cut text
+# Tokens between checks for a loop post-processing will cut (a check is ~0.3 ms, a token
+# ~10): a small model looping inside a line wrote all 48 tokens it was allowed, then lost
+# most of them to ``cut_segment_loops``; typing forward, those were the slowest requests.
+LOOP_CHECK_EVERY = 4
 
 
 def _pick(
@@ -110,6 +116,9 @@ def decode(
             if not params.multiline and "\n" in text:
                 gen.text = text[: text.index("\n")]
                 gen.finish_reason = "newline"
+                break
+            if len(new) % LOOP_CHECK_EVERY == 0 and has_settled_loop(gen.text):
+                gen.finish_reason = "loop"
                 break
             if len(new) - (heal.tokens if heal else 0) >= params.max_tokens:
                 gen.finish_reason = "length"

@@ -80,6 +80,17 @@ def _natural_end(line: str, start: int, period: int) -> int:
     return start + period
 
 
+def has_settled_loop(text: str) -> bool:
+    """True once a line of ``text`` holds a segment written three whole times in a row:
+    ``cut_segment_loops`` then drops that loop and everything after it, whatever follows,
+    so a generation can stop there (the decoding loop asks every few tokens)."""
+    for line in text.split("\n"):
+        loop = _loop_start(line)
+        if loop is not None:
+            return loop[0] + 3 * loop[1] <= len(line)
+    return False
+
+
 def cut_segment_loops(text: str) -> str:
     """Inside one line, keep the first copy of a segment written three times in a row
     (``| Sequence["JsonTypeList"]`` six times, or ``.lower().lower().lower()``); what

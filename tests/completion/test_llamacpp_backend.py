@@ -423,3 +423,24 @@ def test_the_weights_are_on_huge_pages_where_the_kernel_allows(llama: Any) -> No
 
     assert llama.engine.huge_pages.error == ""
     assert process_huge_bytes() >= llama.engine.path.stat().st_size
+
+
+def test_a_loop_inside_the_line_stops_the_generation_with_the_same_answer(
+    llama: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a segment is written three times, post-processing drops it and all that follows:
+    the decoding loop stops there instead of spending every allowed token, and the answer
+    the user sees is the one the full generation gives."""
+    from server.decoding import loop
+    from server.postprocess import postprocess
+
+    text = "result = self.get(self.get("
+    p = prompt(llama.tokenizer, text)
+    params = GenerationParams(max_tokens=48, multiline=False)
+    stopped = llama.generate(p, params)
+    monkeypatch.setattr(loop, "LOOP_CHECK_EVERY", 10**9)
+    full = llama.generate(p, params)
+    assert full.finish_reason == "length" and full.new_tokens == 48
+    assert stopped.finish_reason == "loop" and stopped.new_tokens <= 24
+    answer = postprocess(stopped.text, text, "", "python", multiline=False)
+    assert answer == postprocess(full.text, text, "", "python", multiline=False)

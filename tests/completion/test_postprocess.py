@@ -52,3 +52,12 @@ def test_counter_reserves_the_closers_the_suffix_owns() -> None:
 def test_loop_of_multi_line_blocks_keeps_one_copy() -> None:
     loop = "x += 1\nprint(x)\n" * 4
     assert postprocess(loop, "def f(x):\n", "", "python", True) == "x += 1\nprint(x)"
+
+
+def test_a_loop_is_settled_only_once_its_third_copy_is_whole() -> None:
+    from server.postprocess.repetition import has_settled_loop
+
+    assert has_settled_loop("self.get(self.get(self.get(")
+    assert not has_settled_loop("self.get(self.get(self.g")  # the third may still part
+    assert not has_settled_loop("[0, 0, 0, 0, 0, 0")  # data, not a loop
+    assert has_settled_loop("x = 1\ny = a.get(a.get(a.get(")
