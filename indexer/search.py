@@ -313,6 +313,14 @@ class _Layer:
                 }
                 live = set(targets)
                 live_array = pa.array(sorted(live), pa.string())
+                # The smaller tables first: the chunks (texts, term lists) are still
+                # arriving meanwhile, from an object store above all.
+                for name, keys, make, into in (
+                    (SYMBOLS, ["path"], _symbol, snap.file_defs),
+                    (IMPORTS, ["path", "line"], _import, snap.imports),
+                ):
+                    found = _grouped(fetched[name].result(), reads[name], keys, make)
+                    into.update((p, objs) for p, objs in found.items() if p in live)
                 rows = fetched[CHUNKS].result()
                 rows = rows.filter(pc.is_in(rows.column("path"), value_set=live_array))
                 grouped = lazy_chunks(rows)
@@ -332,12 +340,6 @@ class _Layer:
                 else:  # the changed paths' rows replace theirs, each path's rows together
                     kept = _without(snap.terms, removed + changed)
                     snap.terms = pa.concat_tables([kept, terms], promote_options="default")
-                for name, keys, make, into in (
-                    (SYMBOLS, ["path"], _symbol, snap.file_defs),
-                    (IMPORTS, ["path", "line"], _import, snap.imports),
-                ):
-                    found = _grouped(fetched[name].result(), reads[name], keys, make)
-                    into.update((p, objs) for p, objs in found.items() if p in live)
             elif where is None:
                 snap.terms = _NO_TERMS
             elif snap.terms is not None and removed:
