@@ -78,13 +78,13 @@ def collapse_new_memory() -> Iterator[HugePages]:
     libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     for a, b in new_ranges(before, anonymous_regions()):
         libc.madvise(a, b - a, MADV_HUGEPAGE)  # later faults here get huge pages too
-        ok = libc.madvise(a, b - a, MADV_COLLAPSE) == 0
-        err = ctypes.get_errno()
-        # EINVAL also comes back when only part of the range was eligible (a hole): the
-        # rest is collapsed, so count what the kernel now backs with huge pages.
-        if not ok and err != errno.EINVAL:
-            report.error = f"madvise(MADV_COLLAPSE): {os.strerror(err)}"
-            break
+        for page in range(a, b, HUGE):  # one by one: the kernel gives up a range at a hole
+            if libc.madvise(page, HUGE, MADV_COLLAPSE) == 0:
+                continue
+            err = ctypes.get_errno()
+            if err not in (errno.EINVAL, errno.EAGAIN):  # EINVAL: nothing there yet
+                report.error = f"madvise(MADV_COLLAPSE): {os.strerror(err)}"
+                break
     report.collapsed = huge_bytes(new_ranges(before, anonymous_regions()))
 
 
