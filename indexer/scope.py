@@ -156,11 +156,11 @@ class Resolver:
 
     def in_scope(self, path: str) -> list[tuple[str, SymbolDef]]:
         """Top-level definitions the file sees without naming them: its package's and its
-        star imports' (not through re-export chains)."""
+        star imports' (not through re-export chains), where they are declared (a C header's
+        prototype, not the function's body in some source file)."""
         out: list[tuple[str, SymbolDef]] = []
         for f in sorted(self.package(path)):
             out.extend((f, d) for d in self.ws.definitions_of(f) if d.qualified == d.name)
-        elsewhere = scope_rules(language_for_path(path)).implemented_elsewhere
         seen = {path, *self.package(path)}
         queue = [(path, ref, 0) for ref in self.ws.imports_of(path) if ref.local_name == "*"]
         while queue:  # star imports, and theirs (a header including headers)
@@ -177,18 +177,14 @@ class Resolver:
                     queue.extend(
                         (f, r, depth + 1) for r in self.ws.imports_of(f) if r.local_name == "*"
                     )
-                for d in self.ws.definitions_of(f):
-                    if d.qualified != prefix + d.name or not (prefix or d.qualified == d.name):
-                        continue
-                    if elsewhere and d.kind == "function" and is_header(f):
-                        # The implementation when there is one (it holds the body), else
-                        # the declaration.
-                        found_all = self._implementations([Meaning(f, d, "star")])
-                        m = found_all[0]
-                        if m.definition is not None:
-                            out.append((m.path, m.definition))
-                    else:
-                        out.append((f, d))
+                # A header's functions as it declares them, not their bodies elsewhere
+                # (``lookup`` gives those): the signature is what a call needs, and a
+                # header's adjacent prototypes show as one snippet.
+                out.extend(
+                    (f, d)
+                    for d in self.ws.definitions_of(f)
+                    if d.qualified == prefix + d.name and (prefix or d.qualified == d.name)
+                )
         return list(dict.fromkeys(out))
 
     def members_of(self, owner: Meaning) -> list[tuple[str, SymbolDef]]:

@@ -154,8 +154,25 @@ def test_c_include_leads_to_the_implementation_then_the_declaration(c_ws: Any) -
         "src/list.c:list_push",
         "include/list.h:list_push",
     ]
+    # A name not used yet is offered as the header declares it: the signature a call needs.
     snippets = top(c_ws, C, "src/main.c")
-    assert shown(snippets, "src/list.c", "int list_push(")
+    assert shown(snippets, "include/list.h", "int list_push(")
+
+
+C_API = {  # a header's adjacent prototypes, each implemented in a source file
+    "q.h": "int q_push(int v);\nint q_pop(void);\nint q_len(void);\n",
+    "q.c": '#include "q.h"\n\nint q_push(int v)\n{\n    return v;\n}\n\n'
+    "int q_pop(void)\n{\n    return 0;\n}\n\nint q_len(void)\n{\n    return 0;\n}\n",
+    "main.c": '#include "q.h"\n\nint main(void)\n{\n    return <|>q_len();\n}\n',
+}
+
+
+def test_c_header_prototypes_not_used_yet_show_as_one_snippet(tmp_path: Path) -> None:
+    index = index_files(tmp_path, C_API)
+    snippets = top(index, C_API, "main.c")
+    path, text = snippets[0]
+    assert path == "q.h" and text == C_API["q.h"].rstrip("\n"), snippets
+    assert not any(p == "q.c" for p, _ in snippets), snippets  # not the bodies besides
 
 
 C_CHAIN = {  # main.c -> a.h -> b.h -> c.h -> a.h (a cycle, as include guards allow)
@@ -279,6 +296,6 @@ C_OWN = {  # x.h declares what x.c defines; util.h is another module x.c uses
 def test_c_file_is_not_offered_its_own_header_declarations(tmp_path: Path) -> None:
     index = index_files(tmp_path, C_OWN)
     snippets = top(index, C_OWN, "x.c")
-    assert shown(snippets, "util.c", "int util_max(")
+    assert shown(snippets, "util.h", "int util_max(")
     # x.h's declarations of x.c's own names, and its include guard, are not the scope's.
     assert not any(p == "x.h" for p, _ in snippets), snippets
