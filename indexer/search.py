@@ -613,7 +613,8 @@ class Index:
             if t is None:
                 continue
             with store.errors():
-                rows = t.search(q.tolist()).distance_type("cosine").limit(n * 2).to_list()
+                metric = store.vector_metric(slug)  # the index's own, else a full scan
+                rows = t.search(q.tolist()).distance_type(metric).limit(n * 2).to_list()
             for r in rows:
                 for c in by_hash.get(r["content_hash"], ()):
                     scored.append((c, 1.0 - float(r["_distance"])))

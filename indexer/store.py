@@ -21,12 +21,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS
+from lancedb.index import FTS, IvfPq
 
 from indexer.lease import LEASE
 from indexer.storage import display_uri, is_remote, storage_errors, storage_options
@@ -40,6 +40,8 @@ from indexer.storage import display_uri, is_remote, storage_errors, storage_opti
 SCHEMA_VERSION = "3"
 DEFAULT_DIR = ".tandem"
 VECTOR_INDEX_MIN_ROWS = 50_000
+# the ANN metric: on normalised vectors, the same ranking and scores as cosine
+VECTOR_METRIC: Literal["dot"] = "dot"
 # Old versions older than this are removed by ``optimize``: long enough for a query that
 # started on the previous version (readers pin no version: ``Index`` answers lookups from
 # memory and each LanceDB query checks out the latest), short enough that a burst of edits
@@ -199,6 +201,7 @@ class Store:
         self.lock = threading.RLock()
         self._tables: dict[str, Any] = {}
         self._last_optimize = 0.0
+        self._metrics: dict[tuple[str, int], str] = {}  # (slug, version) -> ANN metric
         with self.errors():  # a wrong endpoint, key or bucket fails here, clearly
             self.db = lancedb.connect(
                 uri,
@@ -453,8 +456,9 @@ class Store:
         hashes = data.column("content_hash").to_pylist()
         col = data.column("vector").combine_chunks()
         dim = col.type.list_size
-        vecs = col.values.to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32)
-        return hashes, vecs
+        # a read-only view of Arrow's buffer, not a copy (126 MB for 82k x 384 floats)
+        flat = col.flatten().to_numpy(zero_copy_only=False)
+        return hashes, flat.reshape(-1, dim).astype(np.float32, copy=False)
 
     def gc_vectors(self, slug: str, referenced: set[str], keep_unreferenced: int) -> int:
         """Drop cached vectors no chunk uses, keeping the newest ``keep_unreferenced`` of
@@ -488,13 +492,35 @@ class Store:
 
     def ensure_vector_index(self, slug: str) -> None:
         """An ANN index only once brute force would be slow (a full scan of 50k x 384
-        floats); below that, exact search is faster and needs no training."""
+        floats); below that, exact search is faster and needs no training.
+
+        The metric is ``dot``: the vectors are normalised, so it ranks and scores exactly
+        as cosine (distance ``1 - a.b``), and the build skips cosine's normalised copy of
+        every vector (about 100 MB less at the peak of a cold index). Indexes built with
+        cosine keep working: queries ask ``vector_metric``."""
         t = self.table(vectors_table_name(slug))
         if t is None or t.count_rows() < VECTOR_INDEX_MIN_ROWS:
             return
         with self.lock:
             if not any(i.index_type.startswith("IVF") for i in t.list_indices()):
-                t.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ")
+                t.create_index("vector", config=IvfPq(distance_type=VECTOR_METRIC))
+
+    def vector_metric(self, slug: str) -> str:
+        """The distance the vector table's ANN index was built with (a query with another
+        one would scan every vector): ``dot``, or ``cosine`` for an index built before."""
+        t = self.table(vectors_table_name(slug))
+        if t is None:
+            return VECTOR_METRIC
+        key = (slug, int(t.version))
+        metric = self._metrics.get(key)
+        if metric is None:
+            metric = VECTOR_METRIC
+            for index in t.list_indices():
+                if index.index_type.startswith("Ivf"):
+                    stats = t.index_stats(index.name)
+                    metric = str(getattr(stats, "distance_type", None) or VECTOR_METRIC).lower()
+            self._metrics = {key: metric}
+        return metric
 
     # -- housekeeping -----------------------------------------------------------------
 

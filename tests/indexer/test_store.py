@@ -6,7 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
+from lancedb.index import IvfPq
 
+from indexer import store as store_mod
 from indexer.store import CHUNKS, FILES, SYMBOLS, FileRow, Store, dir_bytes
 
 
@@ -107,3 +110,47 @@ def test_optimize_keeps_the_folder_bounded_under_repeated_edits(tmp_path: Path) 
         store.optimize(cleanup_after=timedelta(0))
         sizes.append(dir_bytes(tmp_path / "db"))
     assert sizes[-1] < 2 * sizes[5], sizes
+
+
+def _unit_vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    v = np.random.RandomState(seed).randn(n, dim).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_ann_index_is_dot_and_an_older_cosine_one_keeps_answering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ANN index is built with the dot metric on the (normalised) vectors; a query
+    asks the index's own metric, so an index built with cosine by an older version is
+    still used; both find the nearest vector, at distance 1 - a.b (the score search gives)."""
+    monkeypatch.setattr(store_mod, "VECTOR_INDEX_MIN_ROWS", 256)
+    vecs = _unit_vectors(512, 16)
+    query = vecs[7] * 0.9 + vecs[8] * 0.1
+    query /= np.linalg.norm(query)
+    hashes = [f"h{i}" for i in range(len(vecs))]
+    for name, metric in (("new", None), ("old", "cosine")):
+        store = Store(str(tmp_path / name))
+        store.add_vectors("m_16", hashes, vecs)
+        assert store.vector_metric("m_16") == "dot"  # no index yet: what one would use
+        table = store.table("vectors_m_16")
+        if metric is None:
+            store.ensure_vector_index("m_16")
+        else:  # what ensure_vector_index built before
+            table.create_index("vector", config=IvfPq(distance_type=metric, num_partitions=2))
+        assert store.vector_metric("m_16") == (metric or "dot")
+        plan = table.search(query.tolist()).distance_type(store.vector_metric("m_16"))
+        assert "ANNSubIndex" in plan.explain_plan(True)  # the index answers, not a scan
+        top = plan.limit(1).refine_factor(4).to_list()[0]  # exact distances of the best
+        assert top["content_hash"] == "h7"
+        assert abs((1.0 - top["_distance"]) - float(vecs[7] @ query)) < 1e-4
+
+
+def test_read_vectors_is_a_view_not_a_copy(tmp_path: Path) -> None:
+    """The reader keeps one copy of the vectors (Arrow's), read-only."""
+    store = Store(str(tmp_path / "db"))
+    vecs = _unit_vectors(64, 8)
+    store.add_vectors("m_8", [f"h{i}" for i in range(64)], vecs)
+    hashes, read = store.read_vectors("m_8")
+    assert hashes == [f"h{i}" for i in range(64)]
+    assert np.array_equal(read, vecs)
+    assert not read.flags.owndata and not read.flags.writeable
