@@ -19,6 +19,7 @@ different precision never mix in one cache. ``TANDEM_EMBED_DTYPE=float32`` force
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import threading
@@ -30,6 +31,7 @@ import numpy as np
 
 from indexer import bert
 from indexer.bert import BertEncoder
+from indexer.memory import release_memory
 
 MINILM = "minilm"
 MAX_SEQ_LENGTH = 256
@@ -90,6 +92,8 @@ class _Model(Protocol):
 
     def encode(self, items: Sequence[Any]) -> np.ndarray: ...
 
+    def release(self) -> None: ...
+
 
 class _Bert:
     """A BERT + mean-pooling model in plain torch (``indexer.bert``): exact token counts."""
@@ -107,6 +111,9 @@ class _Bert:
 
     def encode(self, items: Sequence[Any]) -> np.ndarray:
         return self.encoder.encode(items)
+
+    def release(self) -> None:
+        self.encoder.w.clear()
 
 
 class _SentenceTransformer:
@@ -130,6 +137,9 @@ class _SentenceTransformer:
         )
         return np.asarray(vecs.float().numpy())
 
+    def release(self) -> None:
+        self.model = None
+
 
 class Embedder:
     """A loaded embedding model: ``embed(texts) -> (n, dim)`` normalised float32."""
@@ -143,6 +153,7 @@ class Embedder:
         self.slug = f"{base}_{self.dim}" + ("_bf16" if precision == "bfloat16" else "")
         self.max_tokens = model.max_tokens
         self._lock = threading.Lock()
+        self.released = False
 
     def embed(self, texts: Sequence[str], batch_size: int = BATCH) -> np.ndarray:
         """Normalised float32 vectors, one row per text, in input order."""
@@ -150,6 +161,8 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with self._lock:  # torch modules are not safe to call from two threads at once
+            if self.released:
+                raise EmbedderError(f"the embedder {self.name!r} was released")
             items = self.model.prepare(texts)
             lengths = [self.model.length(x) for x in items]
             order = sorted(range(len(texts)), key=lambda i: lengths[i])
@@ -175,6 +188,21 @@ class Embedder:
             batch.append(i)
         if batch:
             yield batch
+
+
+def release_embedder(embedder: Embedder) -> None:
+    """Drop a loaded model's weights and give the memory back, once a job that exits
+    next has no more texts to embed (``tandem index`` before it builds the vector index,
+    whose peak would otherwise sit on top of the model's). The next ``load_embedder``
+    of the same name loads it again."""
+    with _LOCK:
+        for key in [k for k, e in _CACHE.items() if e is embedder]:
+            del _CACHE[key]
+    with embedder._lock:
+        embedder.released = True
+        embedder.model.release()
+    gc.collect()
+    release_memory()
 
 
 def _load(name: str, precision: str) -> Embedder:

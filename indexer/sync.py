@@ -34,7 +34,7 @@ from indexer.delta import (
     open_base,
     split,
 )
-from indexer.embedder import Embedder, load_embedder, precision_of_slug
+from indexer.embedder import Embedder, load_embedder, precision_of_slug, release_embedder
 from indexer.lease import writer_lease
 from indexer.memory import release_memory
 from indexer.secrets import redact
@@ -373,12 +373,14 @@ def embed_pending(
     written: set[str] | None = None,
     report: SyncReport | None = None,
     elsewhere: frozenset[str] = frozenset(),
+    keep_embedder: bool = True,
 ) -> int:
     """Embed every chunk whose content hash has no cached vector (here, or ``elsewhere``:
     a base index's vectors, which the reader layers under the delta's). Texts stream from
     the index in windows (sorted by length within each, so batches pad little) and vectors
     are committed as they go, so memory stays bounded whatever the size of the workspace.
-    Returns vectors computed."""
+    Without ``keep_embedder`` the model is released before the vector index is built (a
+    process that exits next: the two peaks do not add up). Returns vectors computed."""
     referenced = set(store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist())
     have = store.vector_hashes(embedder.slug) | elsewhere
     missing = referenced - have
@@ -417,6 +419,8 @@ def embed_pending(
         flush()
     if report is not None:
         report.embedded += done
+    if not keep_embedder:
+        release_embedder(embedder)
     store.gc_vectors(embedder.slug, referenced, keep_unreferenced=max(1000, len(referenced) // 4))
     store.drop_other_vector_tables(embedder.slug)
     store.ensure_vector_index(embedder.slug)
@@ -480,6 +484,7 @@ def _finish(
     changed: bool,
     full: bool,
     base: Base | None = None,
+    keep_embedder: bool = True,
 ) -> SyncReport:
     # Only a full sync has parsed every file with this version (sync_paths leaves an older
     # version's mark, so the next full sync still re-parses what it wrote).
@@ -506,7 +511,9 @@ def _finish(
             }
         )
         elsewhere = _base_vectors(base, embedder.slug)
-        if embed_pending(store, embedder, progress, written, report, elsewhere):
+        if embed_pending(
+            store, embedder, progress, written, report, elsewhere, keep_embedder=keep_embedder
+        ):
             changed = True
     elif not _wants_embedder(settings, True):
         store.set_meta({"embedder": "none", "embedder_slug": ""})
@@ -537,9 +544,12 @@ def sync(
     settings: IndexSettings,
     progress: Progress | None = None,
     embed: bool = True,
+    keep_embedder: bool = True,
 ) -> SyncReport:
     """Index ``root`` incrementally: walk, diff, write what changed, delete what is gone,
-    then embed what has no vector yet (unless ``embed`` is false or the embedder is none)."""
+    then embed what has no vector yet (unless ``embed`` is false or the embedder is none).
+    ``keep_embedder=False``: the model is released once the vectors are written (a
+    process that exits after this run; see ``embed_pending``)."""
     start = time.monotonic()
     root = Path(root).resolve()
     base = open_base(settings)
@@ -581,7 +591,17 @@ def sync(
         else:
             _record_commit(store, root)
         return _finish(
-            store, embed, report, written, progress, settings, start, changed, True, base
+            store,
+            embed,
+            report,
+            written,
+            progress,
+            settings,
+            start,
+            changed,
+            True,
+            base,
+            keep_embedder,
         )
 
 

@@ -39,18 +39,10 @@ class LoadedLM:
 def tune_allocator() -> None:
     """Keep glibc from returning large freed blocks to the OS after every forward pass:
     fresh large allocations page-fault slowly on these VMs, and torch ran up to 30x
-    faster with this (the same as MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_)."""
-    if os.environ.get("MALLOC_MMAP_THRESHOLD_"):
-        return
-    try:
-        import ctypes
+    faster with this (see ``indexer.memory``: the rest of Tandem runs without it)."""
+    from indexer.memory import use_torch_heap
 
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to tune
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    libc.mallopt(m_mmap_threshold, 2**31 - 1)
-    libc.mallopt(m_trim_threshold, 2**31 - 1)
+    use_torch_heap()
 
 
 def quiet_transformers() -> None:

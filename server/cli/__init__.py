@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     _set_quiet_defaults()
+    from indexer.memory import use_ordinary_heap
+
+    use_ordinary_heap()  # torch's tuned heap only where a torch model asks for it
     parser = build_parser()
     args = parser.parse_args(argv)
     from indexer.storage import StorageError

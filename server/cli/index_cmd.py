@@ -62,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
         settings.max_file_kb = args.max_file_kb
     try:
         with progress_bars(enabled=not args.json) as progress:
-            report = sync(root, settings, progress=progress, embed=not args.lexical_only)
+            # the process exits next: the model goes before the vector index is built
+            report = sync(
+                root, settings, progress, embed=not args.lexical_only, keep_embedder=False
+            )
     except EmbedderError as e:
         raise UserError(str(e)) from e
     data = report.to_dict()

@@ -14,7 +14,7 @@ import pytest
 
 from indexer import bert
 from indexer.chunker import parse_file
-from indexer.embedder import MAX_SEQ_LENGTH, load_embedder
+from indexer.embedder import MAX_SEQ_LENGTH, EmbedderError, load_embedder, release_embedder
 
 REPO = Path(__file__).resolve().parents[2]
 EDGE_TEXTS = [
@@ -129,3 +129,48 @@ def test_embedding_in_a_fresh_process_stays_small() -> None:
     heavy, peak_mb = out.stdout.strip().rsplit(" ", 1)
     assert heavy == "[]"
     assert int(peak_mb) < 600, f"peak RSS {peak_mb} MB"
+
+
+def test_a_released_embedder_refuses_work_and_loads_again() -> None:
+    """``tandem index`` releases the model before building the vector index: the released
+    object says so clearly, and the next load is a fresh, working model."""
+    texts = _texts()[:4]
+    first = load_embedder("minilm", "float32")
+    assert first is not None
+    before = first.embed(texts)
+    release_embedder(first)
+    with pytest.raises(EmbedderError, match="released"):
+        first.embed(texts)
+    again = load_embedder("minilm", "float32")
+    assert again is not None and again is not first
+    assert np.allclose(again.embed(texts), before, atol=1e-6)
+
+
+def test_the_heap_is_ordinary_until_a_torch_model_asks() -> None:
+    """``tandem`` starts with glibc's big blocks mapped (handed back when freed) even when
+    the environment asks for torch's tuned heap; a torch model's load tunes it for good."""
+    code = (
+        "import ctypes\n"
+        "from indexer.memory import use_ordinary_heap, use_torch_heap\n"
+        "libc = ctypes.CDLL('libc.so.6')\n"
+        "class Info(ctypes.Structure):\n"
+        "    _fields_ = [(n, ctypes.c_size_t) for n in 'arena ordblks smblks hblks hblkhd "
+        "usmblks fsmblks uordblks fordblks keepcost'.split()]\n"
+        "libc.mallinfo2.restype = Info\n"
+        "libc.malloc.restype = ctypes.c_void_p\n"
+        "def mapped():\n"
+        "    before = libc.mallinfo2().hblkhd\n"
+        "    libc.malloc(32 << 20)\n"
+        "    return libc.mallinfo2().hblkhd > before\n"
+        "seen = [mapped()]\n"
+        "use_ordinary_heap(); seen.append(mapped())\n"
+        "use_torch_heap(); seen.append(mapped())\n"
+        "use_ordinary_heap(); seen.append(mapped())\n"
+        "print(seen)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MALLOC_MMAP_THRESHOLD_": "4294967296"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[False, True, False, False]"
