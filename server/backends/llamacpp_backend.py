@@ -133,22 +133,31 @@ def prompt_reader_quantization(setting: str, served: str) -> str | None:
 
 
 def tokenizer_for(model: str) -> Any:
-    """The model's Hugging Face tokenizer: prompts are built and tokenised with it."""
-    from transformers import AutoTokenizer
+    """The model's tokenizer: prompts are built and tokenised with it. Read straight
+    from ``tokenizer.json`` where the folder allows it (``fast_tokenizer``: the same
+    tokens without transformers' ~100 MB), else through transformers' AutoTokenizer."""
+    from server.backends import fast_tokenizer
+    from server.backends.loader import SMOLLM2, smollm2_tokenizer_dir
 
-    from server.backends.loader import SMOLLM2, quiet_transformers, smollm2_tokenizer_dir
-
-    quiet_transformers()
     try:
-        if model == SMOLLM2:
-            return AutoTokenizer.from_pretrained(str(smollm2_tokenizer_dir()))
-        path = Path(model).expanduser()
-        if path.suffix == ".gguf":
-            return AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-        return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        path = smollm2_tokenizer_dir() if model == SMOLLM2 else Path(model).expanduser()
+        if path.is_dir() and fast_tokenizer.supports(path):
+            return fast_tokenizer.FastTokenizer(path)
+        return _auto_tokenizer(path)
     except BackendError:
         raise
     except Exception as e:
         raise BackendError(
             f"could not load the tokenizer of {model!r}: {type(e).__name__}: {e}"
         ) from e
+
+
+def _auto_tokenizer(path: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    from server.backends.loader import quiet_transformers
+
+    quiet_transformers()
+    if path.suffix == ".gguf":
+        return AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
