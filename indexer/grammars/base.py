@@ -259,6 +259,11 @@ def no_config(spec: str, importer: str, configs: dict[str, str]) -> tuple[str, .
     return ()
 
 
+def no_listing(path: str) -> bool:
+    """Languages whose files are not lists of declarations."""
+    return False
+
+
 def no_expected_kinds(lines: list[str]) -> frozenset[str]:
     """Languages without rules for what kind of name goes where."""
     return frozenset()
@@ -277,13 +282,17 @@ class Scope:
     ``expected_kinds(lines)``: the kinds of definition (``SymbolDef.kind``) that the lines
     above a name, the last one cut just before it and its qualifier, say it is (Go's
     ``&T{`` a struct, ``x.(T)``, ``var v T``, a parameter's or result's type any type);
-    empty when they say nothing."""
+    empty when they say nothing. ``listing(path)``: the file's top-level chunks are lists
+    of declarations (a C header's prototypes and macros), so a declaration there is shown
+    with the rest of its chunk: the names next to it are as likely next, and one snippet
+    shows them all."""
 
     package: Callable[[str, list[str]], list[str]] = no_package
     config_files: tuple[str, ...] = ()
     config: Callable[[str, str, dict[str, str]], tuple[str, ...]] = no_config
     implemented_elsewhere: bool = False
     expected_kinds: Callable[[list[str]], frozenset[str]] = no_expected_kinds
+    listing: Callable[[str], bool] = no_listing
 
 
 DEFAULT_SCOPE = Scope()

@@ -210,5 +210,13 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
     return refs
 
 
+_HEADERS = frozenset({".h", ".hh", ".hpp", ".hxx", ".h++"})
+
+
+def is_listing(path: str) -> bool:
+    """A header: a list of declarations whose bodies live elsewhere."""
+    return posixpath.splitext(path)[1].lower() in _HEADERS
+
+
 # A function declared in an included header is usually defined in a source file.
-SCOPE = Scope(implemented_elsewhere=True)
+SCOPE = Scope(implemented_elsewhere=True, listing=is_listing)

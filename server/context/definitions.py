@@ -22,6 +22,7 @@ from server.context.rank import Candidate
 from server.context.workspace import FileEntry, Layered
 
 MAX_DEF_LINES = 40
+LISTING_LINES = 30  # a chunk of declarations this long at most is shown whole (a header's)
 RELEVANCE_WEIGHT = 0.5
 MAX_AMBIGUOUS = 4  # a bare name defined in more files than this says too little
 MAX_DEPTH = 6  # re-export hops
@@ -66,6 +67,9 @@ def definition_span(entry: FileEntry, d: SymbolDef) -> tuple[int, int, str, int]
     if c.kind == "class_summary":
         return c.start_line, c.end_line, c.text, index
     start, end = _group(entry, d, c.start_line, c.end_line)
+    listed = c.kind == "module" and c.end_line - c.start_line < LISTING_LINES
+    if listed and language_scope(language_for_path(entry.path)).listing(entry.path):
+        start, end = c.start_line, c.end_line  # a header's run of declarations, whole
     end = min(end, start + MAX_DEF_LINES - 1, c.start_line + len(lines) - 1)
     text = "\n".join(lines[start - c.start_line : end - c.start_line + 1])
     return start, end, text, index

@@ -159,15 +159,16 @@ def test_c_include_leads_to_the_implementation_then_the_declaration(c_ws: Any) -
     assert shown(snippets, "include/list.h", "int list_push(")
 
 
-C_API = {  # a header's adjacent prototypes, each implemented in a source file
-    "q.h": "int q_push(int v);\nint q_pop(void);\nint q_len(void);\n",
+C_API = {  # a header's prototypes, each implemented in a source file
+    "q.h": "/* Push v. */\nint q_push(int v);\n\n/* Pop one. */\nint q_pop(void);\n\n"
+    "/* How many. */\nint q_len(void);\n",
     "q.c": '#include "q.h"\n\nint q_push(int v)\n{\n    return v;\n}\n\n'
     "int q_pop(void)\n{\n    return 0;\n}\n\nint q_len(void)\n{\n    return 0;\n}\n",
     "main.c": '#include "q.h"\n\nint main(void)\n{\n    return <|>q_len();\n}\n',
 }
 
 
-def test_c_header_prototypes_not_used_yet_show_as_one_snippet(tmp_path: Path) -> None:
+def test_c_header_declarations_not_used_yet_show_as_one_snippet(tmp_path: Path) -> None:
     index = index_files(tmp_path, C_API)
     snippets = top(index, C_API, "main.c")
     path, text = snippets[0]
