@@ -66,7 +66,9 @@ class _Snapshot:
     # path → by start_line; rows read from a store stay Arrow until first read (LazyChunks)
     chunks: dict[str, Sequence[Chunk]] = field(default_factory=dict)
     by_id: dict[str, Chunk] | None = None  # built on first full-text search
-    defs: dict[str, list[tuple[str, SymbolDef]]] = field(default_factory=dict)
+    # name (short or qualified) → where it is defined: built on first use (the context
+    # builder keeps its own, so an editor's open does not pay for this one)
+    defs: dict[str, list[tuple[str, SymbolDef]]] | None = None
     file_defs: dict[str, list[SymbolDef]] = field(default_factory=dict)
     imports: dict[str, list[ImportRef]] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
@@ -149,10 +151,16 @@ _IMPORT_COLUMNS = ["path", "local_name", "module", "name", "line", "candidates"]
 
 
 def _derive(snap: _Snapshot) -> None:
-    """The lookups derived from the per-path rows: definitions by name (chunks by id are
-    built on first full-text search)."""
+    """Reset the lookups derived from the per-path rows (definitions by name, chunks by
+    id: each built on first use)."""
     snap.known = frozenset(snap.files)
     snap.by_id = None
+    snap.defs = None
+    snap.lower_names = None
+
+
+def _definitions(snap: _Snapshot) -> dict[str, list[tuple[str, SymbolDef]]]:
+    """Definitions by short and qualified name, each name's by path and line."""
     defs: dict[str, list[tuple[str, SymbolDef]]] = {}
     for path, sds in snap.file_defs.items():
         for d in sds:
@@ -162,7 +170,7 @@ def _derive(snap: _Snapshot) -> None:
     for lst2 in defs.values():
         if len(lst2) > 1:  # most names are defined once
             lst2.sort(key=lambda pd: (pd[0], pd[1].start_line))
-    snap.defs = defs
+    return defs
 
 
 def _compose(base: _Snapshot, delta: _Snapshot) -> _Snapshot:
@@ -367,7 +375,7 @@ class Index:
         self._embedder: Embedder | None = None
         self._qcache: dict[tuple[str, str], np.ndarray] = {}
         self._qlock = threading.Lock()
-        self._text_lock = threading.Lock()
+        self._lazy_lock = threading.Lock()
         self.refresh()
 
     # -- loading ----------------------------------------------------------------------
@@ -410,7 +418,7 @@ class Index:
 
     def definitions(self, name: str) -> list[tuple[str, SymbolDef]]:
         """Where ``name`` (short, or qualified like ``Parser.parse``) is defined."""
-        return list(self._snap.defs.get(name, ()))
+        return list(self._defs().get(name, ()))
 
     def file_definitions(self, path: str) -> list[SymbolDef]:
         return list(self._snap.file_defs.get(path, ()))
@@ -549,7 +557,7 @@ class Index:
         """BM25 over every visible chunk's stored term counts (built once per snapshot);
         None when the snapshot has no usable term columns (an index written before them)."""
         snap = self._snap
-        with self._text_lock:
+        with self._lazy_lock:
             if snap.text_index is None:
                 snap.text_index = _text_index(snap)
         if not snap.text_index:
@@ -621,12 +629,23 @@ class Index:
         scored.sort(key=lambda cs: -cs[1])
         return scored[:n]
 
+    def _defs(self, snap: _Snapshot | None = None) -> dict[str, list[tuple[str, SymbolDef]]]:
+        """Definitions by name, built once per snapshot on first use."""
+        snap = snap if snap is not None else self._snap
+        defs = snap.defs
+        if defs is None:
+            with self._lazy_lock:
+                defs = snap.defs
+                if defs is None:
+                    defs = snap.defs = _definitions(snap)
+        return defs
+
     def _lower_names(self) -> dict[str, list[str]]:
         """Case-insensitive name → names, built once per snapshot."""
         snap = self._snap
         if snap.lower_names is None:
             lower: dict[str, list[str]] = {}
-            for key in snap.defs:
+            for key in self._defs(snap):
                 lower.setdefault(key.lower(), []).append(key)
             snap.lower_names = lower
         return snap.lower_names
@@ -653,11 +672,12 @@ class Index:
         out: list[tuple[Chunk, float]] = []
         seen: set[str] = set()
         for ident in _IDENT.findall(query):
-            found = snap.defs.get(ident)
+            defs = self._defs(snap)
+            found = defs.get(ident)
             score = 1.0
             if not found:
                 lower = self._lower_names()
-                found = [pd for key in lower.get(ident.lower(), ()) for pd in snap.defs[key]]
+                found = [pd for key in lower.get(ident.lower(), ()) for pd in defs[key]]
                 score = 0.8
             # A name defined in many places says less about which one is meant.
             score /= max(1, len(found))
