@@ -141,6 +141,7 @@ def typing_phase(ws: Path, env: dict[str, str], backend: str, log: Path) -> dict
     stderr = log.open("wb")
     client = Client(cmd, env, stderr)
     keystrokes: list[float] = []
+    answers: list[int] = []  # characters of ghost text per keystroke
     after_pause: list[float] = []
     try:
         client.request(
@@ -199,8 +200,9 @@ def typing_phase(ws: Path, env: dict[str, str], backend: str, log: Path) -> dict
                         "contentChanges": [{"range": {"start": at, "end": at}, "text": ch}],
                     },
                 )
-                client.inline(uri, line_no, col + 1)
+                answer = client.inline(uri, line_no, col + 1)
                 keystrokes.append((time.perf_counter() - t) * 1000)
+                answers.append(len(answer))
                 time.sleep(0.05)
             line_no += 1
         status = client.request("workspace/executeCommand", {"command": "tandem.status"})
@@ -210,6 +212,7 @@ def typing_phase(ws: Path, env: dict[str, str], backend: str, log: Path) -> dict
     return {
         "backend": served,
         "keystrokes": keystrokes,
+        "answers": answers,
         "after_pause": after_pause,
         "prefill": status.get("completer", {}).get("prefill", {}),
     }
@@ -218,6 +221,9 @@ def typing_phase(ws: Path, env: dict[str, str], backend: str, log: Path) -> dict
 def typing_report(typing: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     keys, pauses = typing["keystrokes"], typing["after_pause"]
     served = typing["backend"]
+    # What the p95 is made of: the slowest keystrokes and the length of their answers (a
+    # long line decodes more tokens; a changed snippet makes the model re-read the prompt).
+    slowest = sorted(zip(keys, typing["answers"], strict=True), reverse=True)[:4]
     return [
         (
             f"keystroke → inline completion p50 ({served})",
@@ -229,7 +235,7 @@ def typing_report(typing: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"keystroke → inline completion p95 ({served})",
             f"{percentile(keys, 0.95):.0f} ms",
             "",
-            "",
+            "slowest: " + ", ".join(f"{ms:.0f} ms ({n} chars)" for ms, n in slowest),
         ),
         (
             "first request after a pause on a new line p50",
