@@ -218,5 +218,29 @@ def is_listing(path: str) -> bool:
     return posixpath.splitext(path)[1].lower() in _HEADERS
 
 
+_TYPES = frozenset({"type", "struct", "enum", "class"})
+_CONSTANTS = frozenset({"const"})  # object-like macros and enumerators (UPPER_CASE)
+# What stands before a name on its line, and the kinds it says the name is.
+_EXPECTED = (
+    (re.compile(r"^\s*#\s*(?:ifn?def|undef)\s+$|\bdefined\s*\(?\s*$"), _CONSTANTS),
+    (re.compile(r"\b(?:struct|union)\s+$"), frozenset({"struct"})),
+    (re.compile(r"\benum\s+$"), frozenset({"enum"})),
+    (re.compile(r"^\s*case\s+$"), _CONSTANTS),
+    # A storage class or qualifier starts a declaration: its type comes next.
+    (re.compile(r"^\s*(?:(?:static|extern|const|volatile|inline|register)\s+)+$"), _TYPES),
+)
+
+
+def expected_kinds(lines: list[str]) -> frozenset[str]:
+    """What the name after ``lines[-1]`` is, by what stands before it on its line:
+    ``#ifdef``/``defined(`` a macro constant, ``struct`` a struct, ``case`` a constant,
+    ``static``/``extern``/``const`` at a declaration's start a type."""
+    line = lines[-1] if lines else ""
+    for pattern, kinds in _EXPECTED:
+        if pattern.search(line):
+            return kinds
+    return frozenset()
+
+
 # A function declared in an included header is usually defined in a source file.
-SCOPE = Scope(implemented_elsewhere=True, listing=is_listing)
+SCOPE = Scope(implemented_elsewhere=True, listing=is_listing, expected_kinds=expected_kinds)

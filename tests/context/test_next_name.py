@@ -57,6 +57,30 @@ def test_go_empty_line_in_a_struct_is_an_embedded_type() -> None:
     assert rule(["func f() {", "\tx := 1", "\t"]) == frozenset()
 
 
+C_TYPES = frozenset({"type", "struct", "enum", "class"})
+C_MACROS = frozenset({"const"})
+
+
+@pytest.mark.parametrize(
+    ("line", "kinds"),
+    [
+        ("#ifdef ", C_MACROS),
+        ("#if !defined(CURL_DISABLE_HTTP) && !defined(", C_MACROS),
+        ("  struct ", frozenset({"struct"})),
+        ("static enum ", frozenset({"enum"})),
+        ("    case ", C_MACROS),
+        ("static ", C_TYPES),  # a declaration's start: its type
+        ("extern const ", C_TYPES),
+        ("  result = ", frozenset()),
+        ("  if(x & ", frozenset()),
+        ("static int ", frozenset()),  # the declared name itself
+        ("", frozenset()),
+    ],
+)
+def test_c_line_says_what_kind_of_name_comes(line: str, kinds: frozenset[str]) -> None:
+    assert scope("c").expected_kinds([line]) == kinds
+
+
 def test_languages_without_rules_expect_nothing() -> None:
     assert scope("python").expected_kinds(["x = "]) == frozenset()
 
