@@ -141,6 +141,12 @@ class BM25(Generic[K]):
             self._loaded_df[term] = found
         return found
 
+    def holders(self, term: str) -> list[K]:
+        """The documents that hold ``term``, in slot order."""
+        slots, _ = self._array(term)
+        keys = self._keys
+        return [k for s in sorted(slots.tolist()) if (k := keys[s]) is not None]
+
     def slot(self, key: K) -> int | None:
         return self._slot.get(key)
 

@@ -13,7 +13,7 @@ from indexer.languages import language_for_path
 from indexer.types import ParsedFile
 from server.context.bm25 import code_terms
 from server.context.buffer import current_entry
-from server.context.cursor import code_identifiers, locate, nearby_identifiers, query_window
+from server.context.cursor import code_identifier_uses, locate, nearby_identifiers, query_window
 from server.context.definitions import definition_candidates
 from server.context.members import member_candidates
 from server.context.names import names_at_cursor
@@ -123,12 +123,14 @@ def _build(
     timings["parse"] = (t2 - t1) * 1000
 
     nearby = nearby_identifiers(cursor)
-    prefix_counts = Counter(code_identifiers(cursor.prefix, language_for_path(path)))
+    identifiers, members = code_identifier_uses(cursor.prefix, language_for_path(path))
+    prefix_counts = Counter(identifiers)
+    bare_counts = prefix_counts - Counter(members)
     query = query_window(cursor, QUERY_LINES)
     lexical = view.bm25.score_vector(code_terms(query), max_df=MAX_DF)
     relevance = make_relevance(layer, cursor, lexical, path)
     cands: list[Candidate] = definition_candidates(
-        layer, path, current, cursor, nearby, prefix_counts, relevance
+        layer, path, current, cursor, nearby, prefix_counts, relevance, bare_counts
     )
     t3 = time.perf_counter()
     timings["definitions"] = (t3 - t2) * 1000

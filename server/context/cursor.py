@@ -124,8 +124,19 @@ def code_identifiers(text: str, language: str | None = None) -> list[str]:
     """Identifier occurrences outside strings and comments. ``#`` starts a comment only in
     the languages where it does (not C's ``#include``), ``//`` only where it is not
     Python's floor division."""
+    return code_identifier_uses(text, language)[0]
+
+
+# A member after ``.`` (not the last dot of ``...T``), ``->`` or ``::``.
+_MEMBER = re.compile(r"(?:(?<!\.)\.|->|::)\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def code_identifier_uses(text: str, language: str | None = None) -> tuple[list[str], list[str]]:
+    """``code_identifiers`` and, apart, the occurrences that are members of something
+    (``errors.New``, ``p->next``, ``Foo::bar``): those are not uses of a bare name in scope
+    (``New`` of the file's own package is still unused after ``errors.New``)."""
     cleaned = _NOISE.sub(lambda m: _blank(m.group(0), language), text)
-    return _IDENT.findall(cleaned)
+    return _IDENT.findall(cleaned), _MEMBER.findall(cleaned)
 
 
 def _blank(match: str, language: str | None) -> str:

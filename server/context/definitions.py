@@ -31,10 +31,17 @@ MAX_DEPTH = 6  # re-export hops
 class Relevance(Protocol):
     """How well a definition fits the cursor (``server.context.relevance``): about [0, 1]
     for (name, path, chunk index, local name); ``usage`` weighs the vote of the code most
-    similar to the cursor's."""
+    similar to the cursor's and ``sequence`` that of the names that follow the line above
+    elsewhere (among a package's names, where nothing else names the next one)."""
 
     def __call__(
-        self, name: str, def_path: str, chunk: int, local: str | None = None, usage: float = ...
+        self,
+        name: str,
+        def_path: str,
+        chunk: int,
+        local: str | None = None,
+        usage: float = ...,
+        sequence: float = ...,
     ) -> float: ...
 
 
@@ -143,6 +150,7 @@ def definition_candidates(
     nearby: dict[str, float],
     prefix_counts: Counter[str],
     relevance: Relevance | None = None,
+    bare_counts: Counter[str] | None = None,
 ) -> list[Candidate]:
     """Candidates from what the names around the cursor mean here (``indexer.scope``).
 
@@ -150,7 +158,9 @@ def definition_candidates(
     at the cursor (``pkg.``, ``Type::``) 2, an import not used yet 1.6, a name used near
     the cursor 1 to 1.5, a name the file sees without an import (its package, its star
     imports) and has not used yet about 1, a bare identifier defined somewhere less; plus
-    up to ``RELEVANCE_WEIGHT`` from ``relevance`` to order candidates of the same kind."""
+    up to ``RELEVANCE_WEIGHT`` from ``relevance`` to order candidates of the same kind.
+    ``bare_counts`` counts the prefix's identifiers that are not members of something
+    (``errors.New`` is no use of the package's ``New``); default ``prefix_counts``."""
     out: list[Candidate] = []
     resolver = Resolver(layer)
     kinds = expected_kinds(path, cursor)
@@ -234,7 +244,8 @@ def definition_candidates(
             why = f"defines `{d.qualified}`, named near the cursor"
             add(p, d, name, 0.6 * weight * bonus / len(rows), why, 0.0)
 
-    _unused_in_scope(layer, resolver, path, prefix_counts, relevance, add, kinds)
+    bare = prefix_counts if bare_counts is None else bare_counts
+    _unused_in_scope(layer, resolver, path, bare, relevance, add, kinds)
     return out
 
 
@@ -248,6 +259,10 @@ USED_ELSEWHERE = 0.2  # an in-scope name that many chunks name
 # Among hundreds of in-scope names (a Go package, a C header's API) nothing names the next
 # one; what the most similar code elsewhere uses counts twice as much as among imports.
 IN_SCOPE_USAGE = 0.8
+# Among them, what follows the line above's names elsewhere (``Description(…),`` then
+# ``UsageOnError()``); it also picks which of a receiver's members are offered (``kong.``),
+# but does not rank them: there, and among imports, it cost Python's hit@1.
+SEQUENCE = 0.6
 
 
 def _subject(path: str) -> str:
@@ -281,7 +296,7 @@ def _unused_in_scope(
 
     def fit(row: ScopeRow) -> float:
         rel = (
-            relevance(row.d.name, row.path, -1, None, IN_SCOPE_USAGE)
+            relevance(row.d.name, row.path, -1, None, IN_SCOPE_USAGE, SEQUENCE)
             if relevance is not None
             else 0.0
         )
@@ -385,7 +400,7 @@ def _best(
         return rows[:n]
 
     def fit(r: tuple[str, SymbolDef]) -> float:
-        return relevance(r[1].name, r[0], -1, None) + kind_fit(r[1], kinds)
+        return relevance(r[1].name, r[0], -1, None, sequence=SEQUENCE) + kind_fit(r[1], kinds)
 
     return sorted(rows, key=lambda r: -fit(r))[:n]
 

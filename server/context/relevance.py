@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -21,11 +22,13 @@ from indexer.scope import Resolver
 from server.context.bm25 import code_terms
 from server.context.cursor import Cursor
 from server.context.definitions import Relevance, definition_span
+from server.context.typefacts import facts_of
 from server.context.workspace import Layered
 
 USAGE, NAME, LEXICAL, POPULAR = 0.4, 0.3, 0.2, 0.1
 FOLLOW = 0.8
 TARGET = 0.5  # the name being assigned, declared or compared on the cursor's line
+TYPE_FIT = 0.5  # a name that is, or gives, the type of the parameter the cursor fills
 LINES = 10
 DECAY = 0.85
 NEIGHBOURS = 40  # similar chunks whose identifiers vote for names
@@ -137,16 +140,44 @@ def open_call(line: str) -> tuple[str | None, str, int] | None:
     return None
 
 
-def parameter_terms(layer: Layered, path: str, cursor: Cursor) -> frozenset[str]:
-    """The sub-words of the parameter (its name and type as declared) that the argument at
-    the cursor fills, when the callee is a function of the workspace in scope here:
-    ``ErrorLoggerT(`` with ``func ErrorLoggerT(typ ErrorType)`` → {typ, error, type}."""
-    line = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
-    call = open_call(line[: len(line) - len(cursor.partial)])
+CALL_LINES = 8  # an argument list may open this many lines above the cursor
+_STRING = re.compile(r'"(?:\\.|[^"\\\n])*"|`[^`]*`|\'(?:\\.|[^\'\\\n])*\'')
+
+
+def call_at(cursor: Cursor) -> tuple[str | None, str, int] | None:
+    """``open_call`` over the last lines before the cursor, string literals emptied: an
+    argument list often spans lines (``kong.Parse(&cli,`` then ``kong.Name("x"),``)."""
+    lines = cursor.prefix_lines[-CALL_LINES:]
+    if not lines:
+        return None
+    last = lines[-1][: len(lines[-1]) - len(cursor.partial)]
+    text = "\n".join([*lines[:-1], last])
+    return open_call(_STRING.sub("0", text))
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """The declared parameter an argument at the cursor fills: its text (``typ
+    ErrorType``), and the names in it that the workspace defines as types, resolved from
+    the callee's file (``ErrorType``)."""
+
+    text: str
+    types: frozenset[str]
+
+
+TYPE_KINDS = frozenset({"struct", "interface", "type", "class", "enum"})
+
+
+def parameter_at(layer: Layered, path: str, cursor: Cursor) -> Parameter | None:
+    """The parameter the argument at the cursor fills, when the callee is a function of
+    the workspace in scope here (``ErrorLoggerT(`` with ``func ErrorLoggerT(typ
+    ErrorType)``)."""
+    call = call_at(cursor)
     if call is None:
-        return frozenset()
+        return None
     qualifier, callee, index = call
-    for meaning in Resolver(layer).lookup(path, callee, qualifier):
+    resolver = Resolver(layer)
+    for meaning in resolver.lookup(path, callee, qualifier):
         d = meaning.definition
         entry = layer.file(meaning.path)
         if d is None or d.kind not in _CALLABLE_KINDS or entry is None:
@@ -156,11 +187,46 @@ def parameter_terms(layer: Layered, path: str, cursor: Cursor) -> frozenset[str]
         if params and params[0].strip() in _SELF_PARAMETERS:
             params = params[1:]  # a Python method's receiver is not passed in the list
         if not params:
-            return frozenset()
-        words = _IDENT.findall(params[min(index, len(params) - 1)])
-        terms = {_stem(t) for w in words for t in name_terms(w) if len(t) >= 3}
-        return frozenset(terms - _NOT_TARGETS)
-    return frozenset()
+            return None
+        text = params[min(index, len(params) - 1)]
+        types = frozenset(
+            w
+            for w in set(_IDENT.findall(text))
+            if any(
+                m.definition is not None and m.definition.kind in TYPE_KINDS
+                for m in resolver.lookup(meaning.path, w)
+            )
+        )
+        return Parameter(text, types)
+    return None
+
+
+def parameter_terms(layer: Layered, path: str, cursor: Cursor) -> frozenset[str]:
+    """The sub-words of the parameter (its name and type as declared) that the argument at
+    the cursor fills: ``ErrorLoggerT(`` with ``func ErrorLoggerT(typ ErrorType)`` →
+    {typ, error, type}."""
+    param = parameter_at(layer, path, cursor)
+    return _parameter_terms(param) if param is not None else frozenset()
+
+
+def _parameter_terms(param: Parameter) -> frozenset[str]:
+    words = _IDENT.findall(param.text)
+    terms = {_stem(t) for w in words for t in name_terms(w) if len(t) >= 3}
+    return frozenset(terms - _NOT_TARGETS)
+
+
+def declared_type(layer: Layered, name: str, def_path: str) -> frozenset[str]:
+    """The names in what ``name``'s file says it is: a function's result type, a
+    variable's or constant's declared type (``func Name(s string) Option`` → {Option})."""
+    entry = layer.file(def_path)
+    facts = facts_of(entry) if entry is not None else None
+    if facts is None:
+        return frozenset()
+    text = facts.returns.get(name)
+    if text is None:
+        value = facts.names.get(name)
+        text = value.type_text if value is not None else ""
+    return frozenset(_IDENT.findall(text)) if text else frozenset()
 
 
 def _parameters(text: str, name: str) -> list[str]:
@@ -242,6 +308,38 @@ def continuation_votes(
     return {}
 
 
+ANCHORS = 3  # the rarest names of the line above (and the cursor's) whose successors vote
+ANCHOR_DF = 60  # a name in more chunks than this says little about what follows it
+
+
+def sequence_votes(layer: Layered, path: str, cursor: Cursor) -> dict[str, float]:
+    """Names that come right after the names of the line above the cursor in the rest of
+    the workspace (on the rest of their line or the next): ``kong.Description(…),`` goes
+    on with ``kong.UsageOnError()`` where other code does. The rarest names of that line
+    (and of the cursor's line so far) lead, since a rare name's successors are few;
+    normalised to [0, 1]."""
+    lines = [t for t in cursor.prefix_lines[:-1] if t.strip()][-1:]
+    current = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
+    current = current[: len(current) - len(cursor.partial)]
+    names = {w for t in [*lines, current] for w in _IDENT.findall(t) if len(w) > 2}
+    view = layer.view
+    bm25 = view.bm25
+    dfs = sorted((bm25.df(w.lower()), w) for w in names)
+    anchors = [w for df, w in dfs if 1 < df <= ANCHOR_DF][:ANCHORS]
+    votes: dict[str, float] = {}
+    for anchor in anchors:
+        pattern = re.compile(rf"\b{re.escape(anchor)}\b[^\n]*\n?[^\n]*")
+        for p, i in bm25.holders(anchor.lower()):
+            if p == path or p in layer.overlay:
+                continue
+            text = view.files[p].chunks[i].text
+            for m in pattern.finditer(text):
+                for w in set(_IDENT.findall(m.group(0)[len(anchor) :])):
+                    votes[w] = votes.get(w, 0.0) + 1.0
+    best = max(votes.values(), default=0.0)
+    return {k: v / best for k, v in votes.items()} if best else {}
+
+
 def _identifiers(text: str) -> frozenset[str]:
     hit = _ident_cache.get(text)
     if hit is None:
@@ -259,17 +357,28 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     """A relevance function over the view, given the BM25 scores of the query window (one
     per slot of the view's BM25)."""
     weights = term_weights(cursor)
-    targets = target_terms(cursor) or parameter_terms(layer, path, cursor)
+    targets = target_terms(cursor)
+    param = parameter_at(layer, path, cursor) if not targets else None
+    if param is not None:
+        targets = _parameter_terms(param)
+    wanted = param.types if param is not None else frozenset()
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25
     votes = usage_votes(layer, path, lexical)
     follows = continuation_votes(layer, path, cursor, lexical)
+    after: dict[str, float] | None = None  # computed when first asked for
     counts = layer.view.imported_names
     top_count = math.log1p(max(counts.values(), default=0)) or 1.0
 
     def relevance(
-        name: str, def_path: str, chunk: int, local: str | None = None, usage: float = USAGE
+        name: str,
+        def_path: str,
+        chunk: int,
+        local: str | None = None,
+        usage: float = USAGE,
+        sequence: float = 0.0,
     ) -> float:
+        nonlocal after
         parts = name_terms(name)
         match = sum(weights.get(p, 0.0) for p in parts) / len(parts) if parts else 0.0
         slot = None if def_path in layer.overlay else bm25.slot((def_path, chunk))
@@ -278,7 +387,9 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         used = max(votes.get(name, 0.0), votes.get(local, 0.0) if local else 0.0)
         follow = follows.get(name, 0.0)
         aim = target_match(targets, name)
-        return (
+        if wanted and (name in wanted or wanted & declared_type(layer, name, def_path)):
+            aim += TYPE_FIT / TARGET  # it is, or gives, what the parameter takes
+        score = (
             usage * used
             + NAME * match
             + LEXICAL * lex
@@ -286,5 +397,10 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
             + FOLLOW * follow
             + TARGET * aim
         )
+        if sequence:
+            if after is None:
+                after = sequence_votes(layer, path, cursor)
+            score += sequence * after.get(name, 0.0)
+        return score
 
     return relevance
