@@ -17,6 +17,7 @@ import dataclasses
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from indexer.secrets import redact
@@ -45,7 +46,10 @@ def open_base(settings: IndexSettings) -> Base | None:
     """The configured base, read once (None when no base is configured)."""
     if not settings.base:
         return None
-    store = Store.open(settings.base, settings.storage_options)
+    # A base changes when CI runs: its readers need not list its versions at each read
+    # (the explicit checkout below sees the latest; ``Index.refresh`` polls for newer).
+    consistency = timedelta(seconds=max(0.0, settings.consistency_s))
+    store = Store.open(settings.base, settings.storage_options, consistency)
     with store.errors():
         table = store.table(FILES)
         if table is None:

@@ -11,8 +11,8 @@ not in chunk order is read through a small permutation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import overload
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from indexer.types import Chunk
 
 CHUNK_COLUMNS = ["path", "start_line", "end_line", "language", "text", "symbols", "kind"]
+T = TypeVar("T")
 
 
 class LazyChunks(Sequence[Chunk]):
@@ -115,6 +116,86 @@ def lazy_chunks(table: pa.Table) -> tuple[dict[str, LazyChunks], np.ndarray] | N
             ordinal[lo + perm] = np.arange(hi - lo, dtype=np.int32)
         out[names[runs[lo]]] = LazyChunks(table, lo, hi, lines, perm)
     return out, ordinal
+
+
+class LazyRows(Sequence[T]):
+    """One path's rows ``lo:hi`` of a table grouped by path, made objects (``make`` over
+    the columns ``names``, path first) on first use; ``column`` reads one column of them
+    without making any (an editor opening a base counts every file's imported names but
+    reads the imports of a few files)."""
+
+    __slots__ = ("_hi", "_items", "_lo", "_make", "_names", "_table")
+
+    def __init__(
+        self, table: pa.Table, lo: int, hi: int, names: list[str], make: Callable[..., T]
+    ) -> None:
+        self._table: pa.Table | None = table
+        self._lo, self._hi = lo, hi
+        self._names = names
+        self._make = make
+        self._items: list[T] | None = None
+
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
+    def column(self, name: str) -> list[Any]:
+        """The values of one column, in order."""
+        table = self._table
+        if table is None:  # made already
+            return [getattr(item, name) for item in self._load()]
+        return table.column(name).slice(self._lo, self._hi - self._lo).to_pylist()
+
+    def _load(self) -> list[T]:
+        items = self._items
+        if items is None:
+            table = self._table
+            assert table is not None
+            part = table.slice(self._lo, self._hi - self._lo)
+            columns = [part.column(c).to_pylist() for c in self._names]
+            make = self._make
+            items = [make(*row) for row in zip(*columns, strict=True)]
+            self._items = items  # two threads may both build it: equal lists, either wins
+            self._table = None
+        return items
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        return self._load()[i]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._load())
+
+    def __repr__(self) -> str:
+        return f"LazyRows({len(self)} rows, loaded={self._items is not None})"
+
+
+def lazy_groups(
+    table: pa.Table, names: list[str], make: Callable[..., T]
+) -> dict[str, LazyRows[T]] | None:
+    """path → its rows as ``LazyRows`` for a table whose rows are grouped by path and in
+    order within it (the caller orders them); None when some path's rows are apart."""
+    n = table.num_rows
+    if n == 0:
+        return {}
+    table = table.select(names)
+    codes = pc.dictionary_encode(table.column(names[0]).combine_chunks())
+    runs = codes.indices.to_numpy(zero_copy_only=False)
+    bounds = np.flatnonzero(runs[1:] != runs[:-1]) + 1
+    if len(bounds) + 1 != len(codes.dictionary):
+        return None
+    los = [0, *bounds.tolist()]
+    his = [*bounds.tolist(), n]
+    paths = codes.dictionary.to_pylist()
+    firsts = runs[los].tolist()
+    return {
+        paths[f]: LazyRows(table, lo, hi, names, make)
+        for f, lo, hi in zip(firsts, los, his, strict=True)
+    }
 
 
 def chunk_lines(chunks: Sequence[Chunk]) -> np.ndarray:

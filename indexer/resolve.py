@@ -19,7 +19,7 @@ take milliseconds) and pass it to every call.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from indexer.types import ImportRef, SymbolDef
@@ -191,7 +191,7 @@ def _defines(definitions: list[SymbolDef], name: str) -> bool:
 def follow_reexports(
     name: str,
     path: str,
-    imports_of: Callable[[str], list[ImportRef]],
+    imports_of: Callable[[str], Sequence[ImportRef]],
     known_paths: PathIndex | Iterable[str],
     definitions_of: Callable[[str], list[SymbolDef]] | None = None,
     max_depth: int = 4,
@@ -214,7 +214,7 @@ def follow_reexports(
 def _follow(
     name: str,
     path: str,
-    imports_of: Callable[[str], list[ImportRef]],
+    imports_of: Callable[[str], Sequence[ImportRef]],
     index: PathIndex,
     definitions_of: Callable[[str], list[SymbolDef]] | None,
     depth: int,

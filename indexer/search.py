@@ -13,7 +13,7 @@ import dataclasses
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,9 +23,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexer import lexicon
 from indexer.embedder import Embedder, load_embedder, precision_of_slug
 from indexer.gc_pause import gc_paused
-from indexer.lazy_rows import CHUNK_COLUMNS, lazy_chunks, term_keys
+from indexer.lazy_rows import CHUNK_COLUMNS, lazy_chunks, lazy_groups, term_keys
+from indexer.lexicon import LayeredPostings, Postings
 from indexer.storage import display_uri
 from indexer.store import (
     CHUNKS,
@@ -70,7 +72,7 @@ class _Snapshot:
     # builder keeps its own, so an editor's open does not pay for this one)
     defs: dict[str, list[tuple[str, SymbolDef]]] | None = None
     file_defs: dict[str, list[SymbolDef]] = field(default_factory=dict)
-    imports: dict[str, list[ImportRef]] = field(default_factory=dict)
+    imports: dict[str, Sequence[ImportRef]] = field(default_factory=dict)  # may be lazy
     known: frozenset[str] = frozenset()
     meta: dict[str, str] = field(default_factory=dict)
     vec_hashes: list[str] = field(default_factory=list)
@@ -86,7 +88,10 @@ class _Snapshot:
     # Full-text search over ``terms`` in memory (built on first text search of a layered
     # index): (BM25 over row numbers, the chunk of each row), or None when the columns
     # cannot be used (then the stores' full-text indexes answer).
-    text_index: tuple[Any, list[Chunk]] | tuple[()] | None = None
+    text_index: tuple[Any, Any] | tuple[()] | None = None
+    # A base's precomputed postings (``indexer.lexicon``), seen through the delta; when
+    # set, ``terms`` is None and the BM25s are built from these instead.
+    postings: LayeredPostings | None = None
 
 
 def _grouped(table: pa.Table, names: list[str], keys: list[str], make: Any) -> dict[str, list[Any]]:
@@ -188,6 +193,9 @@ def _compose(base: _Snapshot, delta: _Snapshot) -> _Snapshot:
     if delta.vec_hashes and delta.vecs.size:
         vecs = np.vstack([base.vecs, delta.vecs]) if base.vecs.size else delta.vecs
         vec_hashes = [*base.vec_hashes, *delta.vec_hashes]
+    postings = None
+    if base.postings is not None and (delta.terms is not None or not delta.chunks):
+        postings = base.postings.through(frozenset(hidden), delta.terms)
     snap = _Snapshot(
         versions=versions,
         files=merged(base.files, delta.files),
@@ -200,7 +208,8 @@ def _compose(base: _Snapshot, delta: _Snapshot) -> _Snapshot:
         vecs=vecs,
         vec_set=base.vec_set | delta.vec_set,
         deleted=delta.deleted,
-        terms=_compose_terms(base.terms, delta.terms, hidden),
+        terms=None if postings is not None else _compose_terms(base.terms, delta.terms, hidden),
+        postings=postings,
     )
     _derive(snap)
     return snap
@@ -222,11 +231,15 @@ def _compose_terms(
     return pa.concat_tables([_without(base, hidden), delta], promote_options="default")
 
 
-def _text_index(snap: _Snapshot) -> tuple[Any, list[Chunk]] | tuple[()]:
-    """A BM25 over the snapshot's chunks from their stored term counts, and the chunk of
-    each row; ``()`` when the columns are missing or do not line up with the chunks."""
+def _text_index(snap: _Snapshot) -> tuple[Any, Any] | tuple[()]:
+    """A BM25 over the snapshot's chunks (from a base's postings, else from their stored
+    term counts) and the chunk of a key; ``()`` when the columns are missing or do not
+    line up with the chunks."""
     from server.context.bm25 import BM25  # the context builder's BM25 (no cycle at import)
 
+    if snap.postings is not None:
+        chunks = snap.chunks
+        return BM25.from_layered(snap.postings), lambda key: chunks[key[0]][key[1]]
     terms = snap.terms
     if terms is None or terms.num_rows == 0:
         return ()
@@ -235,16 +248,17 @@ def _text_index(snap: _Snapshot) -> tuple[Any, list[Chunk]] | tuple[()]:
         return ()
     rows = [snap.chunks[p][i] for p, i in keys]
     bm25 = BM25.from_columns(range(len(rows)), terms.column("terms"), terms.column("tfs"))
-    return (bm25, rows) if bm25 is not None else ()
+    return (bm25, rows.__getitem__) if bm25 is not None else ()
 
 
 class _Layer:
     """The committed rows of one store, in memory; ``refresh`` reloads what changed."""
 
-    def __init__(self, store: Store, derive: bool = True) -> None:
+    def __init__(self, store: Store, derive: bool = True, postings: bool = False) -> None:
         self.store = store
         self.snap = _Snapshot()
         self.derive = derive  # False for a layer only read through ``_compose``
+        self.postings = postings  # a base: read its precomputed postings when valid
 
     def refresh(self) -> bool:
         """Reload what changed since the last call (by table versions). Cheap when nothing
@@ -263,6 +277,7 @@ class _Layer:
             by_hash=None,
             lower_names=None,
             text_index=None,
+            postings=None,
         )
         rows_changed = any(
             versions.get(t) != old.versions.get(t) for t in (FILES, CHUNKS, SYMBOLS, IMPORTS)
@@ -290,19 +305,23 @@ class _Layer:
         table = self.store.table(CHUNKS)
         stored = table.schema.names if table is not None else []
         with_terms = all(c in stored for c in ("terms", "tfs"))
-        chunk_columns = _CHUNK_COLUMNS + (["terms", "tfs"] if with_terms else [])
+        term_columns = ["terms", "tfs"] if with_terms else []
+        # Postings built with one chunks version are only read with all of its rows.
+        whole = not old.files or old.postings is not None
+        recorded = snap.meta.get(lexicon.META_KEY, "") if self.postings and whole else ""
+        use_postings = recorded.startswith(f"{snap.versions.get(CHUNKS)}:")
+        chunk_columns = _CHUNK_COLUMNS + ([] if use_postings else term_columns)
         reads = {CHUNKS: chunk_columns, SYMBOLS: _SYMBOL_COLUMNS, IMPORTS: _IMPORT_COLUMNS}
-        with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+        with ThreadPoolExecutor(max_workers=len(reads) + 1) as pool:
             # A first load reads every table at once (an object store's latency overlaps).
             first = (
-                {n: pool.submit(self.store.read, n, c) for n, c in reads.items()}
-                if not old.files
-                else {}
+                {n: pool.submit(self.store.read, n, c) for n, c in reads.items()} if whole else {}
             )
+            postings_rows = pool.submit(self.store.read, lexicon.LEXICON) if use_postings else None
             files = self.store.files()
             changed = [p for p, f in files.items() if old.files.get(p) != f]
             removed = [p for p in old.files if p not in files]
-            if not old.files or len(changed) > _PARTIAL_RELOAD_MAX:
+            if whole or len(changed) > _PARTIAL_RELOAD_MAX:
                 snap.chunks, snap.file_defs, snap.imports = {}, {}, {}
                 where = None
                 targets = list(files)
@@ -323,14 +342,21 @@ class _Layer:
                 live_array = pa.array(sorted(live), pa.string())
                 # The smaller tables first: the chunks (texts, term lists) are still
                 # arriving meanwhile, from an object store above all.
-                for name, keys, make, into in (
-                    (SYMBOLS, ["path"], _symbol, snap.file_defs),
-                    (IMPORTS, ["path", "line"], _import, snap.imports),
-                ):
-                    found = _grouped(fetched[name].result(), reads[name], keys, make)
-                    into.update((p, objs) for p, objs in found.items() if p in live)
-                rows = fetched[CHUNKS].result()
-                rows = rows.filter(pc.is_in(rows.column("path"), value_set=live_array))
+                found = _grouped(fetched[SYMBOLS].result(), _SYMBOL_COLUMNS, ["path"], _symbol)
+                snap.file_defs.update((p, objs) for p, objs in found.items() if p in live)
+                # Imports become objects per file when read (most files' never are).
+                ordered = _ordered(fetched[IMPORTS].result(), ["path", "line"])
+                lazy = lazy_groups(ordered, _IMPORT_COLUMNS, _import)
+                imports = lazy if lazy is not None else {}  # (never: ordered above)
+                snap.imports.update((p, rows) for p, rows in imports.items() if p in live)
+                read = fetched[CHUNKS].result()
+                rows = read.filter(pc.is_in(read.column("path"), value_set=live_array))
+                postings = None
+                if postings_rows is not None:
+                    postings = _valid_postings(postings_rows.result(), rows, read, recorded)
+                    if postings is None:  # not the rows it was built from: the columns
+                        read = self.store.read(CHUNKS, _CHUNK_COLUMNS + term_columns)
+                        rows = read.filter(pc.is_in(read.column("path"), value_set=live_array))
                 grouped = lazy_chunks(rows)
                 if grouped is None:  # a file's rows apart (not as a sync writes): sort
                     rows = rows.sort_by([(k, "ascending") for k in _CHUNK_ORDER])
@@ -338,9 +364,17 @@ class _Layer:
                     assert grouped is not None
                 by_path, ordinal = grouped
                 snap.chunks.update(by_path)
+                if postings is not None:
+                    codes = pc.dictionary_encode(rows.column("path").combine_chunks())
+                    snap.postings = LayeredPostings(
+                        postings,
+                        codes.dictionary.to_pylist(),
+                        codes.indices.to_numpy(zero_copy_only=False),
+                        ordinal,
+                    )
                 terms = (
                     rows.select(_TERM_COLUMNS).append_column("ordinal", pa.array(ordinal))
-                    if with_terms
+                    if with_terms and postings is None
                     else None
                 )
                 if where is None or terms is None or snap.terms is None:
@@ -353,6 +387,19 @@ class _Layer:
             elif snap.terms is not None and removed:
                 snap.terms = _without(snap.terms, removed)
         snap.files = files
+
+
+def _valid_postings(
+    table: pa.Table, rows: pa.Table, read: pa.Table, recorded: str
+) -> Postings | None:
+    """The postings of a ``lexicon`` table, when they describe exactly ``rows`` (every row
+    ``read``, in the order and at the version they were built from)."""
+    if rows.num_rows != read.num_rows:
+        return None
+    version = recorded.split(":", 1)[0]
+    if recorded != f"{version}:{lexicon.fingerprint(rows.select(lexicon.ROW_COLUMNS))}":
+        return None
+    return Postings.from_table(table, rows.num_rows)
 
 
 class Index:
@@ -369,7 +416,9 @@ class Index:
         self.uri = uri
         self.store = Store.open(uri)
         self._local = _Layer(self.store, derive=base is None)
-        self._base = _Layer(base, derive=False) if base is not None else None
+        self._base: _Layer | None = None
+        if base is not None:
+            self._base = _prefetched_layer(base) or _Layer(base, derive=False, postings=True)
         self._snap = _Snapshot()
         self._refresh_lock = threading.Lock()
         self._embedder: Embedder | None = None
@@ -426,6 +475,11 @@ class Index:
     def imports(self, path: str) -> list[ImportRef]:
         return list(self._snap.imports.get(path, ()))
 
+    def import_rows(self, path: str) -> Sequence[ImportRef]:
+        """``imports(path)`` as held (read-only, not copied; rows read from a store become
+        objects when first read: ``indexer.lazy_rows.LazyRows``)."""
+        return self._snap.imports.get(path, ())
+
     def chunks(self, path: str) -> list[Chunk]:
         """The chunks of one file, by start line."""
         return list(self._snap.chunks.get(path, ()))
@@ -450,6 +504,11 @@ class Index:
         together, as stored). None
         when the index predates them (the reader then tokenizes the texts itself)."""
         return self._snap.terms
+
+    def chunk_postings(self) -> LayeredPostings | None:
+        """A base's precomputed postings seen through the delta (``indexer.lexicon``), or
+        None; when set, ``chunk_terms`` is None and a BM25 is built from these."""
+        return self._snap.postings
 
     def file(self, path: str) -> FileRow | None:
         return self._snap.files.get(path)
@@ -562,8 +621,8 @@ class Index:
                 snap.text_index = _text_index(snap)
         if not snap.text_index:
             return None
-        bm25, rows = snap.text_index
-        return [(rows[i], score) for i, score in bm25.top(code_terms(query), n)]
+        bm25, chunk_of = snap.text_index
+        return [(chunk_of(key), score) for key, score in bm25.top(code_terms(query), n)]
 
     def embedder(self) -> Embedder | None:
         """The embedder this index was built with (loaded on first use)."""
@@ -739,6 +798,52 @@ class Index:
                 }
             )
         return out
+
+
+_prefetched: dict[str, Future[_Layer]] = {}
+_prefetch_lock = threading.Lock()
+
+
+def prefetch_base(settings: IndexSettings) -> None:
+    """Start reading the configured base's rows in the background (an editor opening a
+    folder calls this before computing its delta): the object store's latency and the
+    rows' decoding then overlap the walk, the git diff and the delta's parsing instead of
+    following them. The next ``open_index`` over this base takes the rows if they are
+    still the version it wants; otherwise they are dropped and read again."""
+    uri = settings.base
+    if not uri:
+        return
+    with _prefetch_lock:
+        if uri in _prefetched:
+            return
+        future: Future[_Layer] = Future()
+        _prefetched[uri] = future
+    consistency = timedelta(seconds=max(0.0, settings.consistency_s))
+
+    def load() -> None:
+        try:
+            store = Store.open(uri, settings.storage_options, consistency)
+            layer = _Layer(store, derive=False, postings=True)
+            with store.errors():
+                layer.refresh()
+            future.set_result(layer)
+        except BaseException as e:  # the open that takes it reads again, and reports
+            future.set_exception(e)
+
+    threading.Thread(target=load, name="tandem-base-prefetch", daemon=True).start()
+
+
+def _prefetched_layer(store: Store) -> _Layer | None:
+    """The layer ``prefetch_base`` read for this store, once, or None."""
+    with _prefetch_lock:
+        future = _prefetched.pop(store.uri, None)
+    if future is None:
+        return None
+    try:
+        layer = future.result()
+    except Exception:
+        return None
+    return layer if layer.store is store else None
 
 
 def _recorded_base(path: Path | None) -> str | None:

@@ -394,6 +394,11 @@ class Store:
         with self.lock:
             self._create(name, SCHEMAS[name]).add(rows)
 
+    def replace(self, name: str, rows: pa.Table) -> None:
+        """Write a whole table anew (a derived table, e.g. ``indexer.lexicon``'s)."""
+        with self.lock:
+            self._tables[name] = self.db.create_table(name, rows, mode="overwrite")
+
     def upsert_files(self, rows: list[FileRow]) -> None:
         """Write files rows (the commit marker of those paths), replacing old ones."""
         if not rows:

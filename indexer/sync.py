@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer import lexicon
 from indexer.chunker import parse_file
 from indexer.delta import (
     Base,
@@ -521,6 +522,9 @@ def _finish(
         big = report.indexed + report.deleted >= _FULL_OPTIMIZE_FILES
         store.optimize(full=big, throttle=not full)
         _checkpoint("optimized")
+    if full and base is None and store.remote:
+        # a base others open: its full-text postings, built once here (indexer.lexicon)
+        lexicon.write(store, store.versions().get(CHUNKS, -1))
     files = store.read(FILES, ["n_chunks", "fallback"])
     counts = files.column("n_chunks").to_pylist()
     report.total_files = len(counts)

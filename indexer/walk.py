@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -240,17 +241,53 @@ def _read_ignore_file(path: Path) -> GitIgnoreSpec | None:
     return ignore_spec(lines, str(path))
 
 
+class _Spec:
+    """A ``GitIgnoreSpec`` with one combined regex in front of it: most paths match none
+    of a spec's patterns (the defaults' 36 above all), and one search says so where the
+    spec tries each pattern in turn (a third of a walk's time before)."""
+
+    __slots__ = ("_any", "_empty", "_spec")
+
+    def __init__(self, spec: GitIgnoreSpec) -> None:
+        self._spec = spec
+        self._any: re.Pattern[str] | None = None
+        parts = []
+        for pattern in spec.patterns:
+            regex = getattr(pattern, "regex", None)
+            if getattr(pattern, "include", None) is None or regex is None:
+                continue  # a no-op pattern: never decides
+            # named groups (the directory mark) would clash once combined
+            parts.append(_NAMED_GROUP.sub("(?:", regex.pattern))
+        try:
+            self._any = re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+        except re.error:
+            self._any = None  # then every pattern is tried, as before
+        self._empty = not parts
+
+    def include(self, path: str) -> bool | None:
+        """The spec's verdict on ``path``: True ignored, False re-included, None neither."""
+        if self._empty:
+            return None
+        if self._any is not None and self._any.search(path) is None:
+            return None
+        verdict: bool | None = self._spec.check_file(path).include
+        return verdict
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
 class IgnoreRules:
     """Answers "is this path ignored, and by what?" for paths inside one workspace."""
 
     def __init__(self, root: Path, settings: IndexSettings) -> None:
         self.root = root
         self.max_bytes = settings.max_file_kb * 1024
-        self.extra = ignore_spec(settings.exclude, "settings index.exclude")
-        self.defaults = GitIgnoreSpec.from_lines(DEFAULT_IGNORES)
-        self._specs: dict[str, list[tuple[str, GitIgnoreSpec]]] = {}
+        self.extra = _Spec(ignore_spec(settings.exclude, "settings index.exclude"))
+        self.defaults = _Spec(GitIgnoreSpec.from_lines(DEFAULT_IGNORES))
+        self._specs: dict[str, list[tuple[str, _Spec]]] = {}
 
-    def _dir_specs(self, dir_rel: str) -> list[tuple[str, GitIgnoreSpec]]:
+    def _dir_specs(self, dir_rel: str) -> list[tuple[str, _Spec]]:
         specs = self._specs.get(dir_rel)
         if specs is None:
             specs = []
@@ -259,7 +296,7 @@ class IgnoreRules:
                 spec = _read_ignore_file(folder / name)
                 if spec is not None:
                     shown = f"{dir_rel}/{name}" if dir_rel else name
-                    specs.append((shown, spec))
+                    specs.append((shown, _Spec(spec)))
             self._specs[dir_rel] = specs
         return specs
 
@@ -269,18 +306,18 @@ class IgnoreRules:
         if is_dir and parts[-1] in ALWAYS_SKIPPED_DIRS:
             return "ignored (VCS or Tandem folder)"
         tail = "/" if is_dir else ""
-        if self.extra.check_file(rel + tail).include:
+        if self.extra.include(rel + tail):
             return "ignored (settings.exclude)"
         for depth in range(len(parts) - 1, -1, -1):
             dir_rel = "/".join(parts[:depth])
             sub = "/".join(parts[depth:]) + tail
             for shown, spec in self._dir_specs(dir_rel):
-                verdict = spec.check_file(sub).include
+                verdict = spec.include(sub)
                 if verdict is True:
                     return f"ignored ({shown})"
                 if verdict is False:  # explicitly re-included
                     return None
-        if self.defaults.check_file(rel + tail).include:
+        if self.defaults.include(rel + tail):
             return "ignored (default)"
         return None
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -28,9 +28,16 @@ import pyarrow.compute as pc
 
 from indexer.terms import code_terms, term_counts, words
 
+if TYPE_CHECKING:
+    from indexer.lexicon import LayeredPostings
+
 __all__ = ["BM25", "code_terms", "term_counts", "words"]
 
 K = TypeVar("K", bound=Hashable)
+
+
+class _TermRows(Protocol):
+    def get(self, term: str) -> int | None: ...
 
 
 class BM25(Generic[K]):
@@ -49,7 +56,7 @@ class BM25(Generic[K]):
         self._total_length = 0
         self._avg_at_build = 0.0
         # Loaded at once (from_counts): slots 0..n-1, postings as arrays sorted by term.
-        self._loaded_term: dict[str, int] = {}  # term → its row in _loaded_starts
+        self._loaded_term: _TermRows = {}  # term → its row in _loaded_starts
         self._loaded_starts = np.zeros(1, dtype=np.int64)
         self._loaded_slots = np.zeros(0, dtype=np.int64)
         self._loaded_tfs = np.zeros(0, dtype=np.float64)
@@ -88,6 +95,36 @@ class BM25(Generic[K]):
         bm._keys = list(keys)
         bm._slot = {k: i for i, k in enumerate(keys)}
         bm._total_length = int(bm._loaded_lengths.sum())
+        return bm
+
+    @classmethod
+    def from_layered(
+        cls, layered: LayeredPostings, k1: float = 1.2, b: float = 0.75
+    ) -> BM25[tuple[str, int]]:
+        """A base's precomputed postings (``indexer.lexicon``) as they are, its rows of
+        paths the delta hides masked out, and the delta's rows added: keys (path, place
+        among the file's chunks). The arrays are shared, not copied."""
+        p = layered.postings
+        bm: BM25[tuple[str, int]] = BM25(k1, b)
+        alive = layered.alive()
+        bm._loaded_starts, bm._loaded_slots = p.starts, p.rows
+        bm._loaded_tfs, bm._loaded_lengths = p.tfs, p.lengths
+        bm._loaded_alive = alive
+        bm._loaded_live = int(np.count_nonzero(alive))
+        bm._loaded_term = p
+        bm._total_length = int(p.lengths[alive].sum())
+        codes, ordinals = layered.codes.tolist(), layered.ordinal.tolist()
+        names = layered.names
+        keys: list[tuple[str, int] | None] = [
+            (names[c], o) for c, o in zip(codes, ordinals, strict=True)
+        ]
+        live = alive.tolist()
+        bm._slot = {k: i for i, k in enumerate(keys) if live[i]}  # type: ignore[misc]
+        for i in np.flatnonzero(~alive).tolist():
+            keys[i] = None
+        bm._keys = keys
+        for key, counts in layered.delta_docs():
+            bm.add(key, counts)
         return bm
 
     @classmethod

@@ -44,16 +44,25 @@ def file_signatures(index: Any) -> dict[str, Any]:
 
 def load_files(index: Any, paths: Sequence[str]) -> list[FileEntry]:
     """The chunks, definitions and imports of ``paths`` (dict lookups in the snapshot).
-    Chunks as the Index holds them when it can say (``chunk_rows``): a file's stored rows
-    become objects when the context first reads that file, not all on the first load."""
+    Chunks and imports as the Index holds them when it can say (``chunk_rows``,
+    ``import_rows``): a file's stored rows become objects when the context first reads
+    that file, not all on the first load."""
     chunks = getattr(index, "chunk_rows", index.chunks)
-    return [FileEntry(p, chunks(p), index.file_definitions(p), index.imports(p)) for p in paths]
+    imports = getattr(index, "import_rows", index.imports)
+    return [FileEntry(p, chunks(p), index.file_definitions(p), imports(p)) for p in paths]
 
 
 def chunk_terms(index: Any) -> Any:
     """Every chunk's stored term counts as Arrow columns (``Index.chunk_terms``), or None
     when the index has none (then the view tokenizes the texts itself)."""
     read = getattr(index, "chunk_terms", None)
+    return read() if callable(read) else None
+
+
+def chunk_postings(index: Any) -> Any:
+    """A base's precomputed postings seen through the delta (``Index.chunk_postings``),
+    or None (then ``chunk_terms``)."""
+    read = getattr(index, "chunk_postings", None)
     return read() if callable(read) else None
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from indexer.gc_pause import gc_paused
-from indexer.lazy_rows import term_keys
+from indexer.lazy_rows import LazyRows, term_keys
 from indexer.resolve import PathIndex
 from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
 from server.context.bm25 import BM25, term_counts
@@ -33,7 +33,7 @@ class FileEntry:
     path: str
     chunks: Sequence[Chunk] = field(default_factory=list)  # read-only (may be lazy rows)
     definitions: list[SymbolDef] = field(default_factory=list)
-    imports: list[ImportRef] = field(default_factory=list)
+    imports: Sequence[ImportRef] = field(default_factory=list)  # read-only (may be lazy rows)
     signature: Any = None  # whatever tells us the rows changed (the file's content hash)
 
     @classmethod
@@ -92,7 +92,14 @@ class WorkspaceView:
         stale_set = set(stale)
         entries = source.load_files(index, stale)
         # A first load takes the BM25 from the stored term counts when it can.
-        loaded = None if self.files else bm25_from_columns(entries, source.chunk_terms(index))
+        loaded = None
+        if not self.files:  # a base's postings, else the stored term counts
+            postings = source.chunk_postings(index)
+            loaded = (
+                BM25.from_layered(postings)
+                if postings is not None
+                else bm25_from_columns(entries, source.chunk_terms(index))
+            )
         if loaded is not None:
             self.bm25 = loaded
         for entry in entries:
@@ -135,7 +142,7 @@ class WorkspaceView:
         if tokenize:
             for i, chunk in enumerate(entry.chunks):
                 self.bm25.add((entry.path, i), term_counts(chunk.text))
-        self.imported_names.update(r.name for r in entry.imports if r.name and r.name != "*")
+        self.imported_names.update(_bound_names(entry.imports))
         self._paths = None
         self.scope_rows.clear()
         self._configs.clear()
@@ -153,7 +160,7 @@ class WorkspaceView:
                     del self.by_name[d.name]
         for i in range(len(entry.chunks)):
             self.bm25.remove((path, i))
-        self.imported_names.subtract(r.name for r in entry.imports if r.name and r.name != "*")
+        self.imported_names.subtract(_bound_names(entry.imports))
         self._paths = None
         self.scope_rows.clear()
         self._configs.clear()
@@ -208,6 +215,13 @@ def bm25_from_columns(entries: list[FileEntry], table: pa.Table | None) -> BM25[
     if keys is None:
         return None
     return BM25.from_columns(keys, table.column("terms"), table.column("tfs"))
+
+
+def _bound_names(imports: Sequence[ImportRef]) -> list[str]:
+    """The member names ``imports`` bind (``from m import X``: X), read from the stored
+    column when the rows are still lazy (no object per import)."""
+    names = imports.column("name") if isinstance(imports, LazyRows) else [r.name for r in imports]
+    return [n for n in names if n and n != "*"]
 
 
 def _text(entry: FileEntry) -> str:
@@ -269,7 +283,7 @@ class Layered:
         extra = [p for p in self.overlay if p not in base]
         return PathIndex([*base.paths, *extra]) if extra else base
 
-    def imports_of(self, path: str) -> list[ImportRef]:
+    def imports_of(self, path: str) -> Sequence[ImportRef]:
         entry = self.file(path)
         return entry.imports if entry is not None else []
 

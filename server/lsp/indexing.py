@@ -333,6 +333,10 @@ class FolderIndexer:
         title = f"Tandem: indexing {self.root.name}"
         self._on_progress(Progress("begin", title=title, message="scanning files", percentage=0))
         ok = False
+        if self._index is None:  # the base's rows load while the delta is computed
+            from indexer.search import prefetch_base
+
+            prefetch_base(self.settings.index)
         try:
             report = sync_mod.sync(
                 self.root, self.settings.index, self._progress_reporter(), embed=False

@@ -3,6 +3,8 @@ loaders match stored term counts to those chunks by each row's ordinal."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pyarrow as pa
 
 from indexer.lazy_rows import LazyChunks, chunk_lines, lazy_chunks, term_keys
@@ -64,3 +66,37 @@ def test_term_rows_are_matched_to_chunks_by_ordinal_and_refused_when_they_differ
     assert term_keys(wrong, chunks) is None  # same start, other end: not that chunk's counts
     twice = terms.set_column(3, "ordinal", pa.array([1, 1, 2, 0], pa.int32()))
     assert term_keys(twice, chunks) is None  # one chunk twice, one never
+
+
+def test_lazy_groups_make_objects_per_path_on_first_read() -> None:
+    """Imports read from a store stay Arrow until a file's are read; one column can be
+    read without making any object."""
+    from indexer.lazy_rows import LazyRows, lazy_groups
+
+    table = pa.table(
+        {
+            "path": ["a.py", "a.py", "b.py"],
+            "name": ["X", None, "Y"],
+            "line": pa.array([1, 2, 1], pa.int32()),
+        }
+    )
+    made: list[tuple[str, str | None, int]] = []
+
+    class Ref(NamedTuple):
+        name: str | None
+        line: int
+
+    def make(path: str, name: str | None, line: int) -> Ref:
+        made.append((path, name, line))
+        return Ref(name, line)
+
+    groups = lazy_groups(table, ["path", "name", "line"], make)
+    assert groups is not None and sorted(groups) == ["a.py", "b.py"]
+    a = groups["a.py"]
+    assert isinstance(a, LazyRows) and len(a) == 2
+    assert a.column("name") == ["X", None] and made == []
+    assert list(a) == [("X", 1), (None, 2)] and len(made) == 2
+    assert a.column("name") == ["X", None]  # from the objects now
+    assert groups["b.py"][0] == ("Y", 1)
+    apart = pa.table({"path": ["a.py", "b.py", "a.py"], "name": ["X", "Y", "Z"], "line": [1, 1, 2]})
+    assert lazy_groups(apart, ["path", "name", "line"], make) is None

@@ -228,3 +228,23 @@ def test_deeply_nested_tree_does_not_crash(tmp_path: Path) -> None:
     entries, skipped = run_walk(root)
     assert entries == {"d/shallow.py"}
     assert any(r.startswith("too deeply nested") for r in skipped.values())
+
+
+def test_the_combined_prefilter_gives_every_verdict_the_spec_gives() -> None:
+    """The walk asks one combined regex first and the spec only when it matches: the
+    verdicts (ignored, re-included, neither) are the spec's own, for every kind of pattern."""
+    from pathspec import GitIgnoreSpec
+
+    from indexer.walk import DEFAULT_IGNORES, _Spec
+
+    lines = [*DEFAULT_IGNORES, "!keep.pyc", "foo/**/bar", "*.log", "/x/y/", "doc?/", "[ab]c"]
+    lines += ["!dist/keep/", "logs/**", "\\#hash", "a/*/b.txt", "", "# comment"]
+    spec = GitIgnoreSpec.from_lines(lines)
+    fast = _Spec(spec)
+    paths = ["a/node_modules/x.js", "node_modules/", "src/build/x", "build/x", "build/"]
+    paths += ["keep.pyc", "x.pyc", "a/b/c.py", "foo/a/b/bar", "foo/bar", "x/y/", "x/y/z"]
+    paths += ["docs/", "doc1/", "ac", "q/bc", "dist/", "dist/keep/", "a/dist/", "x.map"]
+    paths += [".DS_Store", "a/.DS_Store", "logs/a/b", "#hash", "a/q/b.txt", "a/q/r/b.txt"]
+    for path in paths:
+        assert fast.include(path) == spec.check_file(path).include, path
+    assert _Spec(GitIgnoreSpec.from_lines([])).include("anything") is None
