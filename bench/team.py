@@ -13,7 +13,8 @@ editor waits for before its first context: ``tandem serve`` embeds in the backgr
    the base's commit: a clone's git index is fresh, so the copy's is refreshed first,
    untimed), index the 50 files locally, open base ∪ delta (taking the rows read
    meanwhile), build the first context (its BM25 from the postings CI wrote beside the
-   base: ``indexer.lexicon``); what ``tandem serve`` does on opening the folder. *Full local build*: index the whole clone locally, open it, build the first
+   base: ``indexer.lexicon``); what ``tandem serve`` does on opening the folder.
+   *Full local build*: index the whole clone locally, open it, build the first
    context. Beside the wall times, the CPU seconds of this process and the S3 server
    together: on a shared machine the load inflates wall time, not these.
 3. Search and context latency, p50 and p95, over the same queries and cursors: base read
