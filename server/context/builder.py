@@ -13,7 +13,13 @@ from indexer.languages import language_for_path
 from indexer.types import ParsedFile
 from server.context.bm25 import code_terms
 from server.context.buffer import current_entry
-from server.context.cursor import code_identifier_uses, locate, nearby_identifiers, query_window
+from server.context.cursor import (
+    code_identifier_uses,
+    declared_name,
+    locate,
+    nearby_identifiers,
+    query_window,
+)
 from server.context.definitions import definition_candidates
 from server.context.members import member_candidates
 from server.context.names import names_at_cursor
@@ -125,7 +131,8 @@ def _build(
     nearby = nearby_identifiers(cursor)
     identifiers, members = code_identifier_uses(cursor.prefix, language_for_path(path))
     prefix_counts = Counter(identifiers)
-    bare_counts = prefix_counts - Counter(members)
+    declared = declared_name(cursor)  # ``Skipper `` before ``Skipper``: not a use
+    bare_counts = prefix_counts - Counter(members + ([declared] if declared else []))
     query = query_window(cursor, QUERY_LINES)
     lexical = view.bm25.score_vector(code_terms(query), max_df=MAX_DF)
     relevance = make_relevance(layer, cursor, lexical, path)

@@ -139,6 +139,19 @@ def code_identifier_uses(text: str, language: str | None = None) -> tuple[list[s
     return _IDENT.findall(cleaned), _MEMBER.findall(cleaned)
 
 
+# ``Name `` (or ``Name *``, ``Name []``) alone before the cursor: a field or a parameter
+# declared with its type to come, which in Go is often the same name (``Skipper Skipper``).
+_DECLARED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s+[*&\[\]\s]*$")
+
+
+def declared_name(cursor: Cursor) -> str | None:
+    """The name the cursor's line declares before the cursor (``\tSkipper ``), which is no
+    use of the same name in scope."""
+    line = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
+    m = _DECLARED.match(line[: len(line) - len(cursor.partial)])
+    return m.group(1) if m else None
+
+
 def _blank(match: str, language: str | None) -> str:
     hash_comments = language in _HASH_COMMENTS
     if match.startswith("#") and not hash_comments:

@@ -12,7 +12,7 @@ import pytest
 from test_scope import index_files, top
 
 from server.context.builder import view_for
-from server.context.cursor import code_identifier_uses, locate
+from server.context.cursor import code_identifier_uses, declared_name, locate
 from server.context.relevance import call_at, parameter_at, sequence_votes
 from server.context.workspace import Layered
 
@@ -70,6 +70,13 @@ PKG = {
         'package app\n\nimport "testing"\n\nfunc TestOther(t *testing.T) {\n'
         "\tp := New()\n\tt.Log(p)\n}\n"
     ),
+    # A field named after its type: the name declared is no use of the type.
+    "skip.go": "package app\n\n// Skipper says when to skip.\ntype Skipper func() bool\n",
+    "config.go": (
+        "package app\n\n// Config configures.\ntype Config struct {\n"
+        + "".join(f"\t// {n} is set.\n\t{n} string\n" for n in ("Alpha", "Beta", "Gamma"))
+        + "\t// Skipper skips.\n\tSkipper <|>Skipper\n}\n"
+    ),
     # errors.New above is no use of the package's New.
     "new_test.go": (
         'package app\n\nimport (\n\t"errors"\n\t"testing"\n)\n\n'
@@ -110,6 +117,13 @@ def test_the_package_name_is_offered_after_another_package_s_same_name(pkg: Any)
     assert _rank(snippets, "parser.go", "func New()") is not None, snippets
 
 
+def test_a_field_named_after_its_type_ranks_the_type_first(pkg: Any) -> None:
+    assert declared_name(_cursor("config.go")) == "Skipper"
+    assert declared_name(locate("\tx := ", 0, 6)) is None
+    snippets = top(pkg, PKG, "config.go", k=10)
+    assert _rank(snippets, "skip.go", "type Skipper") == 1, snippets
+
+
 def test_a_call_opened_lines_above_still_says_which_argument_comes() -> None:
     assert call_at(_cursor("main.go")) == (None, "Parse", 1)
     assert call_at(locate('\tf("a, b",\n\t\tg(1),\n\t\t', 2, 2)) == (None, "f", 2)
@@ -132,7 +146,5 @@ def test_what_follows_the_line_above_elsewhere_comes_first(pkg: Any) -> None:
     votes = sequence_votes(layer, "second.go", _cursor("second.go"))
     assert votes.get("UsageOnError") == 1.0, votes
     snippets = top(pkg, PKG, "second.go", k=10)
-    usage = _rank(snippets, "options.go", "func UsageOnError")
-    others = [_rank(snippets, "options.go", f"func {n}(") for n in OPTIONS if n != "UsageOnError"]
-    assert usage is not None, snippets
-    assert all(r is None or usage < r for r in others), snippets
+    first = next(t for p, t in snippets if p == "options.go" and "func " in t)
+    assert "func UsageOnError" in first, snippets
