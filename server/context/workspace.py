@@ -76,7 +76,10 @@ class WorkspaceView:
             if source.same(version, self.version):
                 return
             signatures = source.file_signatures(index)
-            stale = [p for p, sig in signatures.items() if self._signature(p) != sig]
+            # In path order: the index lists its paths as a set, whose order changes with
+            # each process's string hashing, and names defined in two files (Go build
+            # tags) must come back in the same order every run for ties to fall alike.
+            stale = sorted(p for p, sig in signatures.items() if self._signature(p) != sig)
             for path in [p for p in self.files if p not in signatures]:
                 self._drop(path)
             if stale:
