@@ -72,10 +72,13 @@ def split(
     stored: dict[str, FileRow],
     max_bytes: int,
     unchanged: frozenset[str] = frozenset(),
+    read: dict[str, tuple[str, str]] | None = None,
 ) -> tuple[list[WalkEntry], list[str]]:
     """(entries that differ from the base, paths identical to it). ``unchanged``: paths
     git vouches for (``git_unchanged``), clean without reading. A file whose local row
-    still matches its stat is judged by that row's hash, without reading it."""
+    still matches its stat is judged by that row's hash, without reading it. ``read``
+    receives path → (redacted text, its hash) of the differing files read here, so that
+    indexing them does not read and redact them again."""
     delta: list[WalkEntry] = []
     clean: list[str] = []
     for entry in entries:
@@ -94,7 +97,10 @@ def split(
             if isinstance(text, Skipped):
                 delta.append(entry)  # the sync reports it skipped (and so deleted)
                 continue
-            h = content_hash(redact(text))
+            text = redact(text)
+            h = content_hash(text)
+            if h != theirs.content_hash and read is not None:
+                read[entry.path] = (text, h)
         if h == theirs.content_hash:
             clean.append(entry.path)
         else:

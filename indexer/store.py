@@ -202,6 +202,9 @@ class Store:
         self._tables: dict[str, Any] = {}
         self._last_optimize = 0.0
         self._metrics: dict[tuple[str, int], str] = {}  # (slug, version) -> ANN metric
+        # small tables read whole, by table version (a sync and an open read the files
+        # and meta tables several times each: a round trip each, to an object store)
+        self._small: dict[str, tuple[int, Any]] = {}
         with self.errors():  # a wrong endpoint, key or bucket fails here, clearly
             self.db = lancedb.connect(
                 uri,
@@ -341,7 +344,24 @@ class Store:
             reader = t.search().select(columns).limit(None).to_batches(rows)
         yield from reader
 
+    def _by_version(self, name: str, read: Any) -> Any:
+        """``read()``, or what it returned for this table version before."""
+        t = self.table(name)
+        if t is None:
+            return read()
+        version = int(t.version)
+        hit = self._small.get(name)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = read()
+        self._small[name] = (version, value)
+        return value
+
     def files(self) -> dict[str, FileRow]:
+        """path → its files row (a new dict each call)."""
+        return dict(self._by_version(FILES, self._read_files))
+
+    def _read_files(self) -> dict[str, FileRow]:
         data = self.read(FILES)
         absent = [None] * data.num_rows  # a column an older index lacks
         cols = [
@@ -354,10 +374,17 @@ class Store:
         return set(self.read(name, ["path"]).column("path").to_pylist())
 
     def meta(self) -> dict[str, str]:
-        return {r["key"]: r["value"] for r in self.read(META).to_pylist()}
+        return dict(
+            self._by_version(
+                META, lambda: {r["key"]: r["value"] for r in self.read(META).to_pylist()}
+            )
+        )
 
     def deleted(self) -> frozenset[str]:
-        return frozenset(self.read(DELETED, ["path"]).column("path").to_pylist())
+        read = self._by_version(
+            DELETED, lambda: frozenset(self.read(DELETED, ["path"]).column("path").to_pylist())
+        )
+        return frozenset(read)
 
     def set_deleted(self, add: Iterable[str], remove: Iterable[str]) -> None:
         """Record paths deleted from the base (a delta's tombstones), and drop others."""

@@ -224,6 +224,7 @@ class _Plan:
     entries: list[WalkEntry]
     gone: list[str]
     orphans: list[str] = field(default_factory=list)
+    read: dict[str, tuple[str, str]] = field(default_factory=dict)  # path → (text, hash)
 
 
 def _apply(
@@ -250,13 +251,17 @@ def _apply(
             report.unchanged += 1
             present.add(entry.path)
             continue
-        text = read_source(entry.abspath, max_bytes, rel=entry.path)
-        if isinstance(text, Skipped):
-            report.skipped.append(text)
-            continue
+        ahead = plan.read.get(entry.path)  # read (and redacted) while computing a delta
+        if ahead is not None:
+            text, h = ahead
+        else:
+            source = read_source(entry.abspath, max_bytes, rel=entry.path)
+            if isinstance(source, Skipped):
+                report.skipped.append(source)
+                continue
+            text = redact(source)
+            h = content_hash(text)
         present.add(entry.path)
-        text = redact(text)
-        h = content_hash(text)
         if old is not None and old.content_hash == h and not reparse:
             restamp.append(
                 FileRow(
@@ -493,6 +498,8 @@ def _finish(
     meta = {"schema_version": SCHEMA_VERSION} if full or fresh else {}
     if changed and full:  # (after file events, status reads the files table's version time)
         meta["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if not _wants_embedder(settings, True):  # lexical only: one meta commit, not two
+        meta.update({"embedder": "none", "embedder_slug": ""})
     store.set_meta(meta)
     report.lexical_seconds = time.monotonic() - start
     _checkpoint("lexical-done")
@@ -579,11 +586,13 @@ def sync(
         tombstones: list[str] = []
         if base is not None:
             unchanged = git_unchanged(root, base)
-            entries, clean = split(entries, base, stored, settings.max_file_kb * 1024, unchanged)
+            read: dict[str, tuple[str, str]] = {}
+            max_bytes = settings.max_file_kb * 1024
+            entries, clean = split(entries, base, stored, max_bytes, unchanged, read)
             report.base, report.base_unchanged = base.store.display_uri(), len(clean)
             seen_delta = {e.path for e in entries}
             tombstones = [p for p in base.files if p not in seen]
-            plan = _Plan(entries, [p for p in stored if p not in seen_delta], orphans)
+            plan = _Plan(entries, [p for p in stored if p not in seen_delta], orphans, read)
         else:
             plan = _Plan(entries, [p for p in stored if p not in seen], orphans)
         written = _apply(
