@@ -174,3 +174,30 @@ def test_the_heap_is_ordinary_until_a_torch_model_asks() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[False, True, False, False]"
+
+
+@pytest.mark.parametrize(
+    ("setting", "imported_first"), [(None, False), (None, True), ("mimalloc", False)]
+)
+def test_arrow_buffers_come_from_the_ordinary_heap(
+    setting: str | None, imported_first: bool
+) -> None:
+    """Arrow's pool is glibc's (freed buffers are handed back) from ``use_ordinary_heap`` on,
+    whether pyarrow was imported before or after; ARROW_DEFAULT_MEMORY_POOL still decides."""
+    code = (
+        ("import pyarrow\n" if imported_first else "")
+        + "from indexer.memory import use_ordinary_heap\n"
+        "use_ordinary_heap()\n"
+        "import pyarrow as pa\n"
+        "pa.array(list(range(1000)))\n"
+        "print(pa.default_memory_pool().backend_name)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    env["PYTHONPATH"] = str(REPO)
+    if setting:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = setting
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == (setting or "system")

@@ -154,3 +154,31 @@ def test_read_vectors_is_a_view_not_a_copy(tmp_path: Path) -> None:
     assert hashes == [f"h{i}" for i in range(64)]
     assert np.array_equal(read, vecs)
     assert not read.flags.owndata and not read.flags.writeable
+
+
+def test_a_read_leaves_no_garbage_holding_its_tables(tmp_path: Path) -> None:
+    """A full read's tables are freed when the caller drops them, not at the next cyclic
+    GC: no frame of the store's (which holds what it read) is kept in a reference cycle."""
+    import gc
+
+    store = Store(str(tmp_path / "db"))
+    store.add_vectors("m_8", [f"h{i}" for i in range(64)], _unit_vectors(64, 8))
+    store.ensure_tables()
+    store.add(CHUNKS, [chunk_row("a.py", i, f"t{i}") for i in range(8)])
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        store.read_vectors("m_8")
+        store.read(CHUNKS, ["path", "text"])
+        gc.collect()
+        frames = [
+            o.f_code.co_filename
+            for o in gc.garbage
+            if type(o).__name__ == "frame" and o.f_code.co_filename == store_mod.__file__
+        ]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert frames == []
