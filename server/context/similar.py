@@ -165,10 +165,8 @@ def vector_ranking(
     rows: list[tuple[str, int, int, str, float]] = []
     m = view.matrix()
     if m is not None:
-        keys, matrix = m
-        # einsum, not BLAS: waking BLAS threads between keystrokes costs ~10 ms on a
-        # loaded machine, more than the product itself.
-        scores = np.einsum("ij,j->i", matrix, qvec)
+        keys = m.keys
+        scores = m.scores(qvec)
         n = min(len(keys), 4 * k + 16)
         top = np.argpartition(-scores, n - 1)[:n] if n < len(keys) else np.arange(len(keys))
         for j in top:

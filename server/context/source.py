@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from server.context.workspace import FileEntry
+from server.context.workspace import FileEntry, StoredVectors
 
 
 def index_version(index: Any) -> Any:
@@ -74,14 +72,15 @@ def vectors_version(index: Any) -> Any:
     return getattr(snap, "vecs", None) if snap is not None else index_version(index)
 
 
-def load_vectors(index: Any, hashes: set[str]) -> dict[str, np.ndarray]:
-    """Stored vectors by chunk content hash, for these hashes."""
+def load_vectors(index: Any, hashes: set[str]) -> StoredVectors:
+    """Stored vectors by chunk content hash, for these hashes (rows of the index's own
+    matrix, not copies)."""
     snap = getattr(index, "_snap", None)
     keys = getattr(snap, "vec_hashes", None)
     vecs = getattr(snap, "vecs", None)
     if keys is None or vecs is None:
         slug = index.store.meta().get("embedder_slug")
         if not slug:
-            return {}
+            return StoredVectors()
         keys, vecs = index.store.read_vectors(slug)
-    return {h: vecs[i] for i, h in enumerate(keys) if h in hashes}
+    return StoredVectors(vecs, {h: i for i, h in enumerate(keys) if h in hashes})

@@ -22,3 +22,30 @@ def test_vector_channel_uses_stored_vectors(ws_minilm: tuple[Path, Any]) -> None
     assert all(s.path != "app/report.py" or s.end_line < line + 1 for s in with_vectors.snippets)
     lexical = build_context(index, "app/report.py", text, line, col, k=8, vectors=False)
     assert not any("vector" in s.reason for s in lexical.snippets)
+
+
+def test_the_view_scores_the_index_vectors_in_place() -> None:
+    """The view's vector matrix is the index's own (no copy of 124 MB for 80,000 chunks):
+    every chunk is scored by its stored vector, chunks sharing a text share a row."""
+    import numpy as np
+
+    from indexer.types import Chunk, content_hash
+    from server.context.workspace import FileEntry, StoredVectors, WorkspaceView
+
+    texts = ["def a(): pass", "def b(): pass", "def a(): pass", "x = 1"]
+    chunks = [Chunk("m.py", i + 1, i + 1, "python", t) for i, t in enumerate(texts)]
+    stored = np.eye(4, 3, dtype=np.float32)[[2, 0, 1]]  # rows for "x = 1", a, b (+ one unused)
+    stored = np.vstack([stored, np.full((1, 3), 0.5, dtype=np.float32)])
+    rows = {content_hash("x = 1"): 0, content_hash("def a(): pass"): 1}
+    rows[content_hash("def b(): pass")] = 2
+    view = WorkspaceView()
+    view.add_files([FileEntry("m.py", chunks)])
+    view.vectors = StoredVectors(stored, rows)
+    m = view.matrix()
+    assert m is not None and np.shares_memory(m.matrix, stored)
+    assert m.keys == [("m.py", 0), ("m.py", 1), ("m.py", 2), ("m.py", 3)]
+    q = np.array([0.2, 0.3, 0.5], dtype=np.float32)
+    expected = [float(stored[rows[content_hash(t)]] @ q) for t in texts]
+    assert np.allclose(m.scores(q), expected)
+    assert np.array_equal(view.vectors[content_hash("def b(): pass")], stored[2])
+    assert content_hash("nothing") not in view.vectors and len(view.vectors) == 3
