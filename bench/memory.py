@@ -129,12 +129,14 @@ def index_peak(ws: Path, db: Path, embedder: str) -> tuple[float, float, str]:
 
 
 def serve_peak(
-    ws: Path, embedder: str, backend: str | None = "retrieval"
+    ws: Path, embedder: str, backend: str | None = "retrieval", model: dict[str, str] | None = None
 ) -> tuple[float, float, str]:
     """``tandem serve --stdio`` opening ``ws`` (``retrieval``: no language model; None:
-    the default settings, llama.cpp serving the bundled SmolLM2), until its indexing (and
-    embedding) progress has ended, the model (if any) has loaded and it has answered a
-    completion with it: (peak MB, seconds to indexed, what it indexed)."""
+    the default settings, llama.cpp serving the bundled SmolLM2; ``model``: other model
+    settings), until its indexing (and embedding) progress has ended, the model (if any)
+    has loaded and it has answered two completions with it, in a new buffer and at the end
+    of the workspace's largest indexed file (where the vector channel has stored vectors
+    to query with): (peak MB, seconds to indexed, what it indexed)."""
     sys.path.insert(0, str(Path(__file__).parent))
     from lsp import Client  # the minimal stdio client of bench/lsp.py
 
@@ -151,7 +153,7 @@ def serve_peak(
                 "capabilities": {"window": {"workDoneProgress": True}},
                 "initializationOptions": {
                     "index": {"embedder": embedder},
-                    **({"model": {"backend": backend}} if backend else {}),
+                    "model": {**({"backend": backend} if backend else {}), **(model or {})},
                 },
             },
         )
@@ -169,6 +171,10 @@ def serve_peak(
         while backend != "retrieval" and not _model_settled(client):
             time.sleep(0.5)
         client.inline(probe.as_uri(), 3, len("y = x."))
+        largest = max(ws.rglob("*.py"), key=lambda f: f.stat().st_size)
+        lines = largest.read_text(encoding="utf-8").splitlines()
+        client.open(largest.as_uri(), "\n".join(lines))
+        client.inline(largest.as_uri(), len(lines) - 1, len(lines[-1]))
         time.sleep(1.0)
         peak = max(watch.peak, hwm_mb(client.proc.pid))
     finally:
@@ -225,6 +231,9 @@ def run(
         rows.append(row(label, peak, s, what))
         peak, s, what = serve_peak(indexed, "minilm", None)
         label = f"tandem serve, {indexed.name} indexed (minilm), default settings"
+        rows.append(row(label, peak, s, what))
+        peak, s, what = serve_peak(indexed, "minilm", None, {"prompt_quantization": "none"})
+        label = f"tandem serve, {indexed.name} indexed (minilm), default but no prompt reader"
         rows.append(row(label, peak, s, what))
     return rows
 
