@@ -247,7 +247,10 @@ class Engine:
     load_s: float = 0.0
     nonempty: int = 0
     nonempty_off: int = 0  # with token healing and guided identifiers off
-    fed_by_threads: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # llama.cpp: tokens fed per thread count, by the decoding engine and by its prompt reader
+    fed_by_threads: dict[str, dict[int, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
     huge_mb: float = 0.0  # llama.cpp: its memory on huge pages
 
     def settings(self, decoding: bool = True, adapter: Path | None = None) -> Any:
@@ -365,21 +368,24 @@ def run_engine(
                 rows["off_typed_total"].append(r.timings["model_ms"])
     engine_speed(engine, backend, shape, machine)
     if engine.backend == "llamacpp":
-        parts = [backend.engine] + ([backend.engine.reader] if backend.engine.reader else [])
-        for part in parts:
-            for threads, n in part.fed_by_threads.items():
-                engine.fed_by_threads[threads] += n
+        parts = {"decoder": backend.engine, "reader": backend.engine.reader}
+        for name, part in parts.items():
+            for threads, n in (part.fed_by_threads if part is not None else {}).items():
+                engine.fed_by_threads[name][threads] += n
         engine.huge_mb = process_huge_bytes() / 2**20
 
 
 def thread_mix(engine: Engine) -> str:
-    """The share of tokens llama.cpp read on each thread count (it drops to fewer
-    threads when other processes hold cores), and its memory on huge pages."""
-    total = sum(engine.fed_by_threads.values()) or 1
-    shares = ", ".join(
-        f"{n * 100 / total:.0f} % on {t}" for t, n in sorted(engine.fed_by_threads.items())
-    )
-    return f"{engine.label}: {shares}; this process {engine.huge_mb:.0f} MB on huge pages"
+    """The share of tokens llama.cpp read on each thread count, by the decoding engine
+    (mostly the generated tokens) and by the prompt reader (it drops to fewer threads when
+    other processes hold cores: one thread reads and decodes ~1.2-2x slower), and its
+    memory on huge pages."""
+    parts = []
+    for name, counts in engine.fed_by_threads.items():
+        total = sum(counts.values()) or 1
+        shares = ", ".join(f"{n * 100 / total:.0f} % on {t}" for t, n in sorted(counts.items()))
+        parts.append(f"{name} {shares}")
+    return f"{engine.label}: {'; '.join(parts)}; this process {engine.huge_mb:.0f} MB on huge pages"
 
 
 def make_adapter(folder: Path) -> Path:

@@ -59,7 +59,11 @@ def load_llamacpp(
     that reads long prompts (``auto``: see ``prompt_reader_quantization``; ``none``: the
     served one does). ``lora``: an adapter ``merge``d into a copy of the weights (see
     ``lora_merge``) or loaded ``hot`` beside them. Raises BackendError."""
-    from server.backends.llamacpp_engine import DEFAULT_CONTEXT, llama_cpp_module
+    from server.backends.llamacpp_engine import (
+        DEFAULT_CONTEXT,
+        READER_CONTEXT,
+        llama_cpp_module,
+    )
     from server.backends.lora_gguf import lora_gguf
 
     t0 = time.perf_counter()
@@ -70,7 +74,10 @@ def load_llamacpp(
     try:
         reader_quantization = prompt_reader_quantization(reader, quantization)
         if reader_quantization is not None:
-            engine.reader = engine_for(model, reader_quantization, context, n_threads, merged)
+            reader_context = min(context, READER_CONTEXT)
+            engine.reader = engine_for(
+                model, reader_quantization, reader_context, n_threads, merged
+            )
         tokenizer = tokenizer_for(model)
         eos = tokenizer.eos_token_id
         engine.eos_ids |= frozenset(

@@ -414,6 +414,35 @@ def test_a_bf16_prompt_reader_hands_its_cache_to_the_q8_0_decoder(llama: Any) ->
         reading.engine.close()
 
 
+def test_a_prompt_longer_than_the_readers_context_is_read_by_the_decoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reader keeps a smaller KV cache than the engine (it never holds an answer): a
+    prompt that fits it is read by it, a longer one by the Q8_0 engine itself, and both
+    give an answer."""
+    from server.backends import llamacpp_engine
+    from server.backends.llamacpp_backend import load_llamacpp
+
+    monkeypatch.setattr(llamacpp_engine, "READER_CONTEXT", 256)
+    reading, _ = load_llamacpp("smollm2", "q8_0", None, reader="bf16", n_ctx=1024)
+    try:
+        reader = reading.engine.reader
+        assert reader is not None and reader.max_context == 256
+        assert reading.engine.max_context == 1024
+        params = GenerationParams(max_tokens=6)
+        short = prompt(reading.tokenizer, "".join(f"x{i} = {i}\n" for i in range(30)) + "x30 =")
+        long = prompt(reading.tokenizer, "".join(f"y{i} = {i}\n" for i in range(90)) + "y90 =")
+        assert llamacpp_engine.READER_MIN_TOKENS <= len(short.ids) <= 256 < len(long.ids)
+        for p, by_reader in ((short, True), (long, False)):
+            reading.reset_cache()
+            fed = reader.tokens_fed
+            out = reading.generate(p, params)
+            assert out.error is None and out.new_tokens > 0
+            assert (reader.tokens_fed - fed >= len(p.ids) - 1) == by_reader
+    finally:
+        reading.engine.close()
+
+
 def test_the_weights_are_on_huge_pages_where_the_kernel_allows(llama: Any) -> None:
     """Decoding reads every weight per token: on 2 MB pages it spends ~20 % less CPU."""
     thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
