@@ -96,10 +96,12 @@ def main() -> int:
 
     index = open_index(ws)
     table.row(f"open the index ({index.status().get('chunks')} chunks)")
-    from server.context.builder import build_context, view_for
+    from server.context.builder import build_context, view_for, warm
 
     view = view_for(index)
     table.row(f"context builder's view ({len(view.files)} files, BM25, vectors dict)")
+    warm(index, wait=True)
+    table.row("type facts of every file (the server's pass after indexing)")
     probe = "from sympy import Symbol\n\nx = Symbol('x')\ny = x."
     result = build_context(index, "probe_memory.py", probe, 3, len("y = x."))
     table.row(f"one context ({len(result.snippets)} snippets; definitions, vector matrix)")

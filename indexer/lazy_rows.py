@@ -66,6 +66,20 @@ class LazyChunks(Sequence[Chunk]):
             self._table = None
         return items
 
+    def column(self, name: str) -> list[Any]:
+        """One field of every chunk (a ``CHUNK_COLUMNS`` name), in chunk order, read from
+        the rows without making (or keeping) ``Chunk`` objects: a pass over the whole
+        workspace (type facts, vector hashes) leaves the rows lazy."""
+        items = self._items
+        table = self._table if items is None else None
+        if items is None and table is None:
+            items = self._items  # made meanwhile (it is set before the table is dropped)
+        if items is not None:
+            return [getattr(c, name) for c in items]
+        assert table is not None
+        values = table.column(name).slice(self._lo, self._hi - self._lo).to_pylist()
+        return values if self._perm is None else [values[i] for i in self._perm.tolist()]
+
     @overload
     def __getitem__(self, i: int) -> Chunk: ...
 
@@ -196,6 +210,13 @@ def lazy_groups(
         paths[f]: LazyRows(table, lo, hi, names, make)
         for f, lo, hi in zip(firsts, los, his, strict=True)
     }
+
+
+def chunk_column(chunks: Sequence[Chunk], name: str) -> list[Any]:
+    """One field of each chunk, without making objects of lazily held rows."""
+    if isinstance(chunks, LazyChunks):
+        return chunks.column(name)
+    return [getattr(c, name) for c in chunks]
 
 
 def chunk_lines(chunks: Sequence[Chunk]) -> np.ndarray:

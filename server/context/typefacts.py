@@ -13,6 +13,7 @@ from collections import OrderedDict
 from indexer.grammars import type_rules
 from indexer.grammars.base import FileFacts, TypeRules
 from indexer.languages import get_parser, language_for_path
+from indexer.lazy_rows import LazyChunks, chunk_column, chunk_lines
 from indexer.types import content_hash
 from server.context.workspace import FileEntry
 
@@ -24,6 +25,9 @@ stats = {"parsed": 0, "failed": 0}  # failures are counted, and tested not to ha
 
 def entry_language(entry: FileEntry) -> str | None:
     """The language the file was chunked as (a C++ header says cpp), else by its name."""
+    if isinstance(entry.chunks, LazyChunks):
+        languages = entry.chunks.column("language") if len(entry.chunks) else []
+        return languages[0] if languages else language_for_path(entry.path)
     for c in entry.chunks:
         return c.language
     return language_for_path(entry.path)
@@ -31,15 +35,19 @@ def entry_language(entry: FileEntry) -> str | None:
 
 def entry_text(entry: FileEntry) -> str:
     """The file's text from its chunks (every non-blank line is in one; class summaries,
-    which are synthetic, are skipped); blank lines stay blank."""
+    which are synthetic, are skipped); blank lines stay blank. Stored rows are read as
+    columns: warming every file's facts leaves them lazy (no ``Chunk`` objects kept)."""
     lines: list[str] = []
-    for c in entry.chunks:
-        if c.kind == "class_summary":
+    chunks = entry.chunks
+    spans = chunk_lines(chunks).tolist()
+    columns = zip(spans, chunk_column(chunks, "kind"), chunk_column(chunks, "text"), strict=True)
+    for (start, end), kind, chunk_text in columns:
+        if kind == "class_summary":
             continue
-        if len(lines) < c.end_line:
-            lines.extend([""] * (c.end_line - len(lines)))
-        for i, text in enumerate(c.text.split("\n")):
-            lines[c.start_line - 1 + i] = text
+        if len(lines) < end:
+            lines.extend([""] * (end - len(lines)))
+        for i, text in enumerate(chunk_text.split("\n")):
+            lines[start - 1 + i] = text
     return "\n".join(lines)
 
 

@@ -20,9 +20,9 @@ import numpy as np
 import pyarrow as pa
 
 from indexer.gc_pause import gc_paused
-from indexer.lazy_rows import LazyRows, term_keys
+from indexer.lazy_rows import LazyRows, chunk_column, term_keys
 from indexer.resolve import PathIndex
-from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef
+from indexer.types import Chunk, ImportRef, ParsedFile, SymbolDef, content_hash
 from server.context.bm25 import BM25, term_counts
 
 
@@ -158,7 +158,7 @@ class WorkspaceView:
             self.vectors = StoredVectors()
             self._matrix = None
         elif not source.same(vversion, self.vectors_version):
-            wanted = {c.content_hash for e in self.files.values() for c in e.chunks}
+            wanted = {h for e in self.files.values() for h in _hashes(e)}
             self.vectors = source.load_vectors(index, wanted)
             self._matrix = None
         self.vectors_version = vversion
@@ -218,8 +218,8 @@ class WorkspaceView:
             rows: list[int] = []
             where = self.vectors.rows
             for path, entry in self.files.items():
-                for i, c in enumerate(entry.chunks):
-                    row = where.get(c.content_hash)
+                for i, h in enumerate(_hashes(entry)):
+                    row = where.get(h)
                     if row is not None:
                         keys.append((path, i))
                         rows.append(row)
@@ -266,6 +266,11 @@ def _bound_names(imports: Sequence[ImportRef]) -> list[str]:
     column when the rows are still lazy (no object per import)."""
     names = imports.column("name") if isinstance(imports, LazyRows) else [r.name for r in imports]
     return [n for n in names if n and n != "*"]
+
+
+def _hashes(entry: FileEntry) -> list[str]:
+    """Each chunk's content hash, from the stored rows without making objects of them."""
+    return [content_hash(t) for t in chunk_column(entry.chunks, "text")]
 
 
 def _text(entry: FileEntry) -> str:

@@ -146,7 +146,7 @@ def test_ann_index_is_dot_and_an_older_cosine_one_keeps_answering(
 
 
 def test_read_vectors_is_a_view_not_a_copy(tmp_path: Path) -> None:
-    """The reader keeps one copy of the vectors (Arrow's), read-only."""
+    """The reader keeps one copy of the vectors, read-only (a view callers share)."""
     store = Store(str(tmp_path / "db"))
     vecs = _unit_vectors(64, 8)
     store.add_vectors("m_8", [f"h{i}" for i in range(64)], vecs)
