@@ -19,6 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -563,18 +564,23 @@ def sync(
     process that exits after this run; see ``embed_pending``)."""
     start = time.monotonic()
     root = Path(root).resolve()
-    base = open_base(settings)
-    settings = adopt_embedder(settings, base)
-    store, report = _open(root, settings)
-    with _writer_lock(store):
-        entries: list[WalkEntry] = []
+    entries: list[WalkEntry] = []
+    skipped: list[Skipped] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # a base's files table arrives (from object storage) while the tree is walked
+        pending = pool.submit(open_base, settings)
         for item in walk(root, settings):
             if isinstance(item, Skipped):
-                report.skipped.append(item)
+                skipped.append(item)
             else:
                 entries.append(item)
             if progress and len(entries) % 500 == 0:
                 progress("scan", len(entries), 0, "")
+        base = pending.result()
+    settings = adopt_embedder(settings, base)
+    store, report = _open(root, settings)
+    report.skipped.extend(skipped)
+    with _writer_lock(store):
         _checkpoint("walked")
         stored = store.files()
         report.reparsed_all = bool(stored) and store.meta().get("schema_version") != SCHEMA_VERSION
