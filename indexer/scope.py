@@ -72,6 +72,7 @@ class Resolver:
         self._configs: dict[tuple[str, ...], dict[str, str]] = {}
         self._configured: dict[tuple[str, str], tuple[str, ...]] = {}
         self._reachable: dict[str, frozenset[str]] = {}
+        self._included: dict[str, frozenset[str]] = {}
         self._followed: dict[tuple[str, str, int], Origin | None] = {}
 
     # --- imports -------------------------------------------------------------------------
@@ -141,7 +142,7 @@ class Resolver:
                 if ref.local_name == "*":
                     out.extend(self._star(ref, path, name))
         if out and scope_rules(language_for_path(path)).implemented_elsewhere:
-            out = self._implementations(out)
+            out = self._declarations(path, self._implementations(out))
         return out
 
     def package(self, path: str) -> frozenset[str]:
@@ -274,6 +275,48 @@ class Resolver:
         result = frozenset(names)
         self._reachable[path] = result
         return result
+
+    def included(self, path: str) -> frozenset[str]:
+        """The files ``path`` reaches through its star imports and theirs (a C file's
+        include closure, any depth)."""
+        found = self._included.get(path)
+        if found is not None:
+            return found
+        seen = {path}
+        queue = [path]
+        while queue:
+            f = queue.pop()
+            for ref in self.ws.imports_of(f):
+                if ref.local_name != "*":
+                    continue
+                target = resolve_import(ref, self.paths, f)
+                if target is not None and target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+        result = frozenset(seen - {path})
+        self._included[path] = result
+        return result
+
+    def _declarations(self, path: str, found: list[Meaning]) -> list[Meaning]:
+        """``found`` and, after it, the declarations in headers ``path`` includes of the
+        names found in source files: a test that includes ``x.c`` (which includes ``x.h``)
+        sees the body first and the prototype too, and either tells a call its signature."""
+        have = {(m.path, m.definition.start_line) for m in found if m.definition is not None}
+        out = list(found)
+        for m in found:
+            d = m.definition
+            if d is None or is_header(m.path):
+                continue
+            for p, x in self.ws.definitions(d.name):
+                if (
+                    x.qualified == d.qualified
+                    and is_header(p)
+                    and (p, x.start_line) not in have
+                    and p in self.included(path)
+                ):
+                    have.add((p, x.start_line))
+                    out.append(Meaning(p, x, "declaration"))
+        return out
 
     def _defined(self, path: str, qualified: str) -> SymbolDef | None:
         for d in self.ws.definitions_of(path):

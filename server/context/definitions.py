@@ -18,6 +18,7 @@ from indexer.languages import language_for_path
 from indexer.scope import Meaning, Resolver
 from indexer.types import ImportRef, SymbolDef
 from server.context.cursor import Cursor
+from server.context.digest import digest_candidate
 from server.context.rank import Candidate
 from server.context.workspace import FileEntry, Layered
 
@@ -245,7 +246,7 @@ def definition_candidates(
             add(p, d, name, 0.6 * weight * bonus / len(rows), why, 0.0)
 
     bare = prefix_counts if bare_counts is None else bare_counts
-    _unused_in_scope(layer, resolver, path, bare, relevance, add, kinds)
+    _unused_in_scope(layer, resolver, path, bare, relevance, add, out.append, kinds)
     return out
 
 
@@ -253,6 +254,7 @@ Adder = Callable[[str, SymbolDef, str, float, str, float], None]
 IN_SCOPE_SCORE = 0.9
 IN_SCOPE_WEIGHT = 1.0
 MAX_IN_SCOPE = 12  # unused in-scope names offered, best by relevance
+MAX_LISTED = 30  # of which those a header declares are shown together (``digest``)
 MAX_MEMBERS = 12
 PAIR_BONUS = 0.3  # an in-scope name from the file this one tests (or is named after)
 USED_ELSEWHERE = 0.2  # an in-scope name that many chunks name
@@ -282,6 +284,7 @@ def _unused_in_scope(
     prefix_counts: Counter[str],
     relevance: Relevance | None,
     add: Adder,
+    put: Callable[[Candidate], None],
     kinds: frozenset[str] = frozenset(),
 ) -> None:
     """Names the file sees without an import (its package, its star imports) and has not
@@ -304,9 +307,23 @@ def _unused_in_scope(
 
     fits = {id(row): fit(row) for row in scope}
     scope.sort(key=lambda r: -fits[id(r)])
-    for row in scope[:MAX_IN_SCOPE]:
+    listed: dict[str, list[tuple[SymbolDef, float, str]]] = {}
+    for i, row in enumerate(scope[:MAX_LISTED]):
         why = f"defines `{row.d.qualified}`, in scope here, not used yet"
-        add(row.path, row.d, row.d.name, IN_SCOPE_SCORE + fits[id(row)], why, 0.0)
+        score = IN_SCOPE_SCORE + fits[id(row)]
+        if _is_listing(row.path):
+            listed.setdefault(row.path, []).append((row.d, score, why))
+        elif i < MAX_IN_SCOPE:
+            add(row.path, row.d, row.d.name, score, why, 0.0)
+    for where, rows in listed.items():
+        entry = layer.file(where)
+        digest = digest_candidate(entry, rows) if entry is not None else None
+        if digest is not None:
+            put(digest)
+
+
+def _is_listing(path: str) -> bool:
+    return language_scope(language_for_path(path)).listing(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +374,10 @@ def scope_rows(layer: Layered, resolver: Resolver, path: str) -> list[ScopeRow]:
         if df > 1 and d.qualified not in own:
             pair = PAIR_BONUS if _subject(p) == subject else 0.0
             rows.append(ScopeRow(p, d, math.log1p(df), pair))
+    # A name a header declares is offered there, not also as its body in a source file
+    # the file includes (a test including ``x.c``, which includes ``x.h``).
+    declared = {r.d.qualified for r in rows if _is_listing(r.path)}
+    rows = [r for r in rows if r.d.qualified not in declared or _is_listing(r.path)]
     if len(cache) >= SCOPE_CACHE:
         cache.pop(next(iter(cache)))
     cache[key] = rows

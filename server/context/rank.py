@@ -22,6 +22,8 @@ class Candidate:
     reason: str
     aligned: bool = field(init=False)  # one text line per span line (not a class summary)
     second: float = 0.0  # after a merge: the best score among the other candidates merged
+    # Lines not shown are empty (a header's digest): dropped when the snippet is fitted.
+    sparse: bool = False
 
     def __post_init__(self) -> None:
         self.aligned = self.text.count("\n") == self.end_line - self.start_line
@@ -83,10 +85,12 @@ def _merge(a: Candidate, b: Candidate) -> Candidate:
         return merged
     lines = a.lines()
     for n, t in b.lines().items():
-        lines.setdefault(n, t)
+        if not lines.get(n):  # a sparse snippet's empty line: the other's text, if any
+            lines[n] = t
     start, end = min(a.start_line, b.start_line), max(a.end_line, b.end_line)
     text = "\n".join(lines.get(n, "") for n in range(start, end + 1))
-    merged = Candidate(a.path, start, end, text, score, best.source, reasons)
+    sparse = a.sparse or b.sparse
+    merged = Candidate(a.path, start, end, text, score, best.source, reasons, sparse=sparse)
     merged.second = second
     return merged
 
@@ -113,6 +117,9 @@ def fit(
     for c in ordered:
         if len(out) >= k or left <= 0:
             break
+        shown: tuple[int, ...] = ()
+        if c.sparse:
+            c, shown = _compact(c)
         text, end = c.text, c.end_line
         cost = count_tokens(text)
         if cost > left:
@@ -121,10 +128,24 @@ def fit(
             text, end = _head(c, left, count_tokens)
             if not text:
                 continue
+            if shown:
+                shown = shown[: text.count("\n") + 1]
+                end = shown[-1]
             cost = count_tokens(text)
-        out.append(Snippet(c.path, c.start_line, end, text, round(c.score, 4), c.source, c.reason))
+        score = round(c.score, 4)
+        out.append(Snippet(c.path, c.start_line, end, text, score, c.source, c.reason, shown))
         left -= cost
     return out
+
+
+def _compact(c: Candidate) -> tuple[Candidate, tuple[int, ...]]:
+    """A sparse candidate without its empty lines (not shown, so not paid for), and the
+    file lines it still shows; its span is still the lines it was taken from."""
+    kept = [(n, t) for n, t in c.lines().items() if t.strip()]
+    text = "\n".join(t for _, t in kept)
+    out = Candidate(c.path, c.start_line, c.end_line, text, c.score, c.source, c.reason)
+    out.second = c.second
+    return out, tuple(n for n, _ in kept)
 
 
 def _head(c: Candidate, budget: int, count_tokens: Callable[[str], int]) -> tuple[str, int]:

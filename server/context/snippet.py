@@ -23,6 +23,9 @@ class Snippet:
     score: float
     source: str  # definition | similar
     reason: str
+    # The file lines the text shows, when it leaves some of the span out (a header's
+    # digest of prototypes); empty when it shows every line of the span (or summarises it).
+    shown: tuple[int, ...] = ()
 
     def contains_line(self, path: str, line: int) -> bool:
         return self.path == path and self.start_line <= line <= self.end_line

@@ -60,15 +60,23 @@ def prefix_at(text: str, line: int, col: int) -> str:
 
 
 def _rank_of(
-    results: list[tuple[str, int, int]], point: Point, texts: list[str] | None = None
+    results: list[tuple[str, int, int]],
+    point: Point,
+    texts: list[str] | None = None,
+    shown: list[tuple[int, ...]] | None = None,
 ) -> int | None:
     """The 1-based rank of the first result holding the definition's header line (and,
     with ``texts``, naming it: a class summary spans its whole class but lists only some
-    members)."""
+    members; with ``shown``, showing that line when the result leaves lines of its span
+    out, as a header's digest of prototypes does)."""
     targets = point.targets()
     for i, (path, start, end) in enumerate(results):
         named = texts is None or re.search(rf"\b{re.escape(point.name)}\b", texts[i])
-        if named and any(path == p and start <= line <= end for p, line in targets):
+        lines = shown[i] if shown is not None else ()
+        if named and any(
+            path == p and start <= line <= end and (not lines or line in lines)
+            for p, line in targets
+        ):
             return i + 1
     return None
 
@@ -98,7 +106,8 @@ def evaluate_retrieval(
             raise AssertionError(f"snippets overlap or follow the cursor {p}: {leaked}")
         # A member point (no import line) also needs the member named in the snippet.
         named = [s.text for s in result.snippets] if p.import_line == 0 else None
-        ranks["context"].append(_rank_of(got, p, named))
+        shown = [s.shown for s in result.snippets]
+        ranks["context"].append(_rank_of(got, p, named, shown))
         query = query_window(locate(prefix, p.line, p.col))
         for name, top in (("bm25", corpus.bm25_top), ("jaccard", corpus.jaccard_top)):
             wins = top(query, k, p.path)

@@ -51,3 +51,31 @@ def test_fit_skips_a_snippet_when_too_little_budget_remains() -> None:
     cands = [_cand(1, 10, 3.0, tag="a"), _cand(1, 10, 2.0, "b.py", "b")]
     out = fit(cands, k=5, budget_tokens=45, count_tokens=len, min_tokens=24)
     assert [s.path for s in out] == ["a.py"]
+
+
+def _sparse(lines: dict[int, str], score: float, path: str = "a.h") -> Candidate:
+    start, end = min(lines), max(lines)
+    text = "\n".join(lines.get(n, "") for n in range(start, end + 1))
+    return Candidate(path, start, end, text, score, "definition", "digest", sparse=True)
+
+
+def test_a_sparse_candidate_is_fitted_without_the_lines_it_leaves_out() -> None:
+    """A header's digest: only its shown lines cost tokens, and the snippet says which."""
+    digest = _sparse({3: "int a(void);", 40: "int b(void);", 90: "int c(void);"}, 2.0)
+    (s,) = fit([digest], 5, 1000, lambda t: len(t))
+    assert s.text == "int a(void);\nint b(void);\nint c(void);"
+    assert (s.start_line, s.end_line, s.shown) == (3, 90, (3, 40, 90))
+    # Cut to the budget: the lines kept, and the span ends at the last of them.
+    (cut,) = fit([digest], 5, 30, lambda t: len(t), min_tokens=1)
+    assert cut.text == "int a(void);\nint b(void);" and cut.shown == (3, 40)
+    assert cut.end_line == 40
+
+
+def test_a_sparse_candidate_merged_with_a_window_shows_both() -> None:
+    digest = _sparse({3: "int a(void);", 9: "int b(void);"}, 2.0)
+    window = Candidate("a.h", 5, 7, "/* c */\nint c(void);\n", 1.0, "similar", "w")
+    (m,) = merge_overlapping([digest, window])
+    assert m.sparse and (m.start_line, m.end_line) == (3, 9)
+    (s,) = fit([m], 5, 1000, lambda t: len(t))
+    assert s.text == "int a(void);\n/* c */\nint c(void);\nint b(void);"
+    assert s.shown == (3, 5, 6, 9)

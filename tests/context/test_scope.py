@@ -172,8 +172,77 @@ def test_c_header_declarations_not_used_yet_show_as_one_snippet(tmp_path: Path) 
     index = index_files(tmp_path, C_API)
     snippets = top(index, C_API, "main.c")
     path, text = snippets[0]
-    assert path == "q.h" and text == C_API["q.h"].rstrip("\n"), snippets
+    # The prototypes alone, in the header's order: its comments cost tokens, not names.
+    assert path == "q.h" and text == "int q_push(int v);\nint q_pop(void);\nint q_len(void);"
     assert not any(p == "q.c" for p, _ in snippets), snippets  # not the bodies besides
+
+
+def _api_header(n: int) -> str:
+    """A header of ``n`` documented prototypes and a documented struct typedef."""
+    parts = ["#ifndef API_H\n#define API_H\n"]
+    for i in range(n):
+        parts.append(f"/* Does thing {i}.\n * At length. */\nint api_call_{i}(int a, int b);\n\n")
+    parts.append("/* A pair. */\ntypedef struct {\n    int a;\n    int b;\n    int c;\n")
+    parts.append("    int d;\n    int e;\n} api_pair;\n#endif\n")
+    return "".join(parts)
+
+
+C_WIDE = {
+    "api.h": _api_header(40),
+    "api.c": '#include "api.h"\n\n'
+    + "".join(f"int api_call_{i}(int a, int b)\n{{\n    return a + b;\n}}\n\n" for i in range(40))
+    + "api_pair api_zero(void);\n",
+    "main.c": '#include "api.h"\n\nint main(void)\n{\n    api_pair p;\n    <|>api_call_7(1, 2);\n'
+    "    return 0;\n}\n",
+}
+
+
+def test_c_header_digest_shows_many_prototypes_within_its_budget(tmp_path: Path) -> None:
+    from server.context.digest import DIGEST_CHARS
+
+    index = index_files(tmp_path, C_WIDE)
+    text = C_WIDE["main.c"]
+    prefix = text[: text.index(CURSOR)]
+    line, col = prefix.count("\n"), len(prefix) - (prefix.rfind("\n") + 1)
+    result = build_context(index, "main.c", prefix, line, col, k=5, budget_tokens=10**6)
+    digest = next(s for s in result.snippets if s.path == "api.h")
+    shown_calls = [t for t in digest.text.split("\n") if t.startswith("int api_call_")]
+    # More prototypes than a 30-line window of the commented header holds (7), no comments,
+    # no blank lines, and no more text than the digest's budget.
+    assert len(shown_calls) > 10, digest.text
+    assert "/*" not in digest.text and "\n\n" not in digest.text
+    assert len(digest.text) <= DIGEST_CHARS
+    # The span is the header's lines the prototypes were taken from: the hit an eval counts.
+    assert digest.start_line < digest.end_line
+
+
+def test_c_digest_shows_a_long_typedef_by_its_head_and_its_name(tmp_path: Path) -> None:
+    from server.context.digest import declaration_lines
+
+    index = index_files(tmp_path, C_WIDE)
+    entry = view_for(index).files["api.h"]
+    pair = next(d for d in entry.definitions if d.name == "api_pair")
+    lines = list(declaration_lines(entry, pair).values())
+    assert lines[0] == "typedef struct {" and lines[-1] == "} api_pair;", lines
+    assert len(lines) <= 4
+
+
+C_SOURCE_INCLUDED = {  # a test that includes the library's source, which includes its header
+    "lib.h": "/* Make one. */\nint lib_make(int v);\n/* Drop one. */\nint lib_drop(int v);\n",
+    "lib.c": '#include "lib.h"\n\nint lib_make(int v)\n{\n    return v;\n}\n\n'
+    "int lib_drop(int v)\n{\n    return v;\n}\n",
+    "other.c": '#include "lib.h"\n\nint other(void)\n{\n    return lib_drop(lib_make(1));\n}\n',
+    "test.c": '#include "lib.c"\n\nint main(void)\n{\n    return <|>lib_make(1);\n}\n',
+}
+
+
+def test_c_source_included_offers_its_names_as_the_header_declares_them(tmp_path: Path) -> None:
+    index = index_files(tmp_path, C_SOURCE_INCLUDED)
+    # Both the body and the declaration the include chain reaches answer the name.
+    assert meaning(index, "test.c", "lib_make") == ["lib.c:lib_make", "lib.h:lib_make"]
+    snippets = top(index, C_SOURCE_INCLUDED, "test.c")
+    assert shown(snippets, "lib.h", "int lib_make(int v);"), snippets
+    assert not any(p == "lib.c" and "lib_make" in t for p, t in snippets), snippets
 
 
 C_CHAIN = {  # main.c -> a.h -> b.h -> c.h -> a.h (a cycle, as include guards allow)

@@ -14,7 +14,8 @@ import pytest
 
 from server.evaluation.baselines import WindowCorpus
 from server.evaluation.points import build_points
-from server.evaluation.retrieval import evaluate_retrieval
+from server.evaluation.points import Point
+from server.evaluation.retrieval import _rank_of, evaluate_retrieval
 
 WORKSPACE = Path(__file__).parent.parent / "context" / "workspace"
 
@@ -89,3 +90,13 @@ def test_header_line_skips_decorators_and_comments() -> None:
     lines = ["", "# about A", "@dataclass(frozen=True)", "class A:", "    x: int"]
     assert header_line(lines, 2, 5) == 4
     assert header_line(["def f():", "    pass"], 1, 2) == 1
+
+
+def test_a_snippet_that_leaves_the_header_line_out_does_not_hit() -> None:
+    """A header's digest spans many lines but shows some: the definition must be shown,
+    not merely named in another prototype within the span."""
+    point = Point("main.c", 20, 4, "api_t", "api.h", 12, "api_t", 0)
+    spans = [("api.h", 3, 90)]
+    assert _rank_of(spans, point, ["int f(api_t *a);"], [(3, 40, 90)]) is None
+    assert _rank_of(spans, point, ["typedef int api_t;"], [(3, 12, 90)]) == 1
+    assert _rank_of(spans, point, ["typedef int api_t;"], [()]) == 1  # every line shown
