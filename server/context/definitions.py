@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from indexer.grammars import scope as language_scope
@@ -32,8 +33,9 @@ MAX_DEPTH = 6  # re-export hops
 class Relevance(Protocol):
     """How well a definition fits the cursor (``server.context.relevance``): about [0, 1]
     for (name, path, chunk index, local name); ``usage`` weighs the vote of the code most
-    similar to the cursor's and ``sequence`` that of the names that follow the line above
-    elsewhere (among a package's names, where nothing else names the next one)."""
+    similar to the cursor's, ``sequence`` that of the names that follow the line above
+    elsewhere (among a package's names, where nothing else names the next one) and
+    ``together`` that of the code using the names of the lines above (a header's names)."""
 
     def __call__(
         self,
@@ -43,6 +45,7 @@ class Relevance(Protocol):
         local: str | None = None,
         usage: float = ...,
         sequence: float = ...,
+        together: float = ...,
     ) -> float: ...
 
 
@@ -265,6 +268,9 @@ IN_SCOPE_USAGE = 0.8
 # ``UsageOnError()``); it also picks which of a receiver's members are offered (``kong.``),
 # but does not rank them: there, and among imports, it cost Python's hit@1.
 SEQUENCE = 0.6
+# A header's names: what the code elsewhere that uses this code's names also uses (its
+# share of that vote) adds to the similar code's vote: an API's calls come in families.
+TOGETHER = 0.8
 
 
 def _subject(path: str) -> str:
@@ -298,8 +304,9 @@ def _unused_in_scope(
         return row.pair + USED_ELSEWHERE * row.log_df / top_df
 
     def fit(row: ScopeRow) -> float:
+        together = TOGETHER if _is_listing(row.path) else 0.0
         rel = (
-            relevance(row.d.name, row.path, -1, None, IN_SCOPE_USAGE, SEQUENCE)
+            relevance(row.d.name, row.path, -1, None, IN_SCOPE_USAGE, SEQUENCE, together)
             if relevance is not None
             else 0.0
         )
@@ -307,6 +314,11 @@ def _unused_in_scope(
 
     fits = {id(row): fit(row) for row in scope}
     scope.sort(key=lambda r: -fits[id(r)])
+    # One row per name: a macro defined in several ``#if`` branches is one name to show.
+    first: dict[str, ScopeRow] = {}
+    for row in scope:
+        first.setdefault(row.d.qualified, row)
+    scope = list(first.values())
     listed: dict[str, list[tuple[SymbolDef, float, str]]] = {}
     for i, row in enumerate(scope[:MAX_LISTED]):
         why = f"defines `{row.d.qualified}`, in scope here, not used yet"
@@ -322,7 +334,9 @@ def _unused_in_scope(
             put(digest)
 
 
+@lru_cache(maxsize=1 << 14)
 def _is_listing(path: str) -> bool:
+    """The file is a list of declarations (a C header): ``Scope.listing``."""
     return language_scope(language_for_path(path)).listing(path)
 
 

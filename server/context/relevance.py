@@ -353,6 +353,37 @@ def _identifiers(text: str) -> frozenset[str]:
 _ident_cache: dict[str, frozenset[str]] = {}
 
 
+CO_LINES = 40  # the lines above the cursor whose names ask what is used with them
+CO_CHUNKS = 40
+CO_MAX_DF = 0.05  # names in more chunks than this say nothing about what goes with them
+CO_MIN_DF = 8  # (a small workspace's names are each in a larger share of its chunks)
+
+
+def co_usage_votes(layer: Layered, path: str, cursor: Cursor) -> dict[str, float]:
+    """Identifiers of the chunks (other files) that use the names of the last lines
+    above the cursor, weighted by BM25 over those whole names (not their sub-words) and
+    normalised to [0, 1]: what is used together with what this code has used so far
+    (``cJSON_CreateObject`` … ``cJSON_AddItemToObject``, ``json_object_iter`` …
+    ``json_object_iter_next``)."""
+    names = {n.lower() for t in cursor.prefix_lines[-CO_LINES:] for n in _IDENT.findall(t)}
+    view = layer.view
+    bm25 = view.bm25
+    limit = max(CO_MAX_DF * len(bm25), CO_MIN_DF)
+    scores = bm25.score_vector(sorted(n for n in names if bm25.df(n) <= limit))
+    votes: dict[str, float] = {}
+    total = 0.0
+    for (p, i), score in view.bm25.top_of(scores, CO_CHUNKS):
+        if p == path or p in layer.overlay:
+            continue
+        total += score
+        for name in _identifiers(view.files[p].chunks[i].text):
+            votes[name] = votes.get(name, 0.0) + score
+    if total > 0:
+        for name in votes:
+            votes[name] /= total
+    return votes
+
+
 def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: str) -> Relevance:
     """A relevance function over the view, given the BM25 scores of the query window (one
     per slot of the view's BM25)."""
@@ -369,6 +400,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     after: dict[str, float] | None = None  # computed when first asked for
     counts = layer.view.imported_names
     top_count = math.log1p(max(counts.values(), default=0)) or 1.0
+    co: dict[str, float] | None = None  # computed on first use: only headers' names ask
 
     def relevance(
         name: str,
@@ -377,14 +409,19 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         local: str | None = None,
         usage: float = USAGE,
         sequence: float = 0.0,
+        together: float = 0.0,
     ) -> float:
-        nonlocal after
+        nonlocal after, co
         parts = name_terms(name)
         match = sum(weights.get(p, 0.0) for p in parts) / len(parts) if parts else 0.0
         slot = None if def_path in layer.overlay else bm25.slot((def_path, chunk))
         lex = float(lexical[slot]) / top_lexical if slot is not None else 0.0
         popular = math.log1p(max(0, counts.get(name, 0))) / top_count
         used = max(votes.get(name, 0.0), votes.get(local, 0.0) if local else 0.0)
+        if together:
+            if co is None:
+                co = co_usage_votes(layer, path, cursor)
+            used += together * co.get(name, 0.0)
         follow = follows.get(name, 0.0)
         aim = target_match(targets, name)
         if wanted and (name in wanted or wanted & declared_type(layer, name, def_path)):

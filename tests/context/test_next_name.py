@@ -13,6 +13,7 @@ from server.context.builder import view_for
 from server.context.cursor import locate
 from server.context.relevance import (
     _parameters,
+    co_usage_votes,
     open_call,
     parameter_terms,
     target_match,
@@ -215,3 +216,41 @@ def test_an_argument_is_aimed_at_the_parameter_of_the_function_in_scope(go_pkg: 
     assert parameter_terms(layer, "log.go", cursor) == {"typ", "error", "type"}
     snippets = top(go_pkg, GO_PKG, "log.go", k=10)
     assert _rank(snippets, "errors.go", "ErrorTypeAny ErrorType") == 1, snippets
+
+
+def _families_header() -> str:
+    """Two families of calls, each used together elsewhere, and unrelated names between."""
+    names = [f"kv_{w}" for w in ("open", "put", "get", "close")]
+    names += [f"log_{w}" for w in ("start", "line", "flush", "stop")]
+    names += [f"misc_{i}" for i in range(30)]
+    return "".join(f"int {n}(int x);\n" for n in names)
+
+
+KV = {
+    "api.h": _families_header(),
+    "store.c": '#include "api.h"\n\nint store(void)\n{\n    int h = kv_open(1);\n'
+    "    kv_put(h);\n    kv_get(h);\n    return kv_close(h);\n}\n",
+    "trace.c": '#include "api.h"\n\nint trace(void)\n{\n    log_start(1);\n    log_line(2);\n'
+    "    log_flush(3);\n    return log_stop(4);\n}\n",
+    "main.c": '#include "api.h"\n\nint main(void)\n{\n    int h = kv_open(1);\n    <|>kv_put(h);\n'
+    "    return 0;\n}\n",
+    # The rest of a workspace: files that use the other names.
+    **{
+        f"misc{i}.c": f'#include "api.h"\n\nint use{i}(void)\n{{\n    return misc_{i}(0);\n}}\n'
+        for i in range(30)
+    },
+}
+
+
+def test_co_usage_votes_for_what_is_used_with_the_names_so_far(tmp_path: Any) -> None:
+    index = index_files(tmp_path, KV)
+    text = KV["main.c"]
+    prefix = text[: text.index(CURSOR)]
+    cursor = locate(prefix, prefix.count("\n"), len(prefix) - (prefix.rfind("\n") + 1))
+    votes = co_usage_votes(Layered(view_for(index), None), "main.c", cursor)
+    # store.c uses kv_open with the rest of its family; trace.c shares no name with main.c
+    # (the header, which names them all, votes for every name alike).
+    assert votes["kv_put"] > votes["log_flush"] and votes["kv_close"] > votes["log_flush"]
+    assert votes.get("use3", 0.0) == 0.0
+    digest = next(t for p, t in top(index, KV, "main.c") if p == "api.h")
+    assert "int kv_put(int x);" in digest and "int kv_close(int x);" in digest

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from server.evaluation.baselines import WindowCorpus
-from server.evaluation.points import build_points
-from server.evaluation.points import Point
+from server.evaluation.points import Point, build_points
 from server.evaluation.retrieval import _rank_of, evaluate_retrieval
 
 WORKSPACE = Path(__file__).parent.parent / "context" / "workspace"
