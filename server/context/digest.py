@@ -22,9 +22,26 @@ DEF_LINES = 4  # a declaration's first lines that are code (a long macro shows i
 _COMMENT_STARTS = ("/*", "*", "//")
 
 
+_CACHE = 2048  # declarations kept, with the file rows they were read from
+_cache: dict[tuple[int, int, int], tuple[FileEntry, dict[int, str]]] = {}
+
+
 def declaration_lines(entry: FileEntry, d: SymbolDef) -> dict[int, str]:
     """The code lines of ``d`` (1-based line -> text), comments and blank lines left out,
-    its first ``DEF_LINES`` at most; empty when no chunk holds its lines."""
+    its first ``DEF_LINES`` at most; empty when no chunk holds its lines. Kept while the
+    file's rows are the same objects (the same header's names come at every cursor)."""
+    key = (id(entry), d.start_line, d.end_line)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is entry:
+        return hit[1]
+    out = _declaration_lines(entry, d)
+    if len(_cache) >= _CACHE:
+        _cache.pop(next(iter(_cache)))
+    _cache[key] = (entry, out)
+    return out
+
+
+def _declaration_lines(entry: FileEntry, d: SymbolDef) -> dict[int, str]:
     out: dict[int, str] = {}
     last: tuple[int, str] | None = None  # where a long definition's name is, if at its end
     for c in entry.chunks:
@@ -78,6 +95,9 @@ def digest_candidate(
     if not shown:
         return None
     start, end = min(shown), max(shown)
-    text = "\n".join(shown.get(n, "") for n in range(start, end + 1))
+    texts = [""] * (end - start + 1)  # a wide header's span is mostly lines not shown
+    for n, t in shown.items():
+        texts[n - start] = t
+    text = "\n".join(texts)
     reason = reasons[0] if len(reasons) == 1 else f"{reasons[0]}; and {len(reasons) - 1} more"
     return Candidate(entry.path, start, end, text, score, "definition", reason, sparse=True)
