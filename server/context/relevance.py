@@ -257,10 +257,17 @@ def target_match(targets: frozenset[str], name: str) -> float:
     (``value`` → ``Value`` 1, ``ValueCreator`` 0.75)."""
     if not targets:
         return 0.0
-    terms = code_terms(name)
-    parts = {_stem(t) for t in (terms[1:] if len(terms) > 1 else terms)}
+    parts = _stemmed_parts(name)
     shared = sum(1 for t in targets if t in parts)
     return (shared / len(targets)) * (1 + shared / len(parts)) / 2
+
+
+@lru_cache(maxsize=1 << 16)
+def _stemmed_parts(name: str) -> frozenset[str]:
+    """``name``'s sub-words without its first, plurals' ``s`` dropped; cached: every
+    in-scope name is matched at every cursor whose line says what it goes into."""
+    terms = code_terms(name)
+    return frozenset(_stem(t) for t in (terms[1:] if len(terms) > 1 else terms))
 
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[^\sA-Za-z0-9_]")
