@@ -140,7 +140,9 @@ def test_ann_index_is_dot_and_an_older_cosine_one_keeps_answering(
         assert store.vector_metric("m_16") == (metric or "dot")
         plan = table.search(query.tolist()).distance_type(store.vector_metric("m_16"))
         assert "ANNSubIndex" in plan.explain_plan(True)  # the index answers, not a scan
-        top = plan.limit(1).refine_factor(4).to_list()[0]  # exact distances of the best
+        # PQ codes are approximate and their k-means is seeded at random: the exact
+        # re-rank of the best 64 codes (of 512 rows) makes the nearest one certain.
+        top = plan.limit(1).refine_factor(64).to_list()[0]
         assert top["content_hash"] == "h7"
         assert abs((1.0 - top["_distance"]) - float(vecs[7] @ query)) < 1e-4
 
