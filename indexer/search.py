@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from indexer import lexicon
-from indexer.embedder import Embedder, load_embedder, precision_of_slug
+from indexer.embedder import Embedder, load_query_embedder, precision_of_slug
 from indexer.gc_pause import gc_paused
 from indexer.lazy_rows import CHUNK_COLUMNS, lazy_chunks, lazy_groups, term_keys
 from indexer.lexicon import LayeredPostings, Postings
@@ -635,7 +635,8 @@ class Index:
         name = meta.get("embedder", "none")
         slug = meta.get("embedder_slug", "")
         if self._embedder is None or self._embedder.slug != slug:
-            self._embedder = load_embedder(name, precision_of_slug(slug))
+            # queries only (the index's vectors are written by the sync): numpy for MiniLM
+            self._embedder = load_query_embedder(name, precision_of_slug(slug))
         return self._embedder
 
     def _vector(self, query: str, n: int) -> list[tuple[Chunk, float]]:

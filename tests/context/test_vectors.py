@@ -49,3 +49,26 @@ def test_the_view_scores_the_index_vectors_in_place() -> None:
     assert np.allclose(m.scores(q), expected)
     assert np.array_equal(view.vectors[content_hash("def b(): pass")], stored[2])
     assert content_hash("nothing") not in view.vectors and len(view.vectors) == 3
+
+
+@pytest.mark.slow
+def test_a_vector_search_does_not_import_torch(ws_minilm: tuple[Path, Any]) -> None:
+    """Queries are embedded in numpy: a process that only searches never loads torch, and
+    finds what the torch-embedded index holds."""
+    import os
+    import subprocess
+    import sys
+
+    root, _ = ws_minilm
+    repo = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys\n"
+        "from indexer.search import open_index\n"
+        f"hits = open_index({str(root)!r}).search('format a report line', k=3, mode='vector')\n"
+        "print(len(hits), 'torch' in sys.modules, hits[0].path if hits else '')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(repo), "LANCEDB_LOG": "error"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    count, torch_loaded, first = out.stdout.split()
+    assert int(count) == 3 and torch_loaded == "False" and first.endswith(".py")

@@ -201,3 +201,29 @@ def test_arrow_buffers_come_from_the_ordinary_heap(
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == (setting or "system")
+
+
+def test_numpy_bert_matches_torch_bert() -> None:
+    """Query vectors in numpy are torch's float32 ones (cosine >= 0.9999), padded or not."""
+    import torch
+
+    from indexer import bert
+    from indexer.bert_numpy import NumpyBertEncoder
+    from indexer.embedder import _minilm_path
+
+    path = _minilm_path()
+    reference = bert.BertEncoder(path, torch.float32, 256)
+    numpy_bert = NumpyBertEncoder(path, 256)
+    texts = [
+        "def solve(equation, symbol):",
+        "class Parser:\n    def parse(self, text):\n        return [t for t in text.split()]",
+        "import os",
+        "x = compute_the_total(values, weights=None)  # " + "long comment " * 60,
+    ]
+    ids = reference.token_ids(texts)
+    assert numpy_bert.token_ids(texts) == ids
+    pairs = [(numpy_bert.encode(ids), reference.encode(ids))]  # padded to one length
+    pairs += [(numpy_bert.encode([x]), reference.encode([x])) for x in ids]
+    for got, want in pairs:
+        cos = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
+        assert cos.min() >= 0.9999, cos
