@@ -105,16 +105,18 @@ def approx_tokens(text: str) -> int:
     return round(len(_TOKEN.findall(text)) * WORDPIECES_PER_TOKEN)
 
 
-def _byte_classes() -> np.ndarray:
-    """Each byte's class for token counting: 0 other (a token of its own), 1 space, 2 a
-    word character (ASCII letters, digits, ``_`` and every byte of a non-ASCII letter),
-    3 the newline."""
-    table = np.zeros(256, np.uint8)
-    table[list(b" \t\r\x0b\x0c")] = 1
-    table[list(b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")] = 2
-    table[128:] = 2
+def _byte_classes() -> bytes:
+    """Each byte's class for token counting, as a ``bytes.translate`` table: 0 other (a
+    token of its own), 1 space, 2 a word character (ASCII letters, digits, ``_`` and every
+    byte of a non-ASCII letter), 3 the newline."""
+    table = bytearray(256)
+    for byte in b" \t\r\x0b\x0c":
+        table[byte] = 1
+    for byte in b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        table[byte] = 2
+    table[128:] = b"\x02" * 128
     table[ord("\n")] = 3
-    return table
+    return bytes(table)
 
 
 _BYTE_CLASSES = _byte_classes()
@@ -124,11 +126,12 @@ def line_token_prefix(data: bytes) -> list[int]:
     """Prefix sums of the token counts of the ``\\n``-separated lines of UTF-8 ``data``
     (entry i: the tokens of lines before i; one entry more than there are lines). A token
     is a run of word characters or any other non-space character. Whole-buffer array
-    operations: a regex over the text cost a fifth of the parse itself."""
-    classes = _BYTE_CLASSES[np.frombuffer(data, np.uint8)]
+    operations: a regex over the text cost a fifth of the parse itself (the classes come
+    from ``bytes.translate``, a quarter faster than a numpy table lookup)."""
+    classes = np.frombuffer(data.translate(_BYTE_CLASSES), np.uint8)
     word = classes == 2
     token = classes == 0
-    token[1:] |= word[1:] & ~word[:-1]  # a word starts here
+    token[1:] |= word[1:] > word[:-1]  # a word starts here
     if len(word):
         token[0] |= word[0]
     counts = np.cumsum(token, dtype=np.int32)

@@ -215,8 +215,10 @@ _JS_INDEXES = tuple(f"index{e}" for e in _JS_EXTENSIONS)
 _JS_SUFFIXES = _JS_EXTENSIONS + tuple(f"/{index}" for index in _JS_INDEXES)
 
 
+@lru_cache(maxsize=4096)
 def _js_candidates(folder: str, spec: str) -> tuple[str, ...]:
-    """Candidate paths of a specifier imported by a file of ``folder``."""
+    """Candidate paths of a specifier imported by a file of ``folder``. Cached: a
+    folder's files import the same modules, and the server re-parses a file per edit."""
     if spec.startswith("."):
         base = join_in(folder, spec)
         return _js_variants(base) if base is not None else ()
@@ -244,6 +246,8 @@ def imports(language: str, path: str, root: Node) -> list[ImportRef]:
         source = node.child_by_field_name("source")
         if source is None:
             if kind == "export_statement":
+                if node.child_by_field_name("declaration") is not None:
+                    continue  # `export function f` (most exports) names nothing else
                 _js_local_exports(node, text, line, refs)
                 continue
             require = [c for c in node.named_children if c.type == "import_require_clause"]
