@@ -526,19 +526,23 @@ def _windows(file: _File) -> list[_Piece]:
     return [_Piece(s, e, "window") for s, e in spans]
 
 
-def _trim(file: _File, piece: _Piece) -> _Piece | None:
-    """Drop blank lines at a piece's edges (a summary keeps its span)."""
-    if piece.kind == "class_summary":
-        return piece
-    start, end = piece.start, piece.end
-    while start <= end and file.blank(start):
-        start += 1
-    while end >= start and file.blank(end):
-        end -= 1
-    if start > end:
-        return None
-    piece.start, piece.end = start, end
-    return piece
+def _trim(file: _File, pieces: list[_Piece]) -> list[_Piece]:
+    """Drop blank lines at the pieces' edges, and pieces left empty (a summary keeps its
+    span). A row is blank where the token prefix does not grow."""
+    prefix = file.prefix
+    kept: list[_Piece] = []
+    for piece in pieces:
+        if piece.kind != "class_summary":
+            start, end = piece.start, piece.end
+            while start <= end and prefix[start + 1] == prefix[start]:
+                start += 1
+            while end >= start and prefix[end + 1] == prefix[end]:
+                end -= 1
+            if start > end:
+                continue
+            piece.start, piece.end = start, end
+        kept.append(piece)
+    return kept
 
 
 def _fill_gaps(file: _File, pieces: list[_Piece]) -> None:
@@ -546,15 +550,16 @@ def _fill_gaps(file: _File, pieces: list[_Piece]) -> None:
     plain = [p for p in pieces if p.kind != "class_summary"]
     if not plain:
         return
+    prefix = file.prefix  # a row is blank where the token prefix does not grow
     row = 0
     for piece in plain:
-        while row < piece.start and file.blank(row):
+        while row < piece.start and prefix[row + 1] == prefix[row]:
             row += 1
         if row < piece.start:
             piece.start = row
         row = max(row, piece.end + 1)
     last = len(file.lines) - 1
-    while last > plain[-1].end and file.blank(last):
+    while last > plain[-1].end and prefix[last + 1] == prefix[last]:
         last -= 1
     plain[-1].end = max(plain[-1].end, last)
 
@@ -589,6 +594,10 @@ def _failure(error: BaseException) -> str:
     return text
 
 
+def _definition_order(definition: SymbolDef) -> tuple[int, str]:
+    return definition.start_line, definition.qualified
+
+
 def parse_file(path: str, text: str, language: str | None = None) -> ParsedFile:
     """Chunks, definitions and imports of one file; never raises (a failure of the syntax
     path gives line windows and sets ``fallback``)."""
@@ -605,25 +614,18 @@ def parse_file(path: str, text: str, language: str | None = None) -> ParsedFile:
     except (Exception, RecursionError) as error:
         pieces, imports = _windows(file), []
         result.fallback = _failure(error)
-    kept = [p for p in (_trim(file, raw) for raw in pieces) if p is not None]
+    kept = _trim(file, pieces)
     _fill_gaps(file, kept)
+    lines, chunks, definitions = file.lines, result.chunks, result.definitions
     for piece in kept:
-        chunk_text = piece.text if piece.text is not None else file.text(piece.start, piece.end)
-        result.chunks.append(
-            Chunk(
-                path=path,
-                start_line=piece.start + 1,
-                end_line=piece.end + 1,
-                language=language,
-                text=chunk_text,
-                symbols=tuple(q for q, _ in piece.names),
-                kind=piece.kind,
-            )
-        )
-        for qualified, name in piece.names:
-            result.definitions.append(
+        start, end, names = piece.start, piece.end, piece.names
+        chunk_text = piece.text if piece.text is not None else "\n".join(lines[start : end + 1])
+        symbols = tuple([q for q, _ in names])
+        chunks.append(Chunk(path, start + 1, end + 1, language, chunk_text, symbols, piece.kind))
+        for qualified, name in names:
+            definitions.append(
                 SymbolDef(name.name, qualified, name.kind, name.start + 1, name.end + 1)
             )
-    result.definitions.sort(key=lambda d: (d.start_line, d.qualified))
+    definitions.sort(key=_definition_order)
     result.imports = imports
     return result

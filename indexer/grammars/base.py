@@ -50,12 +50,15 @@ class Anchor(NamedTuple):
     """Where imports may start in the source bytes: keywords, and the node types they
     belong to. A keyword counts where it is a whole word (``import``, not ``reimport``);
     with ``line_start``, only as the first thing on its line; with ``directive``, after a
-    ``#`` that starts its line (``#include``, ``# include``, also ``#include_next``)."""
+    ``#`` that starts its line (``#include``, ``# include``, also ``#include_next``).
+    Where ``skip`` matches at a keyword (and the bytes after it), the spot holds no import
+    by the grammar (JavaScript's ``export function``) and is not looked up in the tree."""
 
     words: tuple[bytes, ...]
     targets: frozenset[str]
     line_start: bool = False
     directive: bool = False
+    skip: re.Pattern[bytes] | None = None
 
 
 def text_of(node: Node | None) -> str:
@@ -203,6 +206,7 @@ def keyword_spots(data: bytes, anchor: Anchor) -> list[tuple[int, int]]:
     as much as a fifth of the parse."""
     spots: list[tuple[int, int]] = []
     size = len(data)
+    skip = anchor.skip
     for word in anchor.words:
         index = data.find(word)
         while index >= 0:
@@ -219,6 +223,8 @@ def keyword_spots(data: bytes, anchor: Anchor) -> list[tuple[int, int]]:
             if ok and anchor.line_start:
                 begin = _blank_before(data, check)
                 ok = begin == 0 or data[begin - 1] == 10  # "\n"
+            if ok and skip is not None and skip.match(data, index):
+                ok = False
             if ok:
                 spots.append((start, end))
             index = data.find(word, end)

@@ -178,9 +178,17 @@ def describe(node: Node, in_class: bool) -> Desc:
 
 # --- imports -------------------------------------------------------------------------
 
+# `export` before a declaration (most exports of a TypeScript file) binds no other name:
+# not an import, a re-export or an alias (`export type {` and `export default` are).
+_DECLARATION_EXPORT = re.compile(
+    rb"export[ \t\r\n]+(?:(?:async|abstract|declare|const|let|var|function|class|interface|enum"
+    rb"|namespace|module)(?![\w$])|type[ \t\r\n]+[A-Za-z_$])"
+)
+
 ANCHOR = Anchor(
     (b"import", b"export", b"require", b"module.exports"),
     frozenset({"import_statement", "export_statement", "call_expression", "assignment_expression"}),
+    skip=_DECLARATION_EXPORT,
 )
 
 

@@ -19,7 +19,7 @@ from indexer.grammars.javascript import _extension
 _PIECES = [
     "import", "from", "export", "require", "module.exports", "use", "mod", "include", "#",
     "class", "namespace", "template", "std::", "std:", "x", "_", "1", "é", "\u2003", " ",
-    "\t", "\n", "\r", "\x0b", ";", ".", "$", "(", "{", "re", "s",
+    "\t", "\n", "\r", "\x0b", ";", ".", "$", "(", "{", "re", "s", "function", "type", "async",
 ]  # fmt: skip
 texts = st.lists(st.sampled_from(_PIECES), max_size=14).map("".join)
 
@@ -47,7 +47,12 @@ _ANCHOR_REGEXES: list[tuple[Anchor, str]] = [
     (go.ANCHOR, r"\bimport\b"),
     (rust.ANCHOR, r"\b(?:use|mod)\b"),
     (c.ANCHOR, r"(?m)^[ \t]*#[ \t]*include"),
-    (javascript.ANCHOR, r"\b(?:import|export|require|module\.exports)\b"),
+    (
+        javascript.ANCHOR,
+        r"\b(?:import|require|module\.exports)\b|\bexport\b(?![ \t\r\n]+(?:(?:async|abstract"
+        r"|declare|const|let|var|function|class|interface|enum|namespace|module)(?![\w$])"
+        r"|type[ \t\r\n]+[A-Za-z_$]))",
+    ),
 ]
 
 

@@ -123,6 +123,28 @@ def test_javascript_imports_with_candidates() -> None:
     assert by_local[""] == ()  # a package from node_modules
 
 
+def test_typescript_exports_of_declarations_are_no_imports() -> None:
+    # `export <declaration>` binds nothing else; `export type {`, `import type X` and
+    # `export default x` do.
+    text = (
+        "export function f() {}\nexport class C {}\nexport const k = 1;\n"
+        "export type T = string;\nexport interface I {}\nexport declare const d: T;\n"
+        "import type X from './x';\nexport type { Y } from './y';\n"
+        "export type * from './z';\nexport default f;\nexport { C as Klass };\n"
+        "export async function g() { const m = require('./m'); }\n"
+    )
+    refs = imports("src/a.ts", text)
+    got = [(r.local_name, r.module, r.name) for r in refs]
+    assert got == [
+        ("X", "./x", "default"),
+        ("Y", "./y", "Y"),
+        ("*", "./z", "*"),
+        ("default", "", "f"),
+        ("Klass", "", "C"),
+        ("m", "./m", None),
+    ]
+
+
 def test_go_definitions_and_imports() -> None:
     text = (
         'package p\n\nimport (\n\t"fmt"\n\tstore "github.com/acme/app/internal/store"\n'
