@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 import traceback
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,9 +52,10 @@ from indexer.grammars import (
     Desc,
     Name,
     comment_types,
-    describer,
     extract_imports,
     members,
+    own_describer,
+    recovered,
     text_of,
 )
 from indexer.languages import comment_prefix, get_parser, has_grammar, language_for_path
@@ -141,6 +143,9 @@ def line_token_prefix(data: bytes) -> list[int]:
     return prefix
 
 
+Tier = list[int] | Callable[[], list[int]]  # rows where a piece may start, or how to find them
+
+
 @dataclass(slots=True)
 class _Unit:
     """A top-level node or container member, with its line span (0-based rows)."""
@@ -171,7 +176,7 @@ class _File:
         self.language = language
         self.lines = text.split("\n")
         self.prefix = line_token_prefix(data)
-        self.describe = describer(language)
+        self.describe = own_describer(language)
         self.comments = comment_types(language)
 
     def tokens(self, start: int, end: int) -> int:
@@ -184,14 +189,15 @@ class _File:
         return "\n".join(self.lines[start : end + 1])
 
     def pack(
-        self, start: int, end: int, tiers: list[list[int]], max_lines: int | None = None
+        self, start: int, end: int, tiers: list[Tier], max_lines: int | None = None
     ) -> list[tuple[int, int]]:
         """Split rows start..end into pieces within the token budget.
 
         Pieces aim at an even share of the total (never over ``MAX_TOKENS``). ``tiers`` are
         sorted rows where a new piece may start, best first; a break is taken from the best
         tier that leaves the piece at least a third full, else the piece ends where the
-        budget does. A single line over the budget is a piece of its own.
+        budget does. A single line over the budget is a piece of its own. A tier given as
+        a function is computed when first needed (a better tier usually suffices).
         """
         prefix = self.prefix
         out: list[tuple[int, int]] = []
@@ -214,7 +220,9 @@ class _File:
                 continue
             cut = last
             floor = start + max(1, (last + 1 - start) // 3)
-            for tier in tiers:
+            for index, tier in enumerate(tiers):
+                if callable(tier):
+                    tier = tiers[index] = tier()
                 i = bisect_right(tier, last + 1) - 1
                 if i >= 0 and tier[i] >= floor:
                     cut = tier[i] - 1
@@ -236,7 +244,13 @@ def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
     units: list[_Unit] = []
     describe, comments = file.describe, file.comments
     for node in nodes:
-        desc = Desc("comment", node) if node.type in comments else describe(node, in_class)
+        node_type = node.type
+        if node_type in comments:
+            desc = Desc("comment", node)
+        elif node_type == "ERROR" and node.named_child_count:
+            desc = recovered(node)
+        else:
+            desc = describe(node, in_class)
         # The node's rows (as grammars.rows: a node ending at column 0 does not own that row).
         start = node.start_point.row
         last = node.end_point
@@ -263,6 +277,8 @@ def _units(file: _File, nodes: list[Node], in_class: bool) -> list[_Unit]:
 
 
 def _qual(prefix: str, name: Name) -> tuple[str, Name]:
+    if not prefix and not name.scope:
+        return name.name, name  # a top-level name (most of them): no join
     return (".".join(p for p in (prefix, name.scope, name.name) if p), name)
 
 
@@ -345,7 +361,11 @@ def _run_pieces(file: _File, run: list[_Unit], prefix: str, kind: str) -> list[_
     spans = [(start, end)]
     if file.tokens(start, end) > MAX_TOKENS:
         breaks = sorted({unit.start for unit in run})
-        blank_after = [r + 1 for r in range(start, end) if file.blank(r)]
+        counts = file.prefix
+
+        def blank_after() -> list[int]:  # rows after a blank one, when a cut needs them
+            return [r + 1 for r in range(start, end) if counts[r + 1] == counts[r]]
+
         spans = file.pack(start, end, [breaks, blank_after])
     return [_Piece(s, e, kind, _in_span(names, s, e)) for s, e in spans]
 
@@ -356,18 +376,21 @@ def _def_pieces(file: _File, unit: _Unit, prefix: str) -> list[_Piece]:
     if file.tokens(unit.start, unit.end) <= MAX_TOKENS:
         return [_Piece(unit.start, unit.end, "definition", names)]
     body = unit.desc.body
-    shallow: list[int] = []
-    deep: list[int] = []
-    if body is not None:
-        children = body.named_children
-        shallow = [child.start_point.row for child in children]
-        # Look deeper only when the body's own statements are too few to cut at.
+    children = body.named_children if body is not None else []
+    shallow = [child.start_point.row for child in children]
+
+    def deep() -> list[int]:
+        """Rows of the statements one and two levels down: walked only when the body's
+        own statements are too few to cut at, and then only when a cut needs them."""
+        rows: list[int] = []
         if len(shallow) * MAX_TOKENS < 2 * file.tokens(unit.start, unit.end):
             for child in children:
                 for grandchild in child.named_children:
-                    deep.append(grandchild.start_point.row)
-                    deep.extend(g.start_point.row for g in grandchild.named_children)
-    spans = file.pack(unit.start, unit.end, [sorted(set(shallow)), sorted(set(deep))])
+                    rows.append(grandchild.start_point.row)
+                    rows.extend(g.start_point.row for g in grandchild.named_children)
+        return sorted(set(rows))
+
+    spans = file.pack(unit.start, unit.end, [sorted(set(shallow)), deep])
     return [_Piece(s, e, "definition", _in_span(names, s, e), mergeable=False) for s, e in spans]
 
 

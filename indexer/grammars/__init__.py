@@ -50,6 +50,8 @@ __all__ = [
     "describer",
     "extract_imports",
     "members",
+    "own_describer",
+    "recovered",
     "rows",
     "scope",
     "text_of",
@@ -90,17 +92,28 @@ def _plain(node: Node, in_class: bool) -> Desc:
     return Desc("comment" if "comment" in node.type else "code", node)
 
 
+def recovered(node: Node) -> Desc:
+    """An ``ERROR`` node holding named nodes. Where the grammar could not fit the text (a
+    macro opening a namespace, braces unbalanced across #if branches, a syntax error) the
+    nodes it did recognise are still real definitions: read them as if the error span
+    were not there."""
+    return Desc("container", node, body=node, prefix="", summarize=False)
+
+
+def own_describer(language: str) -> Describer:
+    """The language's ``describe`` without the ``ERROR`` rule (``recovered``): for the
+    chunker, which applies that rule itself as it reads each node's type once."""
+    return _DESCRIBERS.get(language, _plain)
+
+
 @cache
 def describer(language: str) -> Describer:
-    """``describe`` for one language, looked up once (the chunker calls it per node)."""
-    own = _DESCRIBERS.get(language, _plain)
+    """``describe`` for one language, looked up once."""
+    own = own_describer(language)
 
     def describe_node(node: Node, in_class: bool) -> Desc:
         if node.type == "ERROR" and node.named_child_count:
-            # Where the grammar could not fit the text (a macro opening a namespace, braces
-            # unbalanced across #if branches, a syntax error) the nodes it did recognise
-            # are still real definitions: read them as if the error span were not there.
-            return Desc("container", node, body=node, prefix="", summarize=False)
+            return recovered(node)
         return own(node, in_class)
 
     return describe_node

@@ -57,7 +57,7 @@ _JS_SIGNATURES = frozenset({"method_signature", "abstract_method_signature"})
 
 def _js_unwrap(node: Node) -> Node:
     while node.type in ("export_statement", "ambient_declaration"):
-        inner = child_field(node, "declaration")
+        inner = node.child_by_field_name("declaration")
         if inner is None:
             named = [c for c in node.named_children if c.type not in ("decorator", "comment")]
             if node.type == "ambient_declaration" and named:
@@ -77,66 +77,71 @@ def _is_require(node: Node | None) -> bool:
         node = node.named_children[0] if node.named_children else None
     if node is None or node.type != "call_expression":
         return False
-    return text_of(child_field(node, "function")) == "require"
+    return text_of(node.child_by_field_name("function")) == "require"
 
 
 def _js_commonjs_export(node: Node) -> tuple[str, Node | None] | None:
     """``exports.name = value`` / ``module.exports.name = value`` -> (name, value)."""
     if node.type != "assignment_expression":
         return None
-    left = child_field(node, "left")
+    left = node.child_by_field_name("left")
     if left is None or left.type != "member_expression":
         return None
-    owner = text_of(child_field(left, "object"))
+    owner = text_of(left.child_by_field_name("object"))
     if owner not in ("exports", "module.exports"):
         return None
-    return text_of(child_field(left, "property")), child_field(node, "right")
+    return text_of(left.child_by_field_name("property")), node.child_by_field_name("right")
 
 
 # Node types that are comments to the chunker (attached to what follows them).
 COMMENTS = frozenset({"comment"})
 
 
+_JS_WRAPPERS = frozenset({"export_statement", "ambient_declaration", "expression_statement"})
+
+
 def describe(node: Node, in_class: bool) -> Desc:
     names: list[Name]
-    if node.type in COMMENTS:
+    node_type = node.type
+    if node_type in COMMENTS:
         return Desc("comment", node)
-    if node.type == "import_statement":
+    if node_type == "import_statement":
         return Desc("code", node)
-    inner = _js_unwrap(node)
-    kind = inner.type
+    # Most nodes wrap nothing (members, declarations): their type is read once.
+    inner = _js_unwrap(node) if node_type in _JS_WRAPPERS else node
+    kind = inner.type if inner is not node else node_type
     if kind == "export_statement":
         # export default class { } / export default () => { }: named "default".
-        value = child_field(inner, "value")
+        value = inner.child_by_field_name("value")
         if value is not None and value.type == "class":
             names = [make_name(node, "default", "class", value)]
             return Desc(
-                "container", value, names, body=child_field(value, "body"), prefix="default"
+                "container", value, names, body=value.child_by_field_name("body"), prefix="default"
             )
         if value is not None and value.type in _JS_FUNCTION_VALUES:
             names = [make_name(node, "default", "function", value)]
-            return Desc("def", value, names, body=child_field(value, "body"))
+            return Desc("def", value, names, body=value.child_by_field_name("body"))
     if kind in _JS_FUNCTIONS or kind in _JS_MEMBER_FUNCTIONS:
-        name = text_of(child_field(inner, "name"))
+        name = text_of(inner.child_by_field_name("name"))
         fkind = "method" if in_class or kind in _JS_MEMBER_FUNCTIONS else "function"
         names = [make_name(node, name, fkind, inner)] if name else []
-        return Desc("def", inner, names, body=child_field(inner, "body"))
+        return Desc("def", inner, names, body=inner.child_by_field_name("body"))
     if kind in _JS_CLASSES:
-        name = text_of(child_field(inner, "name"))
+        name = text_of(inner.child_by_field_name("name"))
         names = [make_name(node, name, _JS_CLASSES[kind], inner)] if name else []
-        return Desc("container", inner, names, body=child_field(inner, "body"), prefix=name)
+        return Desc("container", inner, names, body=inner.child_by_field_name("body"), prefix=name)
     if kind in ("internal_module", "module"):
-        name = text_of(child_field(inner, "name")).strip("\"'")
+        name = text_of(inner.child_by_field_name("name")).strip("\"'")
         return Desc(
-            "container", inner, body=child_field(inner, "body"), prefix=name, summarize=False
+            "container", inner, body=inner.child_by_field_name("body"), prefix=name, summarize=False
         )
     names = []
     if in_class and kind in ("field_definition", "public_field_definition"):
-        value = child_field(inner, "value")
-        target = child_field(inner, "property") or child_field(inner, "name")
+        value = inner.child_by_field_name("value")
+        target = inner.child_by_field_name("property") or inner.child_by_field_name("name")
         if value is not None and value.type in _JS_FUNCTION_VALUES and target is not None:
             method = make_name(node, text_of(target), "method", inner)
-            return Desc("def", inner, [method], body=child_field(value, "body"))
+            return Desc("def", inner, [method], body=value.child_by_field_name("body"))
         return Desc("code", node)
     if not in_class and kind == "expression_statement" and inner.named_children:
         exported = _js_commonjs_export(inner.named_children[0])
@@ -144,19 +149,19 @@ def describe(node: Node, in_class: bool) -> Desc:
             name, value = exported
             if value is not None and value.type in _JS_FUNCTION_VALUES:
                 fn = make_name(node, name, "function", inner)
-                return Desc("def", inner, [fn], body=child_field(value, "body"))
+                return Desc("def", inner, [fn], body=value.child_by_field_name("body"))
             return Desc("code", node, [make_name(node, name, var_kind(name), inner)])
     if in_class and kind in _JS_SIGNATURES:
-        name = text_of(child_field(inner, "name"))
+        name = text_of(inner.child_by_field_name("name"))
         return Desc("code", node, [make_name(node, name, "method", inner)] if name else [])
     if kind == "type_alias_declaration":
-        names.append(make_name(node, text_of(child_field(inner, "name")), "type", inner))
+        names.append(make_name(node, text_of(inner.child_by_field_name("name")), "type", inner))
     elif kind in ("lexical_declaration", "variable_declaration") and not in_class:
         declarators = [c for c in inner.named_children if c.type == "variable_declarator"]
         is_const = inner.child(0) is not None and text_of(inner.child(0)) == "const"
         if len(declarators) == 1:
-            value = child_field(declarators[0], "value")
-            target = child_field(declarators[0], "name")
+            value = declarators[0].child_by_field_name("value")
+            target = declarators[0].child_by_field_name("name")
             if (
                 value is not None
                 and value.type in _JS_FUNCTION_VALUES
@@ -164,12 +169,12 @@ def describe(node: Node, in_class: bool) -> Desc:
                 and target.type == "identifier"
             ):
                 fn = make_name(node, text_of(target), "function", inner)
-                return Desc("def", inner, [fn], body=child_field(value, "body"))
+                return Desc("def", inner, [fn], body=value.child_by_field_name("body"))
         for declarator in declarators:
-            target = child_field(declarator, "name")
+            target = declarator.child_by_field_name("name")
             if target is None or target.type != "identifier":
                 continue
-            if _is_require(child_field(declarator, "value")):
+            if _is_require(declarator.child_by_field_name("value")):
                 continue
             ident = text_of(target)
             names.append(make_name(node, ident, "const" if is_const else "variable", inner))
