@@ -173,6 +173,7 @@ class _File:
 
     def __init__(self, path: str, language: str, text: str, data: bytes) -> None:
         self.path = path
+        self.data = data
         self.language = language
         self.lines = text.split("\n")
         self.prefix = line_token_prefix(data)
@@ -487,13 +488,13 @@ def _signature(file: _File, member: _Unit, braces: bool, first: bool) -> str | N
         return None
     if body is None:
         return indent + _clip(_SPACE.sub(" ", text_of(node)).strip())
-    raw = node.text or b""
     stop = body.start_byte
     if not braces:
         # Up to the colon: a trailing comment must not swallow the " ..." marker.
         colons = [c for c in node.children if c.type == ":" and c.end_byte <= stop]
         stop = colons[-1].end_byte if colons else stop
-    sig = raw[: stop - node.start_byte].decode("utf-8", "replace")
+    # Sliced from the file's bytes: ``node.text`` would copy the whole member first.
+    sig = file.data[node.start_byte : stop].decode("utf-8", "replace")
     sig = _SPACE.sub(" ", sig).strip()
     suffix = " { ... }" if braces else " ..."
     return indent + _clip(sig) + suffix
