@@ -91,8 +91,9 @@ class Source:
 def rows(node: Node) -> tuple[int, int]:
     """0-based inclusive rows; a node ending at column 0 does not own that last row."""
     start = node.start_point.row
-    end = node.end_point.row
-    if end > start and node.end_point.column == 0:
+    last = node.end_point
+    end = last.row
+    if end > start and last.column == 0:
         end -= 1
     return start, end
 

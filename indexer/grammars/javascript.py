@@ -56,16 +56,18 @@ _JS_SIGNATURES = frozenset({"method_signature", "abstract_method_signature"})
 
 
 def _js_unwrap(node: Node) -> Node:
-    while node.type in ("export_statement", "ambient_declaration"):
+    node_type = node.type
+    while node_type in ("export_statement", "ambient_declaration"):
         inner = node.child_by_field_name("declaration")
         if inner is None:
             named = [c for c in node.named_children if c.type not in ("decorator", "comment")]
-            if node.type == "ambient_declaration" and named:
+            if node_type == "ambient_declaration" and named:
                 inner = named[0]
             else:
                 return node
         node = inner
-    if node.type == "expression_statement" and node.named_children:
+        node_type = node.type
+    if node_type == "expression_statement" and node.named_children:
         child = node.named_children[0]
         if child.type == "internal_module":
             return child
