@@ -252,6 +252,10 @@ def _text_index(snap: _Snapshot) -> tuple[Any, Any] | tuple[()]:
     return (bm25, rows.__getitem__) if bm25 is not None else ()
 
 
+# Reads of one snapshot repeated while a writer commits underneath (see _Layer.refresh).
+_CONSISTENT_READ_TRIES = 4
+
+
 class _Layer:
     """The committed rows of one store, in memory; ``refresh`` reloads what changed."""
 
@@ -263,7 +267,22 @@ class _Layer:
 
     def refresh(self) -> bool:
         """Reload what changed since the last call (by table versions). Cheap when nothing
-        changed (one manifest check per table). Returns True if the snapshot changed."""
+        changed (one manifest check per table). Returns True if the snapshot changed.
+
+        A writer commits a sync table by table (rows, then tombstones, then the meta that
+        names the base). A read that overlaps those commits may see some tables after
+        them and others before, so it is read again until the versions it started from
+        are still current: a snapshot never shows a new base with the old delta."""
+        changed = False
+        for _ in range(_CONSISTENT_READ_TRIES):
+            if not self._refresh_once():
+                return changed
+            changed = True
+            if self.store.versions() == self.snap.versions:
+                return changed
+        return changed
+
+    def _refresh_once(self) -> bool:
         versions = self.store.versions()
         old = self.snap
         if versions == old.versions:
