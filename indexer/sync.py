@@ -682,6 +682,11 @@ def sync_paths(
     base = open_base(settings)
     settings = adopt_embedder(settings, base)
     store, report = _open(root, settings)
+    recorded = store.meta().get("base_version")
+    if base is not None and recorded and recorded != base.version:
+        # CI wrote a newer base since the delta was computed: every file may now differ
+        # from it, so recording it after these few paths would hide the rest.
+        return sync(root, settings, progress, embed)
     with _writer_lock(store):
         rules = IgnoreRules(root, settings)
         stored = store.files()

@@ -110,3 +110,41 @@ def test_text_search_over_a_base_is_answered_from_memory(
     finally:
         relay.kill()
         Store.close_all()
+
+
+def test_a_few_paths_synced_after_a_newer_base_recompute_the_whole_delta(
+    s3: S3Server, bucket: str, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save right after CI rebuilt the base: the delta is computed against the new base
+    in full (a file CI changed and the developer did not pull joins it), not just for
+    the saved path."""
+    import subprocess
+
+    from indexer.search import open_index
+    from indexer.sync import sync_paths
+    from server.settings import IndexSettings
+
+    env = s3.env()
+    for key, value in env.items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    base = f"s3://{bucket}/main"
+    assert tandem(["index", str(repo), "--db", base, "--embedder", "none"], env).returncode == 0
+    dev = tmp_path / "dev"
+    shutil.copytree(repo, dev)
+    settings = IndexSettings(base=base, embedder="none")
+    assert tandem(["index", str(dev), "--base", base], env).returncode == 0
+
+    shapes = repo / "geometry" / "shapes.py"
+    shapes.write_text(shapes.read_text() + "\n\nCI_ONLY_MARKER = 1\n")
+    for args in (["add", "-A"], ["commit", "-qm", "CI edit"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    assert tandem(["index", str(repo), "--db", base, "--embedder", "none"], env).returncode == 0
+
+    units = dev / "geometry" / "units.py"
+    units.write_text(units.read_text() + NEW_DEF)
+    sync_paths(dev, settings, [units], embed=False)
+    status = open_index(dev, settings=settings).status()
+    assert status["base_commit"] == head(repo)[:12]
+    # units.py (saved) and shapes.py (older than the new base's) are the delta
+    assert status["delta_files"] == 2, status
