@@ -20,6 +20,7 @@ different precision never mix in one cache. ``TANDEM_EMBED_DTYPE=float32`` force
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import re
 import threading
@@ -35,6 +36,7 @@ from indexer.bert_numpy import NumpyBertEncoder
 from indexer.memory import release_memory
 
 MINILM = "minilm"
+log = logging.getLogger(__name__)
 MAX_SEQ_LENGTH = 256
 BATCH = 8  # texts per model batch at full length (shorter texts share the token budget)
 PRECISIONS = ("float32", "bfloat16")
@@ -239,16 +241,22 @@ def _sentence_transformer(path: str, dtype: Any) -> Any:
     return model
 
 
+def _model_name(name: str | None) -> str | None:
+    """A setting's model name, MiniLM's spelled one way; None for ``none``/``off``/empty."""
+    if name is None or name.strip().lower() in ("", "none", "off"):
+        return None
+    name = name.strip()
+    return MINILM if name.lower() == MINILM else name
+
+
 def load_query_embedder(name: str | None, precision: str | None = None) -> Embedder | None:
     """The embedder for queries against vectors made by ``load_embedder(name, precision)``
     (the same ``slug``): a BERT + mean-pooling model (MiniLM) runs in numpy, in float32,
     so a search does not import torch (~230 MB resident); its vectors are within a cosine
     of 0.9999 of torch's float32 ones. Other models are ``load_embedder``'s."""
-    if name is None or name.strip().lower() in ("", "none", "off"):
+    name = _model_name(name)
+    if name is None:
         return None
-    name = name.strip()
-    if name.lower() == MINILM:
-        name = MINILM
     precision = precision or default_precision()
     key = (f"query:{name}", precision)
     with _LOCK:
@@ -260,7 +268,8 @@ def load_query_embedder(name: str | None, precision: str | None = None) -> Embed
             else:
                 try:
                     encoder = NumpyBertEncoder(path, bert.max_seq_length(path, MAX_SEQ_LENGTH))
-                except Exception:  # weights numpy cannot hold (bfloat16): torch's way
+                except Exception as e:  # weights numpy cannot hold (bfloat16): torch's way
+                    log.info("queries are embedded with torch: numpy cannot load %s (%s)", path, e)
                     emb = None
                 else:
                     emb = _CACHE[key] = Embedder(name, _Bert(encoder), precision)
@@ -270,11 +279,9 @@ def load_query_embedder(name: str | None, precision: str | None = None) -> Embed
 def load_embedder(name: str | None, precision: str | None = None) -> Embedder | None:
     """The embedder for a setting value; ``none`` (or empty) gives None. Loaded once per
     process and shared. Raises ``EmbedderError`` with a one-line reason on failure."""
-    if name is None or name.strip().lower() in ("", "none", "off"):
+    name = _model_name(name)
+    if name is None:
         return None
-    name = name.strip()
-    if name.lower() == MINILM:
-        name = MINILM
     precision = precision or default_precision()
     key = (name, precision)
     with _LOCK:

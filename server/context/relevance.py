@@ -66,10 +66,17 @@ def usage_votes(layer: Layered, path: str, lexical: np.ndarray) -> dict[str, flo
     """Identifiers of the chunks most similar to the query window (other files only, so
     the cursor's own file cannot leak what comes next), weighted by similarity and
     normalised to [0, 1]."""
+    return _chunk_votes(layer, path, lexical, NEIGHBOURS)
+
+
+def _chunk_votes(layer: Layered, path: str, scores: np.ndarray, k: int) -> dict[str, float]:
+    """The identifiers of the ``k`` best chunks by ``scores`` in other files (the cursor's
+    own file and open buffers left out), each weighted by its chunk's score, normalised
+    to [0, 1]."""
     view = layer.view
     votes: dict[str, float] = {}
     total = 0.0
-    for (p, i), score in view.bm25.top_of(lexical, NEIGHBOURS):
+    for (p, i), score in view.bm25.top_of(scores, k):
         if p == path or p in layer.overlay:
             continue
         total += score
@@ -373,22 +380,10 @@ def co_usage_votes(layer: Layered, path: str, cursor: Cursor) -> dict[str, float
     (``cJSON_CreateObject`` … ``cJSON_AddItemToObject``, ``json_object_iter`` …
     ``json_object_iter_next``)."""
     names = {n.lower() for t in cursor.prefix_lines[-CO_LINES:] for n in _IDENT.findall(t)}
-    view = layer.view
-    bm25 = view.bm25
+    bm25 = layer.view.bm25
     limit = max(CO_MAX_DF * len(bm25), CO_MIN_DF)
     scores = bm25.score_vector(sorted(n for n in names if bm25.df(n) <= limit))
-    votes: dict[str, float] = {}
-    total = 0.0
-    for (p, i), score in view.bm25.top_of(scores, CO_CHUNKS):
-        if p == path or p in layer.overlay:
-            continue
-        total += score
-        for name in _identifiers(view.files[p].chunks[i].text):
-            votes[name] = votes.get(name, 0.0) + score
-    if total > 0:
-        for name in votes:
-            votes[name] /= total
-    return votes
+    return _chunk_votes(layer, path, scores, CO_CHUNKS)
 
 
 def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: str) -> Relevance:
