@@ -13,6 +13,13 @@ largest sample was file-backed (mapped model weights and libraries: clean pages 
 kernel can drop and read again, but they count in RSS).
 
     python bench/memory.py [--slices 60,150] [--no-serve] [--indexed DIR]
+    python bench/memory.py --stand-in DIR   (then: --indexed DIR --slices '' --no-serve)
+
+``--stand-in DIR``: the whole workspace copied to DIR, indexed lexically, and given a
+stand-in vector for every chunk (pseudo-random, from its content hash: MiniLM's table,
+dimension and precision, written by the sync's own ``embed_pending``), so the serve rows
+can be measured on a 30 MB workspace without embedding it for half an hour. The memory
+figures need the vectors' shape, not their meaning; search quality is measured elsewhere.
     python bench/index.py --parts memory   (the same, inside the index bench)
 """
 
@@ -190,6 +197,51 @@ def _model_settled(client: Any) -> bool:
     return bool(folders) and not folders[0]["loading"] and folders[0]["backend"] != "retrieval"
 
 
+class _StandInModel:
+    """MiniLM's shape without MiniLM: each text's vector is drawn from its hash."""
+
+    dim = 384
+    max_tokens = 256
+
+    def prepare(self, texts: Any) -> list[Any]:
+        return list(texts)
+
+    def length(self, item: Any) -> int:
+        return 1
+
+    def encode(self, items: Any) -> Any:
+        import hashlib
+
+        import numpy as np
+
+        out = np.empty((len(items), self.dim), dtype=np.float32)
+        for i, text in enumerate(items):
+            seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())
+            out[i] = np.random.default_rng(seed).standard_normal(self.dim)
+        return out
+
+    def release(self) -> None:
+        pass
+
+
+def stand_in(dest: Path) -> str:
+    """``dest``: the workspace, indexed without a model, then stand-in vectors for every
+    chunk under MiniLM's name and slug (as if ``tandem index`` had embedded it)."""
+    from indexer.embedder import MINILM, Embedder, default_precision
+    from indexer.store import Store, default_uri
+    from indexer.sync import embed_pending
+
+    files, size = make_workspace(dest)
+    index_peak(dest, Path(default_uri(dest)), "none")
+    store = Store.open(default_uri(dest))
+    embedder = Embedder(MINILM, _StandInModel(), default_precision())
+    store.set_meta(
+        {"embedder": MINILM, "embedder_slug": embedder.slug, "embedder_dim": str(embedder.dim)}
+    )
+    done = embed_pending(store, embedder)
+    return f"{dest}: {files} files, {size / 1e6:.1f} MB, {done} stand-in vectors ({embedder.slug})"
+
+
 def row(label: str, peak: float, seconds: float, what: str) -> tuple[str, str, str]:
     verdict = "ok" if peak <= TARGET_MB else "OVER"
     line = (label, f"{peak:.0f} MB", f"{TARGET_MB:.0f} MB ({verdict}); {what}, {seconds:.0f} s")
@@ -247,7 +299,17 @@ def main() -> int:
         type=Path,
         help="a workspace already indexed with MiniLM: tandem serve on it, default settings",
     )
+    parser.add_argument(
+        "--stand-in",
+        type=Path,
+        help="make DIR: the workspace indexed lexically with stand-in MiniLM vectors",
+    )
     args = parser.parse_args()
+    if args.stand_in is not None:
+        os.environ.update(env())
+        print(stand_in(args.stand_in.resolve()), flush=True)
+        if args.indexed is None:
+            return 0
     slices = [int(x) for x in args.slices.split(",") if x]
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}", flush=True)
     with tempfile.TemporaryDirectory(prefix="tandem-bench-mem-") as d:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,35 +67,88 @@ def max_seq_length(folder: str | Path, default: int) -> int:
     return int(value) if isinstance(value, int) and value > 0 else default
 
 
+@dataclass(frozen=True, slots=True)
+class BertShape:
+    """A BERT folder's sizes, as its ``config.json`` gives them."""
+
+    hidden: int
+    heads: int
+    layers: int
+    eps: float
+    max_tokens: int  # the caller's cap, within the model's positions
+
+
+def read_shape(folder: str | Path, max_tokens: int) -> BertShape:
+    config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    return BertShape(
+        hidden=int(config["hidden_size"]),
+        heads=int(config["num_attention_heads"]),
+        layers=int(config["num_hidden_layers"]),
+        eps=float(config.get("layer_norm_eps", 1e-12)),
+        max_tokens=min(max_tokens, int(config["max_position_embeddings"])),
+    )
+
+
+def read_weights(
+    folder: str | Path, framework: str, convert: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """The embeddings' and encoder's floating-point tensors of ``model.safetensors``, named
+    without the optional ``bert.`` prefix, each passed through ``convert`` as it is read
+    (one tensor at a time: never the whole file twice). ``framework``: safetensors' "pt"
+    (torch tensors) or "np" (numpy arrays)."""
+    from safetensors import safe_open
+
+    weights: dict[str, Any] = {}
+    with safe_open(str(Path(folder) / "model.safetensors"), framework) as f:
+        keys = list(f.keys())
+        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in keys else ""
+        for key in keys:
+            name = key[len(prefix) :]
+            if key.startswith(prefix) and name.split(".")[0] in ("embeddings", "encoder"):
+                tensor = f.get_tensor(key)
+                converted = convert(tensor)
+                if converted is not None:
+                    weights[name] = converted
+    return weights
+
+
+def read_tokenizer(folder: str | Path, max_tokens: int) -> Any:
+    """The folder's fast tokenizer, unpadded, truncating at ``max_tokens``."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_tokens)
+    return tokenizer
+
+
+def padded(ids: Sequence[Sequence[int]], max_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """One batch's token ids padded to a multiple of ``LENGTH_STEP`` (int64) and the mask
+    of real tokens (bool)."""
+    longest = max(len(x) for x in ids)
+    length = min(max_tokens, math.ceil(longest / LENGTH_STEP) * LENGTH_STEP)
+    batch = np.zeros((len(ids), length), dtype=np.int64)
+    mask = np.zeros((len(ids), length), dtype=bool)
+    for row, x in enumerate(ids):
+        batch[row, : len(x)] = x
+        mask[row, : len(x)] = True
+    return batch, mask
+
+
 class BertEncoder:
     """``encode(ids) -> (n, hidden)`` float32 mean-pooled (not normalised) vectors."""
 
     def __init__(self, folder: str | Path, dtype: Any, max_tokens: int) -> None:
         import torch
-        from safetensors import safe_open
-        from tokenizers import Tokenizer
 
-        root = Path(folder)
-        config = json.loads((root / "config.json").read_text(encoding="utf-8"))
-        self.hidden = int(config["hidden_size"])
-        self.heads = int(config["num_attention_heads"])
-        self.layers = int(config["num_hidden_layers"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.max_tokens = min(max_tokens, int(config["max_position_embeddings"]))
+        shape = read_shape(folder, max_tokens)
+        self.hidden, self.heads, self.layers = shape.hidden, shape.heads, shape.layers
+        self.eps, self.max_tokens = shape.eps, shape.max_tokens
         self.dtype = dtype
-        self.w: dict[str, Any] = {}
-        with safe_open(str(root / "model.safetensors"), "pt") as f:  # one tensor at a time
-            keys = list(f.keys())
-            prefix = "bert." if "bert.embeddings.word_embeddings.weight" in keys else ""
-            for key in keys:
-                name = key[len(prefix) :]
-                if key.startswith(prefix) and name.split(".")[0] in ("embeddings", "encoder"):
-                    tensor = f.get_tensor(key)
-                    if tensor.is_floating_point():
-                        self.w[name] = tensor.to(dtype).contiguous()
-        self.tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_tokens)
+        self.w: dict[str, Any] = read_weights(
+            folder, "pt", lambda t: t.to(dtype).contiguous() if t.is_floating_point() else None
+        )
+        self.tokenizer = read_tokenizer(folder, self.max_tokens)
         self._torch = torch
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
@@ -104,13 +158,7 @@ class BertEncoder:
     def encode(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
         """Mean-pooled last hidden states of one batch, as float32."""
         torch = self._torch
-        longest = max(len(x) for x in ids)
-        length = min(self.max_tokens, math.ceil(longest / LENGTH_STEP) * LENGTH_STEP)
-        batch = np.zeros((len(ids), length), dtype=np.int64)
-        mask = np.zeros((len(ids), length), dtype=bool)
-        for row, x in enumerate(ids):
-            batch[row, : len(x)] = x
-            mask[row, : len(x)] = True
+        batch, mask = padded(ids, self.max_tokens)
         with torch.inference_mode():
             keep = torch.from_numpy(mask)
             h = self._forward(torch.from_numpy(batch), keep)

@@ -11,14 +11,20 @@ the CPU has it. GELU is the exact erf form through a rational approximation (err
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from indexer.bert import LENGTH_STEP
+from indexer.bert import padded, read_shape, read_tokenizer, read_weights
+
+
+def _float32(tensor: Any) -> np.ndarray | None:
+    if not np.issubdtype(tensor.dtype, np.floating):
+        return None
+    return np.ascontiguousarray(tensor, dtype=np.float32)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -40,41 +46,17 @@ class NumpyBertEncoder:
     """``encode(ids) -> (n, hidden)`` float32 mean-pooled vectors, as ``BertEncoder``."""
 
     def __init__(self, folder: str | Path, max_tokens: int) -> None:
-        from safetensors import safe_open
-        from tokenizers import Tokenizer
-
-        root = Path(folder)
-        config = json.loads((root / "config.json").read_text(encoding="utf-8"))
-        self.hidden = int(config["hidden_size"])
-        self.heads = int(config["num_attention_heads"])
-        self.layers = int(config["num_hidden_layers"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.max_tokens = min(max_tokens, int(config["max_position_embeddings"]))
-        self.w: dict[str, np.ndarray] = {}
-        with safe_open(str(root / "model.safetensors"), "np") as f:
-            keys = list(f.keys())
-            prefix = "bert." if "bert.embeddings.word_embeddings.weight" in keys else ""
-            for key in keys:
-                name = key[len(prefix) :]
-                if key.startswith(prefix) and name.split(".")[0] in ("embeddings", "encoder"):
-                    tensor = f.get_tensor(key)
-                    if np.issubdtype(tensor.dtype, np.floating):
-                        self.w[name] = np.ascontiguousarray(tensor, dtype=np.float32)
-        self.tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_tokens)
+        shape = read_shape(folder, max_tokens)
+        self.hidden, self.heads, self.layers = shape.hidden, shape.heads, shape.layers
+        self.eps, self.max_tokens = shape.eps, shape.max_tokens
+        self.w: dict[str, np.ndarray] = read_weights(folder, "np", _float32)
+        self.tokenizer = read_tokenizer(folder, self.max_tokens)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 
     def encode(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
-        longest = max(len(x) for x in ids)
-        length = min(self.max_tokens, math.ceil(longest / LENGTH_STEP) * LENGTH_STEP)
-        batch = np.zeros((len(ids), length), dtype=np.int64)
-        keep = np.zeros((len(ids), length), dtype=bool)
-        for row, x in enumerate(ids):
-            batch[row, : len(x)] = x
-            keep[row, : len(x)] = True
+        batch, keep = padded(ids, self.max_tokens)
         h = self._forward(batch, keep)
         weights = keep[..., None].astype(np.float32)
         return (h * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)

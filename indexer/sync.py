@@ -36,7 +36,13 @@ from indexer.delta import (
     open_base,
     split,
 )
-from indexer.embedder import Embedder, load_embedder, precision_of_slug, release_embedder
+from indexer.embedder import (
+    Embedder,
+    load_embedder,
+    load_query_embedder,
+    precision_of_slug,
+    release_embedder,
+)
 from indexer.lease import writer_lease
 from indexer.memory import release_memory
 from indexer.secrets import redact
@@ -63,6 +69,10 @@ Progress = Callable[[str, int, int, str], None]
 
 _EMBED_WINDOW = 4096  # texts read ahead from the index and sorted by length (little padding)
 _EMBED_COMMIT = 256  # vectors per commit
+# Texts to embed up to which numpy does it (``load_query_embedder``: a save's chunks, a
+# small workspace) instead of torch: ~80 ms of CPU a chunk beside bfloat16 torch's ~30,
+# but torch's import alone keeps ~250 MB resident in a language server for good.
+SMALL_JOB = 256
 _WRITE_BATCH_FILES = 200
 _WRITE_BATCH_CHUNKS = 4000
 _FULL_OPTIMIZE_FILES = 100
@@ -456,20 +466,25 @@ def _embedder_if_needed(
     base: Base | None = None,
 ) -> Embedder | None:
     """The embedder, unless the index (with its base's vectors, for a delta) already has a
-    vector for every chunk with this embedder (then loading the model is skipped)."""
+    vector for every chunk with this embedder (then loading the model is skipped). A job
+    of at most ``SMALL_JOB`` texts (a save, a small workspace) gets the numpy encoder
+    that queries use, so a language server embeds its saves without importing torch."""
     meta = store.meta()
     if base is not None and base.meta.get("embedder_slug"):
         meta = {**meta, "embedder": settings.embedder, "embedder_slug": base.vector_slug}
     slug = meta.get("embedder_slug")
-    if meta.get("embedder") == settings.embedder and slug:
-        hashes = set(store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist())
-        if hashes <= store.vector_hashes(slug) | _base_vectors(base, slug):
+    same = bool(meta.get("embedder") == settings.embedder and slug)
+    hashes = set(store.read(CHUNKS, ["content_hash"]).column("content_hash").to_pylist())
+    if same and slug:
+        hashes -= store.vector_hashes(slug) | _base_vectors(base, slug)
+        if not hashes:
             report.cached += len(written)
             return None
     # keep the precision the cache was built with, unless one is forced
-    same = meta.get("embedder") == settings.embedder and slug
     forced = os.environ.get("TANDEM_EMBED_DTYPE")
     precision = precision_of_slug(slug) if same and slug and not forced else None
+    if len(hashes) <= SMALL_JOB:
+        return load_query_embedder(settings.embedder, precision)
     return load_embedder(settings.embedder, precision)
 
 
