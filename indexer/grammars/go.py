@@ -361,9 +361,15 @@ def _go_vars(node: Node, names: dict[str, Value]) -> None:
     for group in node.named_children:
         if group.type in ("var_spec_list", "const_spec_list"):
             specs.extend(c for c in group.named_children if c.type in ("var_spec", "const_spec"))
+    last: tuple[Node | None, list[Node]] = (None, [])
     for spec in specs:
         kind, value = child_field(spec, "type"), child_field(spec, "value")
         values = value.named_children if value is not None else []
+        if spec.type == "const_spec":
+            if kind is None and value is None:  # ``B`` after ``A T = iota``: A's type and value
+                kind, values = last
+            else:
+                last = (kind, values)
         for i, ident in enumerate(spec.children_by_field_name("name")):
             if kind is not None:
                 names[text_of(ident)] = Value(text_of(kind))

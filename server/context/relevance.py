@@ -22,6 +22,7 @@ from indexer.scope import Resolver
 from server.context.bm25 import code_terms
 from server.context.cursor import Cursor
 from server.context.definitions import Relevance, definition_span
+from server.context.fieldtypes import field_types, target_field
 from server.context.typefacts import facts_of
 from server.context.workspace import Layered
 
@@ -208,6 +209,119 @@ def parameter_at(layer: Layered, path: str, cursor: Cursor) -> Parameter | None:
     return None
 
 
+_RETURN = re.compile(r"^\s*return\b(.*)$")
+
+
+def result_at(layer: Layered, path: str, cursor: Cursor) -> Parameter | None:
+    """``return ‸`` (or ``return x, ‸``): the result of the enclosing function that the
+    value at the cursor fills, read from the function's header as declared (``func (p
+    *DataPacket) Type() PacketType`` → ``PacketType``), with the names in it that the
+    workspace defines as types. The cursor's own file gives the enclosing function (its
+    header is above the cursor)."""
+    line = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
+    m = _RETURN.match(line[: len(line) - len(cursor.partial)])
+    if m is None:
+        return None
+    rest = _STRING.sub("0", m.group(1))
+    index = _top_level_commas(rest)
+    if index is None:
+        return None  # inside a call or literal of the returned expression
+    entry = layer.file(path)
+    if entry is None:
+        return None
+    row = cursor.line + 1
+    enclosing = [
+        d
+        for d in entry.definitions
+        if d.kind in _CALLABLE_KINDS and d.start_line < row <= d.end_line
+    ]
+    if not enclosing:
+        return None
+    d = max(enclosing, key=lambda x: x.start_line)
+    span = definition_span(entry, d)
+    results = _results(span[2], d.name) if span is not None else []
+    if not results:
+        return None
+    text = results[min(index, len(results) - 1)]
+    resolver = Resolver(layer)
+    types = frozenset(
+        w
+        for w in set(_IDENT.findall(text))
+        if any(
+            x.definition is not None and x.definition.kind in TYPE_KINDS
+            for x in resolver.lookup(path, w)
+        )
+    )
+    if types:  # the names of that type: its words would only favour the shortest ones
+        return Parameter("", types)
+    # Otherwise what the result's words say (``uint16`` → ``safeUint16``), unless it is a
+    # word every function returns (``bool``, ``error``).
+    words = [w for w in _IDENT.findall(text) if w.lower() not in _GENERIC_RESULTS]
+    return Parameter(" ".join(words), types) if words else None
+
+
+_GENERIC_RESULTS = frozenset(
+    "bool boolean error err string str any interface object void none byte rune int".split()  # noqa: SIM905
+)
+
+
+def _top_level_commas(text: str) -> int | None:
+    """How many commas ``text`` holds outside brackets; None when a bracket is left open."""
+    depth = commas = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            commas += 1
+    return commas if depth == 0 else None
+
+
+_RESULT_END = re.compile(r"\{|=>|\bwhere\b|:[ \t]*(?:#[^\n]*)?(?:\n|$)")
+
+
+def _results(text: str, name: str) -> list[str]:
+    """The declared results of ``name`` in its definition's text, one string each: what
+    follows the parameter list up to the body (``(T, error)``, ``-> T``, ``: T``)."""
+    m = re.search(rf"\b{re.escape(name)}\s*(?:<[^>]*>|\[[^\]]*\])?\s*\(", text)
+    if m is None:
+        return []
+    depth = 0
+    for i in range(m.end(), min(len(text), m.end() + 2000)):
+        ch = text[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                tail = text[i + 1 : i + 400]
+                end = _RESULT_END.search(tail)
+                head = tail[: end.start()] if end is not None else tail.split("\n", 1)[0]
+                head = head.strip().removeprefix("->").removeprefix(":").strip()
+                if head.startswith("(") and head.endswith(")"):
+                    head = head[1:-1]
+                parts = _split_top(head)
+                return [p.strip() for p in parts if p.strip()]
+            depth -= 1
+    return []
+
+
+def _split_top(text: str) -> list[str]:
+    """``text`` split at its commas outside brackets."""
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return out
+
+
 def parameter_terms(layer: Layered, path: str, cursor: Cursor) -> frozenset[str]:
     """The sub-words of the parameter (its name and type as declared) that the argument at
     the cursor fills: ``ErrorLoggerT(`` with ``func ErrorLoggerT(typ ErrorType)`` →
@@ -233,7 +347,14 @@ def declared_type(layer: Layered, name: str, def_path: str) -> frozenset[str]:
     if text is None:
         value = facts.names.get(name)
         text = value.type_text if value is not None else ""
+        if not text and value is not None:  # ``T(iota)``, ``&T{…}``, ``pkg.T{…}``: T
+            m = _HEAD.match(value.expr_text)
+            text = m.group(1) if m is not None else ""
     return frozenset(_IDENT.findall(text)) if text else frozenset()
+
+
+# The type an expression makes, when it says so: a conversion or a composite literal.
+_HEAD = re.compile(r"[&*]?(?:[A-Za-z_]\w*\.)?([A-Za-z_]\w*)\s*[({]")
 
 
 def _parameters(text: str, name: str) -> list[str]:
@@ -392,9 +513,14 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     weights = term_weights(cursor)
     targets = target_terms(cursor)
     param = parameter_at(layer, path, cursor) if not targets else None
+    if param is None and not targets:
+        param = result_at(layer, path, cursor)
     if param is not None:
         targets = _parameter_terms(param)
     wanted = param.types if param is not None else frozenset()
+    field = target_field(cursor)
+    if field is not None:  # ``node.Type == ‸``: the constants of the field's type
+        wanted = wanted | field_types(layer, path, field)
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25
     votes = usage_votes(layer, path, lexical)

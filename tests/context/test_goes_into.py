@@ -1,0 +1,101 @@
+"""What the cursor's value goes into says its type: the field it is compared with or
+switched on (``node.Type == ‸``, ``case ‸`` under ``switch tok.Kind {``), the result of
+the function it is returned from (``return ‸``); the names of that type (constants of
+an ``iota`` block, which repeat the first one's type) come first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_scope import index_files, top
+
+from server.context.builder import view_for
+from server.context.cursor import locate
+from server.context.fieldtypes import field_types, target_field
+from server.context.relevance import _results, declared_type, result_at
+from server.context.workspace import Layered
+
+FILLER = "".join(f"\tx{i} := {i}\n\t_ = x{i}\n" for i in range(6))
+# Helpers the cursor's lines say nothing about, to fill the package.
+HELPERS = "".join(
+    f"// help{n} helps.\nfunc help{n}(s string) string {{\n\treturn s\n}}\n\n"
+    for n in ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta")
+)
+
+PKG = {
+    "go.mod": "module example.com/app\n\ngo 1.22\n",
+    "nodes.go": (
+        "package app\n\n// NodeType says what a node is.\ntype NodeType int\n\n"
+        "const (\n\tAppNode NodeType = iota\n\tCmdNode\n\tArgNode\n)\n\n"
+        "// Node is a node.\ntype Node struct {\n\tType NodeType\n\tName string\n}\n"
+    ),
+    "tokens.go": (
+        "package app\n\n// TokenKind says what a token is.\ntype TokenKind int\n\n"
+        "const (\n\tFlagTok TokenKind = iota\n\tValueTok\n\tEndTok\n)\n\n"
+        "// Token is a token.\ntype Token struct {\n\tKind TokenKind\n\tText string\n}\n"
+    ),
+    "colors.go": (
+        "package app\n\n// Color is a color.\ntype Color int\n\n"
+        "const (\n\tRedColor = Color(1)\n\tBlueColor = Color(2)\n\tGreenColor = Color(3)\n)\n"
+    ),
+    "helpers.go": "package app\n\n" + HELPERS,
+    "compare.go": (
+        "package app\n\nfunc isArg(n *Node) bool {\n"
+        + FILLER
+        + "\treturn n.Type == <|>ArgNode\n}\n"
+    ),
+    "switch.go": (
+        "package app\n\nfunc kindOf(tok Token) string {\n"
+        + FILLER
+        + '\tswitch tok.Kind {\n\tcase <|>ValueTok:\n\t\treturn "v"\n\t}\n\treturn ""\n}\n'
+    ),
+    "result.go": (
+        "package app\n\nfunc (n *Node) first() Color {\n" + FILLER + "\treturn <|>BlueColor\n}\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def pkg(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("goes_into"), PKG)
+
+
+def _cursor(path: str) -> Any:
+    text = PKG[path]
+    prefix = text[: text.index("<|>")]
+    return locate(prefix, prefix.count("\n"), len(prefix.rsplit("\n", 1)[-1]))
+
+
+def _first_const_file(snippets: list[tuple[str, str]]) -> str:
+    return next(p for p, t in snippets if "const (" in t or "Tok\n" in t or "Node\n" in t)
+
+
+def test_the_field_compared_or_switched_on_is_found() -> None:
+    assert target_field(_cursor("compare.go")) == "Type"
+    assert target_field(_cursor("switch.go")) == "Kind"
+    assert target_field(locate("\tx.Len >= ", 0, 10)) is None
+    assert target_field(locate("\tswitch x {\n\tcase ", 1, 6)) is None
+
+
+def test_a_field_s_declared_type_ranks_that_type_s_constants_first(pkg: Any) -> None:
+    layer = Layered(view_for(pkg), None)
+    assert field_types(layer, "compare.go", "Type") == {"NodeType"}
+    assert field_types(layer, "switch.go", "Kind") == {"TokenKind"}
+    # ``CmdNode`` repeats ``AppNode``'s type, as Go's constant blocks do.
+    assert declared_type(layer, "CmdNode", "nodes.go") == {"NodeType"}
+    assert _first_const_file(top(pkg, PKG, "compare.go", k=10)) == "nodes.go"
+    assert _first_const_file(top(pkg, PKG, "switch.go", k=10)) == "tokens.go"
+
+
+def test_a_returned_value_fills_the_function_s_result(pkg: Any) -> None:
+    assert _results("func (n *Node) first() Color {", "first") == ["Color"]
+    assert _results("func F(a int) (*Buf, error) {", "F") == ["*Buf", "error"]
+    assert _results("def f(x) -> Foo[int]:\n    pass", "f") == ["Foo[int]"]
+    layer = Layered(view_for(pkg), None)
+    param = result_at(layer, "result.go", _cursor("result.go"))
+    assert param is not None and param.types == {"Color"}
+    # ``Color(2)`` says its type too.
+    assert declared_type(layer, "BlueColor", "colors.go") == {"Color"}
+    snippets = top(pkg, PKG, "result.go", k=10)
+    assert snippets and snippets[0][0] == "colors.go", snippets
