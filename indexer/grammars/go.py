@@ -232,17 +232,39 @@ def _expected_kinds(lines: list[str]) -> frozenset[str]:
     field = _FIELD.match(before)
     if field is not None:
         return TYPES if field.group(1) not in _STATEMENT_WORDS else NOTHING
-    return TYPES if not before.strip() and _in_type_body(lines[:-1]) else NOTHING
+    if before.strip():
+        return NOTHING
+    opener = _innermost_brace(lines[:-1])
+    if opener is None:
+        return NOTHING
+    if _EMBEDDING.search(opener):
+        return TYPES  # an embedded type
+    # A statement's start: a call or an assignment, so a function or a variable (a type
+    # starts no statement but a rare ``T{…}.m()``).
+    return STATEMENT if _STATEMENT_BLOCK.search(opener) else NOTHING
 
 
-def _in_type_body(above: list[str], limit: int = 60) -> bool:
-    """Whether the innermost open brace above is a ``struct {`` or ``interface {``."""
+def _innermost_brace(above: list[str], limit: int = 60) -> str | None:
+    """The line of the innermost brace left open above, if within ``limit`` lines."""
     depth = 0
     for text in reversed(above[-limit:]):
-        depth += text.count("}") - text.count("{")
-        if depth < 0:
-            return _EMBEDDING.search(text) is not None
-    return False
+        for ch in reversed(text):  # right to left: ``} else {`` opens a block
+            if ch == "}":
+                depth += 1
+            elif ch == "{":
+                depth -= 1
+                if depth < 0:
+                    return text
+    return None
+
+
+STATEMENT = frozenset({"function", "variable"})
+# A brace that opens statements: a function's body (``func … {``, a literal's too) or a
+# control statement's block; not a composite literal (``[]T{``, ``T{``).
+_STATEMENT_BLOCK = re.compile(
+    r"^\s*(?:\}\s*)?(?:if|for|else|switch|select|go|defer)\b|\bfunc\b.*\)[^{}]*\{\s*$"
+    r"|^\s*\{\s*$"
+)
 
 
 SCOPE = Scope(

@@ -238,7 +238,7 @@ def definition_candidates(
                 assert m.definition is not None
                 why = f"defines `{m.definition.qualified}`, named near the cursor ({m.how})"
                 score = 0.6 * weight if m.how == "local" else 0.8 + 0.4 * weight
-                add(m.path, m.definition, name, score, why, 0.0)
+                add(m.path, m.definition, name, score + kind_fit(m.definition, kinds), why, 0.0)
             continue
         rows = [(p, d) for p, d in layer.definitions(name) if d.qualified == name and p != path]
         if not rows or len(rows) > MAX_AMBIGUOUS:

@@ -55,7 +55,17 @@ def test_go_line_says_what_kind_of_name_comes(line: str, kinds: frozenset[str]) 
 def test_go_empty_line_in_a_struct_is_an_embedded_type() -> None:
     rule = scope("go").expected_kinds
     assert rule(["type Engine struct {", "\tname string", "\t"]) == GO_TYPES
-    assert rule(["func f() {", "\tx := 1", "\t"]) == frozenset()
+    assert rule(["const (", "\t"]) == frozenset()
+    assert rule(["\tflags := []Flag{", "\t\t"]) == frozenset()  # a literal's element
+
+
+def test_go_statement_start_is_a_call_or_an_assignment() -> None:
+    rule = scope("go").expected_kinds
+    statement = frozenset({"function", "variable"})
+    assert rule(["func f() {", "\tx := 1", "\t"]) == statement
+    assert rule(["\tif ok {", "\t\t"]) == statement
+    assert rule(["\t} else {", "\t\t"]) == statement
+    assert rule(["\tr.Use(func(c *Context) {", "\t\t"]) == statement
 
 
 C_TYPES = frozenset({"type", "struct", "enum", "class"})
