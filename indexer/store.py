@@ -32,6 +32,8 @@ from lancedb.index import FTS, IvfPq
 
 from indexer.lease import LEASE
 from indexer.storage import display_uri, is_remote, storage_errors, storage_options
+from indexer.vectors import Int8Rows
+from indexer.vectors import fill as fill_int8
 
 # Bump when rows written by an older version are incomplete or wrong: the next full sync
 # re-parses every file once (``indexer.sync``). Columns added to a table's schema are added
@@ -491,23 +493,50 @@ class Store:
         batch by batch as the table streams in (a whole read and then a copy out of it
         held every vector twice at once: a peak 286 MB above the start for 80,795 x 384
         floats, 124 MB of them kept)."""
-        name = vectors_table_name(slug)
-        t = self.table(name)
-        if t is None:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        dim = t.schema.field("vector").type.list_size
-        out = np.empty((t.count_rows(), dim), dtype=np.float32)
         hashes: list[str] = []
-        for batch in self.scan_batches(name, ["content_hash", "vector"], rows=8192):
-            k = batch.num_rows
-            if len(hashes) + k > len(out):  # rows committed since the count
-                out = np.concatenate([out[: len(hashes)], np.empty((k, dim), np.float32)])
-            flat = batch.column(1).flatten().to_numpy(zero_copy_only=False)
-            out[len(hashes) : len(hashes) + k] = flat.reshape(k, dim)
-            hashes.extend(batch.column(0).to_pylist())
+        out = np.empty((0, 0), dtype=np.float32)
+        for n, dim, at, rows in self._vector_batches(slug, hashes):
+            if at == 0:
+                out = np.empty((n, dim), dtype=np.float32)
+            if at + len(rows) > len(out):  # rows committed since the count
+                out = np.concatenate([out[:at], np.empty((len(rows), dim), np.float32)])
+            out[at : at + len(rows)] = rows
         out = out[: len(hashes)]
         out.flags.writeable = False
         return hashes, out
+
+    def read_vectors_int8(self, slug: str) -> tuple[list[str], Int8Rows]:
+        """``read_vectors`` as int8 codes with a scale per row (``indexer.vectors``): what
+        a reader keeps in memory, a quarter of the floats (31 MB for 80,795 x 384)."""
+        hashes: list[str] = []
+        codes, scale = np.empty((0, 0), dtype=np.int8), np.empty(0, dtype=np.float32)
+        for n, dim, at, rows in self._vector_batches(slug, hashes):
+            if at == 0:
+                codes, scale = np.empty((n, dim), dtype=np.int8), np.empty(n, np.float32)
+            if at + len(rows) > len(codes):  # rows committed since the count
+                codes = np.concatenate([codes[:at], np.empty((len(rows), dim), np.int8)])
+                scale = np.concatenate([scale[:at], np.empty(len(rows), np.float32)])
+            fill_int8(codes, scale, at, rows)
+        read = Int8Rows(codes[: len(hashes)], scale[: len(hashes)])
+        read.codes.flags.writeable = read.scale.flags.writeable = False
+        return hashes, read
+
+    def _vector_batches(
+        self, slug: str, hashes: list[str]
+    ) -> Iterator[tuple[int, int, int, np.ndarray]]:
+        """(rows counted, dim, offset, float32 rows) per batch of the vectors table, the
+        batch's content hashes appended to ``hashes`` after it is used."""
+        name = vectors_table_name(slug)
+        t = self.table(name)
+        if t is None:
+            return
+        dim = t.schema.field("vector").type.list_size
+        n = t.count_rows()
+        for batch in self.scan_batches(name, ["content_hash", "vector"], rows=8192):
+            k = batch.num_rows
+            flat = batch.column(1).flatten().to_numpy(zero_copy_only=False)
+            yield n, dim, len(hashes), flat.reshape(k, dim)
+            hashes.extend(batch.column(0).to_pylist())
 
     def gc_vectors(self, slug: str, referenced: set[str], keep_unreferenced: int) -> int:
         """Drop cached vectors no chunk uses, keeping the newest ``keep_unreferenced`` of

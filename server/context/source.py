@@ -82,5 +82,5 @@ def load_vectors(index: Any, hashes: set[str]) -> StoredVectors:
         slug = index.store.meta().get("embedder_slug")
         if not slug:
             return StoredVectors()
-        keys, vecs = index.store.read_vectors(slug)
+        keys, vecs = index.store.read_vectors_int8(slug)
     return StoredVectors(vecs, {h: i for i, h in enumerate(keys) if h in hashes})
