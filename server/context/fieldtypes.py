@@ -94,3 +94,34 @@ def _field_table(layer: Layered, path: str) -> dict[str, frozenset[str]]:
                 if words:
                     table.setdefault(member.name, set()).add(words[-1])
     return {k: frozenset(v) for k, v in table.items()}
+
+
+def implementers(layer: Layered, path: str, types: frozenset[str]) -> frozenset[str]:
+    """The workspace types whose methods cover those of an interface in ``types`` (Go's
+    implicit ``implements``, by method names: ``Vars`` with ``Apply`` is an ``Option``),
+    so that a value of such a type (``Vars{…}``) fits where the interface is wanted."""
+    out: set[str] = set()
+    resolver = Resolver(layer)
+    for name in types:
+        for m in resolver.lookup(path, name):
+            d = m.definition
+            entry = layer.file(m.path)
+            if d is None or d.kind != "interface" or entry is None:
+                continue
+            facts = facts_of(entry)
+            fact = facts.classes.get(d.qualified) if facts is not None else None
+            methods = [x.name for x in fact.members if x.kind == "method"] if fact else []
+            if not methods:
+                continue  # an empty or embedding-only interface: anything fits
+            owners: set[str] | None = None
+            for method in methods:
+                have = {
+                    q.rsplit(".", 1)[0]
+                    for _, x in layer.definitions(method)
+                    if x.kind == "method" and (q := x.qualified).endswith("." + method)
+                }
+                owners = have if owners is None else owners & have
+                if not owners:
+                    break
+            out |= (owners or set()) - {d.qualified}
+    return frozenset(out)

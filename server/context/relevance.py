@@ -22,7 +22,7 @@ from indexer.scope import Resolver
 from server.context.bm25 import code_terms
 from server.context.cursor import Cursor
 from server.context.definitions import Relevance, definition_span
-from server.context.fieldtypes import field_types, target_field
+from server.context.fieldtypes import field_types, implementers, target_field
 from server.context.typefacts import facts_of
 from server.context.workspace import Layered
 
@@ -521,6 +521,8 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     field = target_field(cursor)
     if field is not None:  # ``node.Type == ‸``: the constants of the field's type
         wanted = wanted | field_types(layer, path, field)
+    if wanted:  # an interface is also filled by the types that implement it
+        wanted = wanted | implementers(layer, path, wanted)
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25
     votes = usage_votes(layer, path, lexical)

@@ -12,7 +12,7 @@ from test_scope import index_files, top
 
 from server.context.builder import view_for
 from server.context.cursor import locate
-from server.context.fieldtypes import field_types, target_field
+from server.context.fieldtypes import field_types, implementers, target_field
 from server.context.relevance import _results, declared_type, result_at
 from server.context.workspace import Layered
 
@@ -40,6 +40,14 @@ PKG = {
         "const (\n\tRedColor = Color(1)\n\tBlueColor = Color(2)\n\tGreenColor = Color(3)\n)\n"
     ),
     "helpers.go": "package app\n\n" + HELPERS,
+    "options.go": (
+        "package app\n\n// Option configures.\n"
+        "type Option interface {\n\tApply(n *Node) error\n}\n\n"
+        "// Vars are variables.\ntype Vars map[string]string\n\n"
+        "// Apply sets them.\nfunc (v Vars) Apply(n *Node) error { return nil }\n\n"
+        "// Names are names.\ntype Names []string\n\n"
+        "// Len counts them.\nfunc (v Names) Len() int { return len(v) }\n"
+    ),
     "compare.go": (
         "package app\n\nfunc isArg(n *Node) bool {\n"
         + FILLER
@@ -99,3 +107,9 @@ def test_a_returned_value_fills_the_function_s_result(pkg: Any) -> None:
     assert declared_type(layer, "BlueColor", "colors.go") == {"Color"}
     snippets = top(pkg, PKG, "result.go", k=10)
     assert snippets and snippets[0][0] == "colors.go", snippets
+
+
+def test_an_interface_is_filled_by_the_types_with_its_methods(pkg: Any) -> None:
+    layer = Layered(view_for(pkg), None)
+    assert implementers(layer, "result.go", frozenset({"Option"})) == {"Vars"}
+    assert implementers(layer, "result.go", frozenset({"Color"})) == frozenset()
