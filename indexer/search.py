@@ -37,6 +37,7 @@ from indexer.store import (
     FILES,
     IMPORTS,
     META,
+    SCHEMAS,
     SYMBOLS,
     VECTOR_INDEX_MIN_ROWS,
     FileRow,
@@ -97,22 +98,21 @@ class _Snapshot:
 
 
 def _grouped(table: pa.Table, names: list[str], keys: list[str], make: Any) -> dict[str, list[Any]]:
-    """path → ``make(*row)`` for the table's rows (``names``: the columns, path first),
-    ordered by ``keys`` (Arrow sorts, stably; each column becomes a Python list once
-    instead of one dict per row)."""
+    """path → ``make(*row)`` for the table's rows (``names``: the columns, path first, which
+    ``make`` does not take), ordered by ``keys`` (Arrow sorts, stably; each column becomes
+    a Python list once and the objects are made in one ``map``, not one call per row)."""
     if table.num_rows == 0:
         return {}
     if keys:
         table = _ordered(table, keys)
-    columns = [table.column(c).to_pylist() for c in names]
+    codes = pc.dictionary_encode(table.column(names[0]).combine_chunks())
+    runs = codes.indices.to_numpy(zero_copy_only=False)
+    paths = codes.dictionary.to_pylist()
+    objects = list(map(make, *(table.column(c).to_pylist() for c in names[1:])))
+    bounds = (np.flatnonzero(runs[1:] != runs[:-1]) + 1).tolist()
     out: dict[str, list[Any]] = {}
-    current: list[Any] = []
-    last: str | None = None
-    for row in zip(*columns, strict=True):
-        if row[0] != last:
-            last = row[0]
-            current = out.setdefault(row[0], [])
-        current.append(make(*row))
+    for lo, hi in zip([0, *bounds], [*bounds, len(objects)], strict=True):
+        out.setdefault(paths[runs[lo]], []).extend(objects[lo:hi])
     return out
 
 
@@ -135,10 +135,6 @@ def _ordered(table: pa.Table, keys: list[str]) -> pa.Table:
         else:
             return table
     return table.sort_by([(k, "ascending") for k in keys])
-
-
-def _symbol(path: str, name: str, qualified: str, kind: str, start: int, end: int) -> SymbolDef:
-    return SymbolDef(name, qualified, kind, start, end)
 
 
 def _import(
@@ -265,6 +261,9 @@ class _Layer:
         self.snap = _Snapshot()
         self.derive = derive  # False for a layer only read through ``_compose``
         self.postings = postings  # a base: read its precomputed postings when valid
+        # A base has no tombstones of its own (a delta's hide the base's rows): its
+        # ``deleted`` table is never opened (two object-store requests).
+        self.tables = [n for n in SCHEMAS if not (postings and n == DELETED)]
 
     def refresh(self) -> bool:
         """Reload what changed since the last call (by table versions). Cheap when nothing
@@ -279,12 +278,12 @@ class _Layer:
             if not self._refresh_once():
                 return changed
             changed = True
-            if self.store.versions() == self.snap.versions:
+            if self.store.versions(self.tables) == self.snap.versions:
                 return changed
         return changed
 
     def _refresh_once(self) -> bool:
-        versions = self.store.versions()
+        versions = self.store.versions(self.tables)
         old = self.snap
         if versions == old.versions:
             return False
@@ -367,7 +366,7 @@ class _Layer:
                 live_array = pa.array(sorted(live), pa.string())
                 # The smaller tables first: the chunks (texts, term lists) are still
                 # arriving meanwhile, from an object store above all.
-                found = _grouped(fetched[SYMBOLS].result(), _SYMBOL_COLUMNS, ["path"], _symbol)
+                found = _grouped(fetched[SYMBOLS].result(), _SYMBOL_COLUMNS, ["path"], SymbolDef)
                 snap.file_defs.update((p, objs) for p, objs in found.items() if p in live)
                 # Imports become objects per file when read (most files' never are).
                 ordered = _ordered(fetched[IMPORTS].result(), ["path", "line"])
@@ -375,13 +374,13 @@ class _Layer:
                 imports = lazy if lazy is not None else {}  # (never: ordered above)
                 snap.imports.update((p, rows) for p, rows in imports.items() if p in live)
                 read = fetched[CHUNKS].result()
-                rows = read.filter(pc.is_in(read.column("path"), value_set=live_array))
+                rows = _live_rows(read, live_array)
                 postings = None
                 if postings_rows is not None:
                     postings = _valid_postings(postings_rows.result(), rows, read, recorded)
                     if postings is None:  # not the rows it was built from: the columns
                         read = self.store.read(CHUNKS, _CHUNK_COLUMNS + term_columns)
-                        rows = read.filter(pc.is_in(read.column("path"), value_set=live_array))
+                        rows = _live_rows(read, live_array)
                 grouped = lazy_chunks(rows)
                 if grouped is None:  # a file's rows apart (not as a sync writes): sort
                     rows = rows.sort_by([(k, "ascending") for k in _CHUNK_ORDER])
@@ -412,6 +411,15 @@ class _Layer:
             elif snap.terms is not None and removed:
                 snap.terms = _without(snap.terms, removed)
         snap.files = files
+
+
+def _live_rows(table: pa.Table, live: pa.Array) -> pa.Table:
+    """The rows of ``table`` whose path is in ``live``: the table itself when every row
+    is (a filter copies every column, texts included, even when it drops nothing)."""
+    keep = pc.is_in(table.column("path"), value_set=live)
+    if keep.null_count == 0 and pc.all(keep).as_py() is not False:
+        return table
+    return table.filter(keep)
 
 
 def _valid_postings(

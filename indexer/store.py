@@ -209,6 +209,10 @@ class Store:
         # small tables read whole, by table version (a sync and an open read the files
         # and meta tables several times each: a round trip each, to an object store)
         self._small: dict[str, tuple[int, Any]] = {}
+        # A reader that accepts versions ``consistency`` old also lists the tables that
+        # seldom: each listing is a request to an object store.
+        self._consistency = consistency.total_seconds() if self.remote else 0.0
+        self._names: tuple[float, list[str]] | None = None
         with self.errors():  # a wrong endpoint, key or bucket fails here, clearly
             self.db = lancedb.connect(
                 uri,
@@ -249,6 +253,15 @@ class Store:
     # -- tables -----------------------------------------------------------------------
 
     def table_names(self) -> list[str]:
+        cached = self._names
+        if cached is not None and time.monotonic() - cached[0] < self._consistency:
+            return list(cached[1])
+        names = self._list_tables()
+        if self._consistency:
+            self._names = (time.monotonic(), names)
+        return list(names)
+
+    def _list_tables(self) -> list[str]:
         names: list[str] = []
         token: str | None = None
         while True:
@@ -277,6 +290,7 @@ class Store:
             if t is None:
                 t = self.db.create_table(name, schema=schema, exist_ok=True)
                 self._tables[name] = t
+                self._names = None
             return t
 
     def ensure_tables(self) -> None:
@@ -306,10 +320,11 @@ class Store:
             if not any(i.index_type == "FTS" for i in chunks.list_indices()):
                 chunks.create_index("text", config=FTS(with_position=False))
 
-    def versions(self) -> dict[str, int]:
-        """Current version of each existing table (cheap; used to detect changes)."""
+    def versions(self, names: Iterable[str] = SCHEMAS) -> dict[str, int]:
+        """Current version of each existing table of ``names`` and of every vectors table
+        (cheap; used to detect changes)."""
         out: dict[str, int] = {}
-        for name in (*SCHEMAS, *[n for n in self.table_names() if n.startswith("vectors_")]):
+        for name in (*names, *[n for n in self.table_names() if n.startswith("vectors_")]):
             t = self.table(name)
             if t is not None:
                 out[name] = int(t.version)
@@ -433,6 +448,7 @@ class Store:
         """Write a whole table anew (a derived table, e.g. ``indexer.lexicon``'s)."""
         with self.lock:
             self._tables[name] = self.db.create_table(name, rows, mode="overwrite")
+            self._names = None
 
     def upsert_files(self, rows: list[FileRow]) -> None:
         """Write files rows (the commit marker of those paths), replacing old ones."""
@@ -567,6 +583,7 @@ class Store:
                 if name.startswith("vectors_") and name != keep:
                     self.db.drop_table(name)
                     self._tables.pop(name, None)
+                    self._names = None
 
     def ensure_vector_index(self, slug: str) -> None:
         """An ANN index only once brute force would be slow (a full scan of 50k x 384
