@@ -11,7 +11,9 @@ The floor per engine is computed, not re-measured: the prompt tokens it had to r
 cold, only the new ones typing forward) at their FLOPs over this machine's measured matmul
 rate, then per generated token its weight and KV-cache bytes over the measured memory
 bandwidth. llama.cpp's threads spin-wait: under other load it slows sharply, so the load
-average is printed with the table. The same keystrokes also run with token healing and
+average is printed with the table, and what ran beside each engine's cold requests (other
+processes' cores, steal, this process's threads outside the engine's: bench/interference.py)
+tells a disturbed run from a slow one. The same keystrokes also run with token healing and
 guided identifiers off ("decoding off"): the decoding layer's cost beside its baseline.
 
     .venv/bin/python bench/complete.py [--points 20] [--engines llamacpp,transformers]
@@ -46,6 +48,9 @@ for key, value in {
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from interference import Watch  # noqa: E402 - bench/interference.py
 
 PACKAGES = (
     "rich",
@@ -60,6 +65,7 @@ PACKAGES = (
     "huggingface_hub",
 )
 TYPED_KEYS = 3
+THREADS = min(2, os.cpu_count() or 1)  # every engine's threads
 
 
 def site_packages() -> Path:
@@ -252,6 +258,7 @@ class Engine:
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
     )
     huge_mb: float = 0.0  # llama.cpp: its memory on huge pages
+    huge_parts: str = ""  # llama.cpp: the decoder's and the reader's memory on huge pages
 
     def settings(self, decoding: bool = True, adapter: Path | None = None) -> Any:
         """``decoding=False``: token healing and guided identifiers off (the baseline)."""
@@ -335,7 +342,10 @@ def run_engine(
         original = (workspace / path).read_text(encoding="utf-8", errors="replace")
         backend.reset_cache()
         for k, text in typed_forward(original, line, col):
-            r = completer.complete(CompletionRequest(path, text, line, col + k, multiline=False))
+            with Watch() as watch:
+                r = completer.complete(
+                    CompletionRequest(path, text, line, col + k, multiline=False)
+                )
             t = r.timings
             prompt, reused, new = (
                 int(t["prompt_tokens"]),
@@ -355,6 +365,10 @@ def run_engine(
             if k == 0:
                 rows["prompt_tokens"].append(prompt)
                 engine.nonempty += bool(r.text)
+                beside = watch.beside(engine_threads(backend))
+                rows["cold_others"].append(beside.others)
+                rows["cold_steal"].append(beside.steal)
+                rows["cold_foreign_ms"].append(beside.foreign_ms)
             else:
                 rows["own_ms"].append(t.get("heal_ms", 0.0) + t.get("guide_ms", 0.0))
         # The same keystrokes with token healing and guided identifiers off.
@@ -373,6 +387,20 @@ def run_engine(
             for threads, n in (part.fed_by_threads if part is not None else {}).items():
                 engine.fed_by_threads[name][threads] += n
         engine.huge_mb = process_huge_bytes() / 2**20
+        engine.huge_parts = ", ".join(
+            f"{name} {part.huge_pages.collapsed / 2**20:.0f} MB"
+            for name, part in parts.items()
+            if part is not None
+        )
+
+
+def engine_threads(backend: Any) -> int:
+    """The threads the engine ran its last batch on (llama.cpp chooses them per batch)."""
+    engine = getattr(backend, "engine", None)
+    if engine is None or not hasattr(engine, "threads"):
+        return THREADS
+    reader = getattr(engine, "reader", None)
+    return max(engine.threads, reader.threads if reader is not None else 0)
 
 
 def thread_mix(engine: Engine) -> str:
@@ -385,7 +413,24 @@ def thread_mix(engine: Engine) -> str:
         total = sum(counts.values()) or 1
         shares = ", ".join(f"{n * 100 / total:.0f} % on {t}" for t, n in sorted(counts.items()))
         parts.append(f"{name} {shares}")
-    return f"{engine.label}: {'; '.join(parts)}; this process {engine.huge_mb:.0f} MB on huge pages"
+    return (
+        f"{engine.label}: {'; '.join(parts)}; this process {engine.huge_mb:.0f} MB on huge "
+        f"pages ({engine.huge_parts} collapsed at load)"
+    )
+
+
+def beside_cold(engine: Engine) -> str:
+    """What ran beside the engine's cold requests (bench/interference.py): a slow run with
+    other processes or steal on the cores was disturbed, not slow by itself."""
+    rows = engine.rows
+    return (
+        f"{engine.label}: other processes p50 {pct(rows['cold_others'], 50):.2f} cores "
+        f"(max {max(rows['cold_others'], default=0):.2f}), steal p50 "
+        f"{pct(rows['cold_steal'], 50):.2f} (max {max(rows['cold_steal'], default=0):.2f}), "
+        f"this process's threads outside the engine's p50 "
+        f"{pct(rows['cold_foreign_ms'], 50):.1f} ms a request "
+        f"(max {max(rows['cold_foreign_ms'], default=0):.1f})"
+    )
 
 
 def make_adapter(folder: Path) -> Path:
@@ -452,7 +497,7 @@ def main() -> int:
     from indexer.search import open_index
     from server.backends.gguf_models import served_gguf
 
-    threads = min(2, os.cpu_count() or 1)
+    threads = THREADS
     torch.set_num_threads(threads)
     engines = [ENGINES[name.strip()] for name in args.engines.split(",") if name.strip()]
     n_files = make_workspace(args.workspace)
@@ -528,6 +573,7 @@ def main() -> int:
     llama = [thread_mix(e) for e in engines if e.backend == "llamacpp"]
     if llama:
         print("llama.cpp tokens read per thread count: " + "; ".join(llama))
+    print("beside the cold requests: " + "; ".join(beside_cold(e) for e in engines))
     return 0
 
 
