@@ -229,6 +229,9 @@ def _expected_kinds(lines: list[str]) -> frozenset[str]:
         or _RESULT.search(before)
     ):
         return TYPES
+    if _CASE.match(before):  # ``case *T:`` in a type switch names types
+        opener = _innermost_brace(lines[:-1])
+        return TYPES if opener is not None and _TYPE_SWITCH.search(opener) else NOTHING
     field = _FIELD.match(before)
     if field is not None:
         return TYPES if field.group(1) not in _STATEMENT_WORDS else NOTHING
@@ -259,6 +262,8 @@ def _innermost_brace(above: list[str], limit: int = 60) -> str | None:
 
 
 STATEMENT = frozenset({"function", "variable"})
+_CASE = re.compile(r"^\s*case\s+(?:[^:]*,\s*)?$")
+_TYPE_SWITCH = re.compile(r"\bswitch\b.*\.\(\s*type\s*\)")
 # A brace that opens statements: a function's body (``func … {``, a literal's too) or a
 # control statement's block; not a composite literal (``[]T{``, ``T{``).
 _STATEMENT_BLOCK = re.compile(

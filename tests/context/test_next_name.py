@@ -68,6 +68,13 @@ def test_go_statement_start_is_a_call_or_an_assignment() -> None:
     assert rule(["\tr.Use(func(c *Context) {", "\t\t"]) == statement
 
 
+def test_go_case_of_a_type_switch_is_a_type() -> None:
+    rule = scope("go").expected_kinds
+    assert rule(["\tswitch p := p.(type) {", "\tcase *"]) == GO_TYPES
+    assert rule(["\tswitch p := p.(type) {", "\tcase *A:", "\t\tf()", "\tcase "]) == GO_TYPES
+    assert rule(["\tswitch p.Kind {", "\tcase "]) == frozenset()  # a value
+
+
 C_TYPES = frozenset({"type", "struct", "enum", "class"})
 C_MACROS = frozenset({"const"})
 
