@@ -114,21 +114,30 @@ def main() -> int:
     if args.no_model:
         return 0
     from server.backends.llamacpp_backend import load_llamacpp
+    from server.backends.llamacpp_engine import contexts
     from server.backends.loader import SMOLLM2
-    from server.settings import ModelSettings
+    from server.settings import CompletionSettings, ModelSettings
 
     quantization = ModelSettings().quantization
-    backend, _ = load_llamacpp(SMOLLM2, quantization, None, reader="none")
-    table.row(f"llama.cpp engine ({quantization}) + tokenizer, warmed up")
-    if args.reader != "none":
-        from server.backends.llamacpp_backend import engine_for, prompt_reader_quantization
-        from server.backends.llamacpp_engine import DEFAULT_CONTEXT
+    cs = CompletionSettings()  # the engines sized as the server sizes them
+    budget = cs.prefix_tokens + cs.suffix_tokens + cs.snippet_tokens
+    n_ctx, reader_ctx = contexts(budget, cs.max_tokens)
+    from server.backends import llamacpp_engine
+    from server.backends.llamacpp_backend import prompt_reader_quantization
 
-        q = prompt_reader_quantization(args.reader, quantization)
-        if q is not None:
-            backend.engine.reader = engine_for(SMOLLM2, q, DEFAULT_CONTEXT, None)
-            backend.warm_up()
-            table.row(f"prompt reader ({q}), warmed up")
+    reader_q = prompt_reader_quantization(args.reader, quantization)
+    if reader_q is not None:  # the served engine's batch beside a reader, as the server has it
+        llamacpp_engine.BATCH = llamacpp_engine.DECODER_BATCH
+    backend, _ = load_llamacpp(SMOLLM2, quantization, None, n_ctx=n_ctx, reader="none")
+    table.row(f"llama.cpp engine ({quantization}, {n_ctx} positions) + tokenizer, warmed up")
+    if reader_q is not None:
+        from server.backends.llamacpp_backend import engine_for
+        from server.backends.llamacpp_engine import READER_BATCH
+
+        reader = engine_for(SMOLLM2, reader_q, reader_ctx, None, None, READER_BATCH)
+        backend.engine.reader = reader
+        backend.warm_up()
+        table.row(f"prompt reader ({reader_q}, {reader_ctx} positions), warmed up")
     _complete(backend, result)
     table.row("one completion (a ~1,000-token prompt)")
     return 0

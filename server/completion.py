@@ -517,16 +517,22 @@ def _load_local(settings: Settings) -> _Model:
 
 def _load_llamacpp(settings: Settings) -> _Model:
     from server.backends.llamacpp_backend import load_llamacpp
+    from server.backends.llamacpp_engine import contexts
     from server.prompt import detect_template
 
-    ms = settings.model
+    ms, cs = settings.model, settings.completion
+    n_ctx, reader_ctx = contexts(
+        cs.prefix_tokens + cs.suffix_tokens + cs.snippet_tokens, cs.max_tokens
+    )
     backend, _ = load_llamacpp(
         ms.model,
         ms.quantization,
         ms.adapter,
         ms.threads or None,
+        n_ctx=n_ctx,
         reader=ms.prompt_quantization,
         lora=ms.lora,
+        reader_ctx=reader_ctx,
     )
     template = ms.template if ms.template != "auto" else detect_template(backend.tokenizer)
     return _Model(backend, backend.tokenizer, template, ms.model, ms.adapter, 0.0)

@@ -53,14 +53,20 @@ def load_llamacpp(
     n_ctx: int | None = None,
     reader: str = "none",
     lora: str = "hot",
+    reader_ctx: int | None = None,
 ) -> tuple[LlamaCppBackend, float]:
     """The backend for a model setting (made and cached on first use: GGUF, quantization,
     converted adapter); returns it and the load time in ms. ``reader``: the quantization
     that reads long prompts (``auto``: see ``prompt_reader_quantization``; ``none``: the
     served one does). ``lora``: an adapter ``merge``d into a copy of the weights (see
-    ``lora_merge``) or loaded ``hot`` beside them. Raises BackendError."""
+    ``lora_merge``) or loaded ``hot`` beside them. ``n_ctx`` / ``reader_ctx``: the
+    engines' contexts (``llamacpp_engine.contexts`` sizes them to the prompt budgets).
+    Raises BackendError."""
     from server.backends.llamacpp_engine import (
+        BATCH,
+        DECODER_BATCH,
         DEFAULT_CONTEXT,
+        READER_BATCH,
         READER_CONTEXT,
         llama_cpp_module,
     )
@@ -70,13 +76,14 @@ def load_llamacpp(
     llama_cpp_module()  # fail first, and clearly, when llama.cpp is not installed
     context = n_ctx or DEFAULT_CONTEXT
     merged = Path(adapter).expanduser() if adapter and lora == "merge" else None
-    engine = engine_for(model, quantization, context, n_threads, merged)
+    reader_quantization = prompt_reader_quantization(reader, quantization)
+    batch = BATCH if reader_quantization is None else DECODER_BATCH
+    engine = engine_for(model, quantization, context, n_threads, merged, batch)
     try:
-        reader_quantization = prompt_reader_quantization(reader, quantization)
         if reader_quantization is not None:
-            reader_context = min(context, READER_CONTEXT)
+            reader_context = min(context, reader_ctx or READER_CONTEXT)
             engine.reader = engine_for(
-                model, reader_quantization, reader_context, n_threads, merged
+                model, reader_quantization, reader_context, n_threads, merged, READER_BATCH
             )
         tokenizer = tokenizer_for(model)
         eos = tokenizer.eos_token_id
@@ -100,6 +107,7 @@ def engine_for(
     context: int,
     n_threads: int | None,
     merged: Path | None = None,
+    n_batch: int | None = None,
 ) -> LlamaCppEngine:
     """The engine on ``model`` at ``quantization`` (with the adapter folder ``merged``
     merged in); a damaged cached GGUF is made again."""
@@ -113,9 +121,12 @@ def engine_for(
             return merged_gguf(merged, model, quantization)
         return served_gguf(model, quantization)
 
+    from server.backends.llamacpp_engine import BATCH
+
+    batch = n_batch or BATCH
     gguf = gguf_file()
     try:
-        return LlamaCppEngine(gguf, frozenset(), n_ctx=context, n_threads=n_threads)
+        return LlamaCppEngine(gguf, frozenset(), n_ctx=context, n_threads=n_threads, n_batch=batch)
     except BackendError:
         if not gguf.is_relative_to(cache_root()):
             raise
@@ -123,7 +134,7 @@ def engine_for(
         log.warning("the cached %s did not load; making it again", gguf)
         gguf.unlink(missing_ok=True)
         gguf = gguf_file()
-        return LlamaCppEngine(gguf, frozenset(), n_ctx=context, n_threads=n_threads)
+        return LlamaCppEngine(gguf, frozenset(), n_ctx=context, n_threads=n_threads, n_batch=batch)
 
 
 def prompt_reader_quantization(setting: str, served: str) -> str | None:

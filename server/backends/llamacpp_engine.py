@@ -24,20 +24,43 @@ from server.decoding.engine import common_prefix_length
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONTEXT = 4096  # prompts stay near 1,000 tokens; the KV cache of 4,096 is ~100 MB
+# The engine's context: the prompt budgets (prefix + suffix + snippets, 864 tokens by
+# default) plus the answer need ~1,200 positions; 2,048 leave room for larger budgets set
+# while the model is loaded (a longer prompt is cut from its start, never overflows). Its
+# F16 KV cache is cleared (so resident) whole: 2,048 positions instead of 4,096 keep ~45 MB
+# fewer resident (SmolLM2: 23 KB a position).
+DEFAULT_CONTEXT = 2048
 # New prompt tokens from which the prompt reader (when there is one) reads them: below it,
 # copying the KV cache over (~17 MB for 730 tokens) costs more than the faster read saves.
 READER_MIN_TOKENS = 64
-# The reader's context: it only reads prompts (the default budgets make ~900 tokens), never
-# the answer; a longer prompt is read by the engine itself. Its KV cache of 2,048 positions
-# instead of 4,096 keeps ~45 MB fewer resident (SmolLM2, F16).
+# The reader's context at most: it only reads prompts, never the answer, and is sized to
+# the configured budgets (``contexts``); a longer prompt is read by the engine itself.
 READER_CONTEXT = 2048
-# Tokens per llama_decode call (a longer prompt is read in several). A 730-token prompt reads
-# at the same speed with 256 to 1,024 (BF16, 1 thread, CPU time alternated in one run: 512
-# 465 tokens per CPU second, 1,024 453), while the compute buffer grows with it: a 512 batch
-# keeps ~20 MB fewer resident in each engine than 1,024.
+# Template tokens and token healing's re-typed text beyond the budgets, generously.
+PROMPT_SLACK = 256
+# Tokens per llama_decode call (a longer prompt is read in several); the compute buffer
+# touched grows with it. 730-token prompt, 1 thread, CPU per token, alternated (load 4-7):
+# the BF16 reader 2.20-2.55 ms at 256 beside 2.42-2.71 at 512, 8 MB fewer resident after
+# use; Q8_0 3.00-3.42 at 128 beside 3.04-3.11 at 512, 13 MB fewer: so 128 only for a Q8_0
+# engine beside a reader (it then reads a few new tokens, or a prompt too long for the
+# reader), 512 where it reads every prompt itself.
 BATCH = 512
+DECODER_BATCH = 128
+READER_BATCH = 256
 FREE_CORES = FreeCores()  # threads per batch when not fixed: shared by every engine
+
+
+def contexts(prompt_budget: int, max_tokens: int) -> tuple[int, int]:
+    """(engine, reader) context lengths for prompts of ``prompt_budget`` tokens (the
+    completion settings' prefix + suffix + snippet budgets) and answers of ``max_tokens``,
+    in whole 256-position steps: the engine at least ``DEFAULT_CONTEXT``, the reader at
+    most ``READER_CONTEXT``. Each position is KV cache kept resident."""
+
+    def steps(n: int) -> int:
+        return -(-n // 256) * 256
+
+    need = max(0, prompt_budget) + PROMPT_SLACK
+    return max(DEFAULT_CONTEXT, steps(need + max(0, max_tokens))), min(READER_CONTEXT, steps(need))
 
 
 def llama_cpp_module() -> Any:

@@ -473,3 +473,25 @@ def test_a_loop_inside_the_line_stops_the_generation_with_the_same_answer(
     assert stopped.finish_reason == "loop" and stopped.new_tokens <= 24
     answer = postprocess(stopped.text, text, "", "python", multiline=False)
     assert answer == postprocess(full.text, text, "", "python", multiline=False)
+
+
+def test_the_engines_contexts_follow_the_prompt_budgets() -> None:
+    """Each KV position is resident memory: the served engine holds the budgets' prompt
+    plus the answer (at least 2,048 positions), the reader only the prompt (the default
+    budgets' 864 tokens + slack: 1,280 positions, not 2,048 and 4,096 as before)."""
+    from server.backends.llamacpp_backend import prompt_reader_quantization
+    from server.backends.llamacpp_engine import contexts
+    from server.completion import _load_llamacpp
+    from server.settings import Settings
+
+    assert contexts(864, 48) == (2048, 1280)
+    assert contexts(4000, 200) == (4608, 2048)  # larger budgets: a larger engine, reader capped
+    settings = Settings()
+    model = _load_llamacpp(settings)
+    try:
+        engine = model.backend.engine
+        assert engine.max_context == 2048
+        if prompt_reader_quantization(settings.model.prompt_quantization, "q8_0") is not None:
+            assert engine.reader is not None and engine.reader.max_context == 1280
+    finally:
+        model.backend.engine.close()
