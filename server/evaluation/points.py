@@ -10,11 +10,14 @@ model by whether it completes the name. Deterministic for a given index and seed
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.languages import language_for_path
 from indexer.scope import Resolver
+from indexer.types import SymbolDef
 from server.context.builder import view_for
 from server.context.workspace import Layered
 
@@ -122,9 +125,9 @@ def build_points(
             if not found or found[0].definition is None or found[0].path == path:
                 continue
             target, d = found[0].path, found[0].definition
-            header = header_line(_lines(root, target, texts), d.start_line, d.end_line)
+            header = _header(root, target, d, texts)
             also = tuple(
-                (m.path, header_line(_lines(root, m.path, texts), x.start_line, x.end_line))
+                (m.path, _header(root, m.path, x, texts))
                 for m in found[1:]
                 if (x := m.definition) is not None and m.path != path
             )
@@ -138,16 +141,28 @@ def build_points(
 
 
 _NOT_HEADER = ("@", "#[", "//", "/*", "*", "#", "///")
+# A C preprocessor definition is a declaration, not a ``#`` comment: a multi-line macro
+# is declared on its ``#define`` line, not on the first line of its body.
+_DIRECTIVE = re.compile(r"#\s*define\b")
 
 
-def header_line(lines: list[str], start: int, end: int) -> int:
+def header_line(lines: list[str], start: int, end: int, directives: bool = False) -> int:
     """The line that declares a definition spanning ``start``-``end`` (1-based): the first
-    one that is not blank, a decorator, an attribute or a comment."""
+    one that is not blank, a decorator, an attribute or a comment (with ``directives``, the
+    file's ``#`` lines are C preprocessor directives, and ``#define`` declares)."""
     for n in range(start, min(end, len(lines)) + 1):
         text = lines[n - 1].strip()
-        if text and not text.startswith(_NOT_HEADER):
+        if text and (not text.startswith(_NOT_HEADER) or (directives and _DIRECTIVE.match(text))):
             return n
     return start
+
+
+_PREPROCESSED = frozenset({"c", "cpp"})
+
+
+def _header(root: Path, path: str, d: SymbolDef, texts: dict[str, list[str]]) -> int:
+    directives = language_for_path(path) in _PREPROCESSED
+    return header_line(_lines(root, path, texts), d.start_line, d.end_line, directives)
 
 
 def _lines(root: Path, path: str, cache: dict[str, list[str]]) -> list[str]:

@@ -99,3 +99,20 @@ def test_a_c_function_is_answered_by_its_implementation_or_its_declaration(
     (point,) = build_points(tmp_path, index)
     assert (point.name, point.def_path, point.def_line) == ("list_push", "list.c", 3)
     assert point.targets() == [("list.c", 3), ("list.h", 1)]
+
+
+MACRO_FILES = {
+    "fail.h": "/* Report and stop. */\n#define fail(msg) \\\n    do { \\\n        puts(msg); \\\n"
+    "        exit(1); \\\n    } while (0)\n",
+    "main.c": '#include "fail.h"\n\nint main(void)\n{\n'
+    + "".join(f"    int v{i} = {i};\n" for i in range(11))
+    + '    fail("done");\n}\n',
+}
+
+
+def test_a_multi_line_c_macro_is_declared_on_its_define_line(tmp_path: Path) -> None:
+    """``#define`` is where a C macro is declared (not a ``#`` comment to skip): the point's
+    target is that line, not the first line of the macro's body."""
+    index = _indexed(tmp_path, MACRO_FILES)
+    (point,) = build_points(tmp_path, index)
+    assert (point.name, point.def_path, point.def_line) == ("fail", "fail.h", 2)
