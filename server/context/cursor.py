@@ -152,10 +152,14 @@ def declared_name(cursor: Cursor) -> str | None:
     return m.group(1) if m else None
 
 
+# ``#include "cJSON.h"`` names a file, not the type ``cJSON``.
+_INCLUDE = re.compile(r"#\s*(?:include|import)\b")
+
+
 def _blank(match: str, language: str | None) -> str:
     hash_comments = language in _HASH_COMMENTS
     if match.startswith("#") and not hash_comments:
-        return match
+        return " " if _INCLUDE.match(match) else match
     if match.startswith("//") and hash_comments:
         return match
     return " "

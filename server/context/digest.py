@@ -11,6 +11,7 @@ lines when it is fitted into the prompt."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from indexer.types import SymbolDef
@@ -20,6 +21,7 @@ from server.context.workspace import FileEntry
 DIGEST_CHARS = 1200  # about 300 tokens: most of the prompt's snippet budget, not more
 DEF_LINES = 4  # a declaration's first lines that are code (a long macro shows its head)
 _COMMENT_STARTS = ("/*", "*", "//")
+_CALLABLE = frozenset({"function", "method"})
 
 
 _CACHE = 2048  # declarations kept, with the file rows they were read from
@@ -63,9 +65,13 @@ def _declaration_lines(entry: FileEntry, d: SymbolDef) -> dict[int, str]:
                 in_comment = stripped.startswith("/*") and "*/" not in stripped
                 continue
             if len(out) < DEF_LINES:
-                out[n] = text.rstrip()
+                out[n] = _squeeze(text)
+                # A macro's head names it and its parameters, a function's ends at its
+                # body's brace: the rest is not what a caller needs.
+                if stripped.startswith("#") or (d.kind in _CALLABLE and "{" in stripped):
+                    break
             elif d.name in text:
-                last = (n, text.rstrip())
+                last = (n, _squeeze(text))
         break
     if last is not None and not any(d.name in t for t in out.values()):
         del out[max(out)]  # ``typedef struct {`` … ``} name;``: the head and the name
@@ -73,8 +79,19 @@ def _declaration_lines(entry: FileEntry, d: SymbolDef) -> dict[int, str]:
     return out
 
 
+_RUNS = re.compile(r"(?<=\S)[ \t]{2,}")
+
+
+def _squeeze(line: str) -> str:
+    """A line without its alignment: runs of blanks after its first word become one
+    (``#define NAME(a)      BODY``), its indentation kept."""
+    return _RUNS.sub(" ", line.rstrip())
+
+
 def digest_candidate(
-    entry: FileEntry, rows: Sequence[tuple[SymbolDef, float, str]], max_chars: int = DIGEST_CHARS
+    entry: FileEntry,
+    rows: Sequence[tuple[SymbolDef, float, str]],
+    max_chars: int = DIGEST_CHARS,
 ) -> Candidate | None:
     """One snippet of ``entry`` (a header) showing the declarations of ``rows`` (definition,
     score, reason; best first) as long as they fit in ``max_chars``, in file order; scored
@@ -82,22 +99,27 @@ def digest_candidate(
     shown: dict[int, str] = {}
     used = 0
     reasons: list[str] = []
-    score = 0.0
+    groups: list[tuple[int, ...]] = []
+    scores: list[float] = []
     for d, s, why in rows:
         lines = {n: t for n, t in declaration_lines(entry, d).items() if n not in shown}
         cost = sum(len(t) + 1 for t in lines.values())
         if not lines or (shown and used + cost > max_chars):
             continue
         shown.update(lines)
+        groups.append(tuple(lines))
         used += cost
-        score = max(score, s)
+        scores.append(s)
         reasons.append(why)
     if not shown:
         return None
+    score = max(scores)
     start, end = min(shown), max(shown)
     texts = [""] * (end - start + 1)  # a wide header's span is mostly lines not shown
     for n, t in shown.items():
         texts[n - start] = t
     text = "\n".join(texts)
     reason = reasons[0] if len(reasons) == 1 else f"{reasons[0]}; and {len(reasons) - 1} more"
-    return Candidate(entry.path, start, end, text, score, "definition", reason, sparse=True)
+    return Candidate(
+        entry.path, start, end, text, score, "definition", reason, sparse=True, rows=tuple(groups)
+    )

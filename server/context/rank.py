@@ -24,6 +24,9 @@ class Candidate:
     second: float = 0.0  # after a merge: the best score among the other candidates merged
     # Lines not shown are empty (a header's digest): dropped when the snippet is fitted.
     sparse: bool = False
+    # A digest's rows, best first (each the file lines of one declaration): when the
+    # snippet must be cut to fit, the best rows stay rather than the first lines.
+    rows: tuple[tuple[int, ...], ...] = ()
 
     def __post_init__(self) -> None:
         self.aligned = self.text.count("\n") == self.end_line - self.start_line
@@ -90,7 +93,10 @@ def _merge(a: Candidate, b: Candidate) -> Candidate:
     start, end = min(a.start_line, b.start_line), max(a.end_line, b.end_line)
     text = "\n".join(lines.get(n, "") for n in range(start, end + 1))
     sparse = a.sparse or b.sparse
-    merged = Candidate(a.path, start, end, text, score, best.source, reasons, sparse=sparse)
+    rows = best.rows + other.rows if best.rows and other.rows else best.rows or other.rows
+    merged = Candidate(
+        a.path, start, end, text, score, best.source, reasons, sparse=sparse, rows=rows
+    )
     merged.second = second
     return merged
 
@@ -122,7 +128,15 @@ def fit(
             c, shown = _compact(c)
         text, end = c.text, c.end_line
         cost = count_tokens(text)
-        if cost > left:
+        if cost > left and shown and c.rows:
+            if left < min_tokens:
+                continue
+            text, shown = _best_rows(c, shown, left, count_tokens)
+            if not text:
+                continue
+            end = shown[-1]
+            cost = count_tokens(text)
+        elif cost > left:
             if left < min_tokens:
                 continue
             text, end = _head(c, left, count_tokens)
@@ -143,9 +157,30 @@ def _compact(c: Candidate) -> tuple[Candidate, tuple[int, ...]]:
     file lines it still shows; its span is still the lines it was taken from."""
     kept = [(n, t) for n, t in c.lines().items() if t.strip()]
     text = "\n".join(t for _, t in kept)
-    out = Candidate(c.path, c.start_line, c.end_line, text, c.score, c.source, c.reason)
+    out = Candidate(
+        c.path, c.start_line, c.end_line, text, c.score, c.source, c.reason, rows=c.rows
+    )
     out.second = c.second
     return out, tuple(n for n, _ in kept)
+
+
+def _best_rows(
+    c: Candidate, shown: tuple[int, ...], budget: int, count_tokens: Callable[[str], int]
+) -> tuple[str, tuple[int, ...]]:
+    """A compacted digest cut to ``budget`` tokens by dropping its worst rows (not its last
+    lines): the text of the best rows that fit, in file order, and the lines it shows."""
+    text_of = dict(zip(shown, c.text.split("\n"), strict=True))
+    kept: set[int] = set()
+    used = 0
+    for row in c.rows:
+        lines = [n for n in row if n in text_of and n not in kept]
+        cost = count_tokens("\n".join(text_of[n] for n in lines)) if lines else 0
+        if not lines or used + cost > budget:
+            continue
+        kept.update(lines)
+        used += cost
+    order = tuple(sorted(kept))
+    return "\n".join(text_of[n] for n in order), order
 
 
 def _head(c: Candidate, budget: int, count_tokens: Callable[[str], int]) -> tuple[str, int]:

@@ -148,3 +148,12 @@ def test_what_follows_the_line_above_elsewhere_comes_first(pkg: Any) -> None:
     snippets = top(pkg, PKG, "second.go", k=10)
     first = next(t for p, t in snippets if p == "options.go" and "func " in t)
     assert "func UsageOnError" in first, snippets
+
+
+def test_an_included_file_s_name_is_no_use_of_the_type_named_like_it() -> None:
+    """``#include "cJSON.h"`` names a file: the type ``cJSON`` it declares is still unused
+    (and so still offered among the header's names), while other directives' names count."""
+    text = '#include "cJSON.h"\n#include <widget/list.h>\n#define N cJSON_Max\nint x;\n'
+    names, _ = code_identifier_uses(text, "c")
+    assert "cJSON" not in names and "list" not in names and "widget" not in names
+    assert "cJSON_Max" in names and "N" in names

@@ -79,3 +79,17 @@ def test_a_sparse_candidate_merged_with_a_window_shows_both() -> None:
     (s,) = fit([m], 5, 1000, lambda t: len(t))
     assert s.text == "int a(void);\n/* c */\nint c(void);\nint b(void);"
     assert s.shown == (3, 5, 6, 9)
+
+
+def test_a_digest_cut_to_the_budget_keeps_its_best_rows_not_its_first_lines() -> None:
+    """A header's digest lists its declarations in file order; when the prompt's budget
+    cuts it, the names ranked best stay, wherever they are in the header."""
+    lines = {3: "int a(void);", 40: "int b(void);", 90: "int c(void);"}
+    start, end = min(lines), max(lines)
+    text = "\n".join(lines.get(n, "") for n in range(start, end + 1))
+    digest = Candidate(
+        "a.h", start, end, text, 2.0, "definition", "digest", sparse=True, rows=((90,), (3,), (40,))
+    )
+    (cut,) = fit([digest], 5, 30, lambda t: len(t), min_tokens=1)
+    assert cut.shown == (3, 90) and cut.text == "int a(void);\nint c(void);"
+    assert (cut.start_line, cut.end_line) == (3, 90)

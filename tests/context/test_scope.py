@@ -369,3 +369,30 @@ def test_c_file_is_not_offered_its_own_header_declarations(tmp_path: Path) -> No
     assert shown(snippets, "util.h", "int util_max(")
     # x.h's declarations of x.c's own names, and its include guard, are not the scope's.
     assert not any(p == "x.h" for p, _ in snippets), snippets
+
+
+C_MACROS = {
+    "api.h": "#define API_CHECK(cond, msg)          \\\n    do {                          \\\n"
+    "        if (!(cond)) api_fail(msg);   \\\n    } while (0)\n"
+    "#define API_LIMIT                      64\n"
+    "static inline int api_twice(int v) {\n    int w = v;\n    return w + v;\n}\n",
+}
+
+
+def test_c_digest_shows_a_macro_by_its_head_and_an_inline_function_by_its_signature(
+    tmp_path: Path,
+) -> None:
+    """What a caller needs, in few characters: the alignment padding, a macro's body and an
+    inline function's body are left out."""
+    from server.context.digest import declaration_lines
+
+    index = index_files(tmp_path, C_MACROS)
+    entry = view_for(index).files["api.h"]
+    shown = {
+        d.name: list(declaration_lines(entry, d).values())
+        for d in entry.definitions
+        if d.name.startswith(("API_", "api_"))
+    }
+    assert shown["API_CHECK"] == ["#define API_CHECK(cond, msg) \\"], shown
+    assert shown["API_LIMIT"] == ["#define API_LIMIT 64"], shown
+    assert shown["api_twice"] == ["static inline int api_twice(int v) {"], shown
