@@ -354,6 +354,8 @@ class FileFacts:
 
     classes: dict[str, ClassFact] = field(default_factory=dict)
     returns: dict[str, str] = field(default_factory=dict)  # function → return type text
+    # function → how many results it returns (Go: ``(T, error)`` → 2); set where known
+    arity: dict[str, int] = field(default_factory=dict)
     names: dict[str, Value] = field(default_factory=dict)  # module-level name → value
 
 

@@ -293,6 +293,19 @@ def _go_type(node: Node | None) -> str:
     return text_of(node)
 
 
+def _go_arity(node: Node | None) -> int:
+    """How many results a result clause declares (``(a, b int, err error)`` → 3)."""
+    if node is None:
+        return 0
+    if node.type != "parameter_list":
+        return 1
+    return sum(
+        max(1, len(p.children_by_field_name("name")))
+        for p in node.named_children
+        if p.type in ("parameter_declaration", "variadic_parameter_declaration")
+    )
+
+
 def _go_params(fn: Node, field: str = "parameters") -> list[tuple[str, str]]:
     params = child_field(fn, field)
     out: list[tuple[str, str]] = []
@@ -356,9 +369,11 @@ def type_facts(root: Node) -> FileFacts:
                 if spec.type == "type_spec":
                     _go_struct(spec, facts, doc)
         elif node.type == "function_declaration":
+            name = text_of(child_field(node, "name"))
             result = _go_type(child_field(node, "result"))
             if result:
-                facts.returns[text_of(child_field(node, "name"))] = result
+                facts.returns[name] = result
+            facts.arity[name] = _go_arity(child_field(node, "result"))
         elif node.type == "method_declaration":
             owner = _go_receiver(node)
             fact = facts.classes.setdefault(owner, ClassFact(owner, "struct", 0, 0))

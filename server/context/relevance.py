@@ -30,6 +30,7 @@ USAGE, NAME, LEXICAL, POPULAR = 0.4, 0.3, 0.2, 0.1
 FOLLOW = 0.8
 TARGET = 0.5  # the name being assigned, declared or compared on the cursor's line
 TYPE_FIT = 0.5  # a name that is, or gives, the type of the parameter the cursor fills
+ARITY_FIT = 0.5  # a function returning as many results as the line assigns (``a, err := ‸``)
 LINES = 10
 DECAY = 0.85
 NEIGHBOURS = 40  # similar chunks whose identifiers vote for names
@@ -263,6 +264,31 @@ def result_at(layer: Layered, path: str, cursor: Cursor) -> Parameter | None:
 _GENERIC_RESULTS = frozenset(
     "bool boolean error err string str any interface object void none byte rune int".split()  # noqa: SIM905
 )
+
+
+# ``a, err := ‸`` / ``x.y, err = ‸``: several targets take one call's several results.
+_MULTI_ASSIGN = re.compile(
+    r"^\s*((?:[A-Za-z_][\w.]*\s*,\s*)+[A-Za-z_][\w.]*)\s*:?=\s*(?:[A-Za-z_]\w*\s*\.\s*)?$"
+)
+
+
+def results_wanted(cursor: Cursor) -> int:
+    """How many results the call at the cursor must return, when its line assigns them
+    to several targets (``tag, err := ‸`` → 2); 0 when the line does not say (or says
+    ``v, ok :=``, which a map index or a type assertion fills as well)."""
+    line = cursor.prefix_lines[-1] if cursor.prefix_lines else ""
+    m = _MULTI_ASSIGN.match(line[: len(line) - len(cursor.partial)])
+    if m is None:
+        return 0
+    targets = [t.strip() for t in m.group(1).split(",")]
+    return 0 if targets[-1] == "ok" else len(targets)
+
+
+def arity_of(layer: Layered, name: str, def_path: str) -> int | None:
+    """How many results the function ``name`` of ``def_path`` returns, if its file says."""
+    entry = layer.file(def_path)
+    facts = facts_of(entry) if entry is not None else None
+    return facts.arity.get(name) if facts is not None else None
 
 
 def _top_level_commas(text: str) -> int | None:
@@ -523,6 +549,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         wanted = wanted | field_types(layer, path, field)
     if wanted:  # an interface is also filled by the types that implement it
         wanted = wanted | implementers(layer, path, wanted)
+    results = results_wanted(cursor)
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25
     votes = usage_votes(layer, path, lexical)
@@ -556,6 +583,8 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         aim = target_match(targets, name)
         if wanted and (name in wanted or wanted & declared_type(layer, name, def_path)):
             aim += TYPE_FIT / TARGET  # it is, or gives, what the parameter takes
+        if results and arity_of(layer, name, def_path) == results:
+            aim += ARITY_FIT / TARGET  # it returns as many results as the line assigns
         score = (
             usage * used
             + NAME * match
