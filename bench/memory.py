@@ -252,12 +252,13 @@ def row(label: str, peak: float, seconds: float, what: str) -> tuple[str, str, s
 def run(
     tmp: Path, slices: list[int], serve: bool, indexed: Path | None = None
 ) -> list[tuple[str, str, str]]:
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     ws = tmp / "ws"
-    files, size = make_workspace(ws)
-    print(f"workspace: {' + '.join(PACKAGES)}, {files} files, {size / 1e6:.1f} MB", flush=True)
-    peak, s, what = index_peak(ws, tmp / "db-none", "none")
-    rows.append(row("tandem index, whole workspace, --embedder none", peak, s, what))
+    if slices or serve:  # (--indexed alone measures only the indexed workspace)
+        files, size = make_workspace(ws)
+        print(f"workspace: {' + '.join(PACKAGES)}, {files} files, {size / 1e6:.1f} MB", flush=True)
+        peak, s, what = index_peak(ws, tmp / "db-none", "none")
+        rows.append(row("tandem index, whole workspace, --embedder none", peak, s, what))
     for n in slices:
         part = tmp / f"slice{n}"
         make_workspace(part, n)

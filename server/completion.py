@@ -175,14 +175,18 @@ class Completer:
             watch = self._adapters if same else _adapter_watch(self.root, settings)
         effective = _with_adapter(settings, watch)
         with self._state_lock:
-            old = self._settings.model
+            old, old_sizes = self._settings.model, _context_sizes(self._settings)
             self._user_settings, self._settings, self._adapters = settings, effective, watch
             retrained = (
                 self._model is not None
                 and effective.model.backend in LOCAL_BACKENDS
                 and self._model.stamp != adapter_stamp(effective.model.adapter)
             )
-            if effective.model != old or retrained or self._load_error:
+            # llama.cpp's KV caches are sized to the prompt budgets: new budgets, new engines
+            resized = effective.model.backend == "llamacpp" and (
+                _context_sizes(effective) != old_sizes
+            )
+            if effective.model != old or retrained or resized or self._load_error:
                 self._generation += 1
                 self._model = None
                 self._loading = None
@@ -488,8 +492,8 @@ def _load_model(settings: Settings) -> _Model | None:
         model = _load_local(settings)
         model.stamp = key[-1]
         with _shared_lock:
-            # A retrained adapter replaces the old copy; keep few models in memory.
-            for old in [k for k in _shared if k[:-1] == key[:-1] or len(_shared) >= 2]:
+            # A retrained adapter or new budgets replace the old copy; keep few in memory.
+            for old in [k for k in _shared if k[:-2] == key[:-2] or len(_shared) >= 2]:
                 del _shared[old]
             _shared[key] = model
         return model
@@ -515,15 +519,20 @@ def _load_local(settings: Settings) -> _Model:
     return _load_transformers(settings)
 
 
+def _context_sizes(settings: Settings) -> tuple[int, int]:
+    """llama.cpp's (engine, reader) contexts for these completion budgets."""
+    from server.backends.llamacpp_engine import contexts
+
+    cs = settings.completion
+    return contexts(cs.prefix_tokens + cs.suffix_tokens + cs.snippet_tokens, cs.max_tokens)
+
+
 def _load_llamacpp(settings: Settings) -> _Model:
     from server.backends.llamacpp_backend import load_llamacpp
-    from server.backends.llamacpp_engine import contexts
     from server.prompt import detect_template
 
-    ms, cs = settings.model, settings.completion
-    n_ctx, reader_ctx = contexts(
-        cs.prefix_tokens + cs.suffix_tokens + cs.snippet_tokens, cs.max_tokens
-    )
+    ms = settings.model
+    n_ctx, reader_ctx = _context_sizes(settings)
     backend, _ = load_llamacpp(
         ms.model,
         ms.quantization,
@@ -600,4 +609,5 @@ def adapter_stamp(adapter: str | None) -> tuple[tuple[str, int, int], ...]:
 def _shared_key(settings: Settings) -> tuple[Any, ...]:
     ms = settings.model
     engine = (ms.backend, ms.quantization, ms.prompt_quantization, ms.lora, ms.threads, ms.dtype)
-    return (ms.model, ms.adapter, ms.device, ms.template, engine, adapter_stamp(ms.adapter))
+    sizes = _context_sizes(settings) if ms.backend == "llamacpp" else None
+    return (ms.model, ms.adapter, ms.device, ms.template, engine, sizes, adapter_stamp(ms.adapter))

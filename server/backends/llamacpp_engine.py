@@ -24,11 +24,10 @@ from server.decoding.engine import common_prefix_length
 
 log = logging.getLogger(__name__)
 
-# The engine's context: the prompt budgets (prefix + suffix + snippets, 864 tokens by
-# default) plus the answer need ~1,200 positions; 2,048 leave room for larger budgets set
-# while the model is loaded (a longer prompt is cut from its start, never overflows). Its
-# F16 KV cache is cleared (so resident) whole: 2,048 positions instead of 4,096 keep ~45 MB
-# fewer resident (SmolLM2: 23 KB a position).
+# The engine's context when no budgets are given (``contexts`` sizes it to them: the
+# default budgets' prompt of at most 864 tokens plus the answer take 1,280 positions). Its
+# F16 KV cache is cleared (so resident) whole: SmolLM2 keeps 23 KB a position (1,280
+# positions instead of 4,096: ~65 MB fewer).
 DEFAULT_CONTEXT = 2048
 # New prompt tokens from which the prompt reader (when there is one) reads them: below it,
 # copying the KV cache over (~17 MB for 730 tokens) costs more than the faster read saves.
@@ -53,14 +52,14 @@ FREE_CORES = FreeCores()  # threads per batch when not fixed: shared by every en
 def contexts(prompt_budget: int, max_tokens: int) -> tuple[int, int]:
     """(engine, reader) context lengths for prompts of ``prompt_budget`` tokens (the
     completion settings' prefix + suffix + snippet budgets) and answers of ``max_tokens``,
-    in whole 256-position steps: the engine at least ``DEFAULT_CONTEXT``, the reader at
-    most ``READER_CONTEXT``. Each position is KV cache kept resident."""
+    in whole 256-position steps, the reader's at most ``READER_CONTEXT``. Each position is
+    KV cache kept resident; the server loads the engines again when the budgets change."""
 
     def steps(n: int) -> int:
         return -(-n // 256) * 256
 
     need = max(0, prompt_budget) + PROMPT_SLACK
-    return max(DEFAULT_CONTEXT, steps(need + max(0, max_tokens))), min(READER_CONTEXT, steps(need))
+    return steps(need + max(0, max_tokens)), min(READER_CONTEXT, steps(need))
 
 
 def llama_cpp_module() -> Any:

@@ -475,23 +475,35 @@ def test_a_loop_inside_the_line_stops_the_generation_with_the_same_answer(
     assert answer == postprocess(full.text, text, "", "python", multiline=False)
 
 
-def test_the_engines_contexts_follow_the_prompt_budgets() -> None:
+def test_the_engines_contexts_follow_the_prompt_budgets(tmp_path: Path) -> None:
     """Each KV position is resident memory: the served engine holds the budgets' prompt
-    plus the answer (at least 2,048 positions), the reader only the prompt (the default
-    budgets' 864 tokens + slack: 1,280 positions, not 2,048 and 4,096 as before)."""
-    from server.backends.llamacpp_backend import prompt_reader_quantization
+    plus the answer, the reader only the prompt (the default budgets' 864 tokens + slack:
+    1,280 positions each, not 4,096 and 2,048 as before); larger budgets set while the
+    server runs load engines that hold them."""
+    import dataclasses
+
+    from server.backends.llamacpp_backend import LlamaCppBackend, prompt_reader_quantization
     from server.backends.llamacpp_engine import contexts
-    from server.completion import _load_llamacpp
+    from server.completion import Completer
     from server.settings import Settings
 
-    assert contexts(864, 48) == (2048, 1280)
-    assert contexts(4000, 200) == (4608, 2048)  # larger budgets: a larger engine, reader capped
+    assert contexts(864, 48) == (1280, 1280)
+    assert contexts(4000, 200) == (4608, 2048)  # the reader capped: a longer prompt is read
     settings = Settings()
-    model = _load_llamacpp(settings)
+    has_reader = prompt_reader_quantization(settings.model.prompt_quantization, "q8_0")
+    completer = Completer(tmp_path, None, settings)
     try:
-        engine = model.backend.engine
-        assert engine.max_context == 2048
-        if prompt_reader_quantization(settings.model.prompt_quantization, "q8_0") is not None:
-            assert engine.reader is not None and engine.reader.max_context == 1280
+        for snippet_tokens, engine_ctx, reader_ctx in ((384, 1280, 1280), (1000, 1792, 1792)):
+            completion = dataclasses.replace(settings.completion, snippet_tokens=snippet_tokens)
+            completer.reload(dataclasses.replace(settings, completion=completion))
+            assert completer.wait_until_loaded(120)
+            backend = completer.loaded_backend()
+            assert isinstance(backend, LlamaCppBackend)
+            engine = backend.engine
+            assert engine.max_context == engine_ctx
+            if has_reader is not None:
+                assert engine.reader is not None and engine.reader.max_context == reader_ctx
     finally:
-        model.backend.engine.close()
+        backend = completer.loaded_backend()
+        if isinstance(backend, LlamaCppBackend):
+            backend.engine.close()
