@@ -29,7 +29,7 @@ class LazyChunks(Sequence[Chunk]):
     taken in the order ``perm`` (by start line, then end line; None: as stored). Its
     length and lines need no objects."""
 
-    __slots__ = ("_hi", "_items", "_lines", "_lo", "_one", "_perm", "_table")
+    __slots__ = ("_hi", "_items", "_lines", "_lo", "_perm", "_table")
 
     def __init__(
         self, table: pa.Table, lo: int, hi: int, lines: np.ndarray, perm: np.ndarray | None
@@ -39,9 +39,6 @@ class LazyChunks(Sequence[Chunk]):
         self._lines = lines  # the whole table's (start_line, end_line), n x 2
         self._perm = perm
         self._items: list[Chunk] | None = None
-        # chunks read one by one before the whole file was (the context reads a few
-        # chunks of each of ~120 files at a first cursor: 278 of their 13,000 on sympy)
-        self._one: dict[int, Chunk] | None = None
 
     def __len__(self) -> int:
         return self._hi - self._lo
@@ -65,8 +62,6 @@ class LazyChunks(Sequence[Chunk]):
             ]
             if self._perm is not None:
                 items = [items[i] for i in self._perm.tolist()]
-            for i, one in (self._one or {}).copy().items():
-                items[i] = one  # the object already handed out stays the one
             self._items = items  # two threads may both build it: equal lists, either wins
             self._table = None
         return items
@@ -92,38 +87,7 @@ class LazyChunks(Sequence[Chunk]):
     def __getitem__(self, i: slice) -> list[Chunk]: ...
 
     def __getitem__(self, i: int | slice) -> Chunk | list[Chunk]:
-        items = self._items
-        if items is not None or isinstance(i, slice):
-            return (items if items is not None else self._load())[i]
-        return self._item(i)
-
-    def _item(self, i: int) -> Chunk:
-        """Chunk ``i`` alone, made from its row (kept, and kept by a later whole load)."""
-        n = self._hi - self._lo
-        k = i + n if i < 0 else i
-        if not 0 <= k < n:
-            raise IndexError("chunk index out of range")
-        one = self._one
-        if one is None:
-            one = self._one = {}
-        found = one.get(k)
-        if found is not None:
-            return found
-        table = self._table
-        if table is None:  # loaded meanwhile
-            return self._load()[k]
-        row = self._lo + (int(self._perm[k]) if self._perm is not None else k)
-        r = table.slice(row, 1).to_pylist()[0]
-        made = Chunk(
-            r["path"],
-            r["start_line"],
-            r["end_line"],
-            r["language"],
-            r["text"],
-            tuple(r["symbols"] or ()),
-            r["kind"],
-        )
-        return one.setdefault(k, made)
+        return self._load()[i]
 
     def __iter__(self) -> Iterator[Chunk]:
         return iter(self._load())

@@ -49,22 +49,6 @@ def test_a_files_rows_become_chunks_by_start_then_end_line_on_first_read() -> No
     assert ordinal.tolist() == [1, 0, 2, 0]  # each stored row's place in its file's chunks
 
 
-def test_one_chunk_read_by_index_makes_only_that_chunk_and_stays_the_same_object() -> None:
-    """A context reads a few chunks of each of many files (278 of 13,000 at a first cursor
-    on sympy): each is made alone, in chunk order, and a later whole read hands out the
-    same objects."""
-    grouped = lazy_chunks(_table(ROWS))
-    assert grouped is not None
-    b = grouped[0]["b.py"]
-    one = b[1]
-    assert one == Chunk("b.py", 1, 30, "python", "class B:", ("B",), "class_summary")
-    assert b[-1].symbols == ("B.run",) and b[-3].start_line == 1
-    assert "loaded=False" in repr(b)  # the file's other rows are still rows
-    assert b[1] is one
-    assert list(b)[1] is one and b[1] is one
-    assert [c.text for c in b[0:2]] == ["class B:\n    x = 1", "class B:"]
-
-
 def test_rows_of_one_file_apart_are_refused() -> None:
     assert lazy_chunks(_table([ROWS[0], ROWS[3], ROWS[1]])) is None
 
