@@ -382,11 +382,17 @@ def scope_rows(layer: Layered, resolver: Resolver, path: str) -> list[ScopeRow]:
     indexed = layer.view.files.get(path)
     own = {d.qualified for d in indexed.definitions} if indexed is not None else set()
     subject = _subject(path)
+    name_df = layer.view.name_df
+    pairs: dict[str, float] = {}  # per defining file
     rows: list[ScopeRow] = []
     for p, d in resolver.in_scope(path):
-        df = bm25.df(d.name.lower())
+        df = name_df.get(d.name)
+        if df is None:
+            df = name_df[d.name] = bm25.df(d.name.lower())
         if df > 1 and d.qualified not in own:
-            pair = PAIR_BONUS if _subject(p) == subject else 0.0
+            pair = pairs.get(p)
+            if pair is None:
+                pair = pairs[p] = PAIR_BONUS if _subject(p) == subject else 0.0
             rows.append(ScopeRow(p, d, math.log1p(df), pair))
     # A name a header declares is offered there, not also as its body in a source file
     # the file includes (a test including ``x.c``, which includes ``x.h``).

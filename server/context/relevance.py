@@ -571,7 +571,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         nonlocal after, co
         parts = name_terms(name)
         match = sum(weights.get(p, 0.0) for p in parts) / len(parts) if parts else 0.0
-        slot = None if def_path in layer.overlay else bm25.slot((def_path, chunk))
+        slot = None if chunk < 0 or def_path in layer.overlay else bm25.slot((def_path, chunk))
         lex = float(lexical[slot]) / top_lexical if slot is not None else 0.0
         popular = math.log1p(max(0, counts.get(name, 0))) / top_count
         used = max(votes.get(name, 0.0), votes.get(local, 0.0) if local else 0.0)

@@ -101,6 +101,8 @@ class WorkspaceView:
         # What a file sees without an import, by file and state of its buffer (the
         # context builder's ``scope_rows``); emptied whenever any file's rows change.
         self.scope_rows: dict[Any, Any] = {}
+        # How many chunks name each in-scope name (lower-cased), read once per state.
+        self.name_df: dict[str, int] = {}
         self.lock = threading.RLock()  # held while the view is read or changed
 
     # --- loading -------------------------------------------------------------------------
@@ -188,6 +190,7 @@ class WorkspaceView:
         self.imported_names.update(_bound_names(entry.imports))
         self._paths = None
         self.scope_rows.clear()
+        self.name_df.clear()
         self._configs.clear()
         self._matrix = None
 
@@ -206,6 +209,7 @@ class WorkspaceView:
         self.imported_names.subtract(_bound_names(entry.imports))
         self._paths = None
         self.scope_rows.clear()
+        self.name_df.clear()
         self._configs.clear()
         self._matrix = None
 
