@@ -187,7 +187,11 @@ def _module_folders(spec: str, importer: str, configs: dict[str, str]) -> tuple[
 # parameter or a result.
 _TYPE_WRAPPERS = re.compile(r"(?:\*|\[[^\[\]]*\]|\bmap\[[^\[\]]*\]|\bchan\s+)+$")
 _CONVERSION = re.compile(r"\(\*+$")  # (*T)(x), case (*T):
-_LITERAL = re.compile(r"(?<!&)&$")  # &T{...}
+_LITERAL = re.compile(r"(?<![&\w)\]\s])\s*&$")  # &T{...}, not ``a & b``
+# ``flags & ‸``, ``mode | ‸``, ``x &^ ‸``: a bit mask, so a constant or a variable.
+_BITWISE = re.compile(r"[\w)\]]\s*(?:&\^?|\|)=?\s*$")
+# ``&x,`` alone on a line: the address of a variable, as the next element's sibling.
+_ADDRESS_ELEMENT = re.compile(r"^\s*&[A-Za-z_][\w.]*\s*,\s*$")
 _BEFORE_TYPE = re.compile(
     r"(?:\.\(|\.\.\.|\bnew\(|\bmake\(|^\s*var\s+\w+(?:\s*,\s*\w+)*\s+"
     r"|^\s*type\s+\w+(?:\[[^\]]*\])?\s+(?:=\s*)?)$"
@@ -210,13 +214,19 @@ _EMBEDDING = re.compile(r"\b(?:struct|interface)\s*\{\s*$")
 TYPES = frozenset({"struct", "interface", "type"})
 LITERAL_TYPES = frozenset({"struct", "type"})  # &T{...}: never an interface
 NOTHING: frozenset[str] = frozenset()
+VALUES = frozenset({"const", "variable"})
 
 
 def _expected_kinds(lines: list[str]) -> frozenset[str]:
     """What the name after ``lines[-1]`` is, by what stands before it on its line (or, on
     an empty line inside a struct or interface body, an embedded type)."""
     line = lines[-1] if lines else ""
+    if _BITWISE.search(line):
+        return VALUES
     if _LITERAL.search(line):
+        above = next((t for t in reversed(lines[:-1]) if t.strip()), "")
+        if not line.strip("& \t") and _ADDRESS_ELEMENT.match(above):
+            return VALUES  # ``&x,`` after ``&y,``: a variable's address
         return LITERAL_TYPES
     wrapper = _TYPE_WRAPPERS.search(line)
     if wrapper is not None and wrapper.group(0).strip("* "):

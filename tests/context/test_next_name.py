@@ -45,6 +45,9 @@ GO_TYPES = frozenset({"struct", "interface", "type"})
         ("\tok := a && ", frozenset()),
         ("\tn := a * ", frozenset()),
         ("\tv := <-", frozenset()),
+        ("\tCreat: flags&", frozenset({"const", "variable"})),  # a bit mask, not &T{
+        ("\tif (p.Flags & ", frozenset({"const", "variable"})),
+        ("\tmode |= ", frozenset({"const", "variable"})),
         ("", frozenset()),
     ],
 )
@@ -57,6 +60,13 @@ def test_go_empty_line_in_a_struct_is_an_embedded_type() -> None:
     assert rule(["type Engine struct {", "\tname string", "\t"]) == GO_TYPES
     assert rule(["const (", "\t"]) == frozenset()
     assert rule(["\tflags := []Flag{", "\t\t"]) == frozenset()  # a literal's element
+
+
+def test_go_address_after_a_variable_s_address_is_a_variable_s() -> None:
+    rule = scope("go").expected_kinds
+    values = frozenset({"const", "variable"})
+    assert rule(["\ttmpls := []*string{", "\t\t&helpTemplate,", "\t\t&"]) == values
+    assert rule(["\tflags := []Flag{", "\t\t&IntFlag{},", "\t\t&"]) == {"struct", "type"}
 
 
 def test_go_statement_start_is_a_call_or_an_assignment() -> None:
