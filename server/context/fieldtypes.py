@@ -125,3 +125,35 @@ def implementers(layer: Layered, path: str, types: frozenset[str]) -> frozenset[
                     break
             out |= (owners or set()) - {d.qualified}
     return frozenset(out)
+
+
+# ``err.(‸``, ``err.(*pkg.‸``: an error asserted to what implements it.
+_ERROR_ASSERTION = re.compile(
+    r"(?:\b[eE]rr\w*|[a-z]\w*Err)\s*\.\(\s*\*?\s*(?:[A-Za-z_]\w*\s*\.\s*)?$"
+)
+
+
+def asserted_error(cursor: Cursor) -> bool:
+    """Whether the cursor is in a type assertion of an error (``err.(‸``)."""
+    lines = cursor.prefix_lines
+    if not lines:
+        return False
+    return _ERROR_ASSERTION.search(lines[-1][: len(lines[-1]) - len(cursor.partial)]) is not None
+
+
+def error_types(layer: Layered, path: str) -> frozenset[str]:
+    """The workspace types an ``error`` may hold (Go's implicit ``implements`` of the
+    builtin interface): those with an ``Error`` method, and, in their files and the
+    cursor's package, the structs and interfaces that embed ``error``."""
+    owners: dict[str, str] = {}
+    for p, x in layer.definitions("Error"):
+        if x.kind == "method" and x.qualified.endswith(".Error"):
+            owners[x.qualified.rsplit(".", 1)[0]] = p
+    out = set(owners)
+    for f in sorted({*owners.values(), *Resolver(layer).package(path)}):
+        entry = layer.file(f)
+        facts = facts_of(entry) if entry is not None else None
+        for cls in facts.classes.values() if facts is not None else ():
+            if "error" in cls.bases:
+                out.add(cls.name)
+    return frozenset(out)

@@ -22,7 +22,13 @@ from indexer.scope import Resolver
 from server.context.bm25 import code_terms
 from server.context.cursor import Cursor
 from server.context.definitions import Relevance, definition_span
-from server.context.fieldtypes import field_types, implementers, target_field
+from server.context.fieldtypes import (
+    asserted_error,
+    error_types,
+    field_types,
+    implementers,
+    target_field,
+)
 from server.context.typefacts import facts_of
 from server.context.workspace import Layered
 
@@ -549,6 +555,8 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         wanted = wanted | field_types(layer, path, field)
     if wanted:  # an interface is also filled by the types that implement it
         wanted = wanted | implementers(layer, path, wanted)
+    if asserted_error(cursor):  # ``err.(‸``: the types an error may hold
+        wanted = wanted | error_types(layer, path)
     results = results_wanted(cursor)
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25

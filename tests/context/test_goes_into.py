@@ -12,7 +12,13 @@ from test_scope import index_files, top
 
 from server.context.builder import view_for
 from server.context.cursor import locate
-from server.context.fieldtypes import field_types, implementers, target_field
+from server.context.fieldtypes import (
+    asserted_error,
+    error_types,
+    field_types,
+    implementers,
+    target_field,
+)
 from server.context.relevance import _results, declared_type, result_at
 from server.context.workspace import Layered
 
@@ -57,6 +63,18 @@ PKG = {
         "package app\n\nfunc kindOf(tok Token) string {\n"
         + FILLER
         + '\tswitch tok.Kind {\n\tcase <|>ValueTok:\n\t\treturn "v"\n\t}\n\treturn ""\n}\n'
+    ),
+    "errs.go": (
+        "package app\n\n// ParseError says where parsing failed.\n"
+        "type ParseError struct {\n\terror\n\tLine int\n}\n\n"
+        "// ExitCode is a process's status.\ntype ExitCode struct {\n\tCode int\n}\n\n"
+        'func (e ExitCode) Error() string { return "exit" }\n'
+    ),
+    "assert.go": (
+        "package app\n\nfunc lineOf(err error) int {\n"
+        + FILLER
+        + "\tif pe, ok := err.(*<|>ParseError); ok {\n\t\treturn pe.Line\n\t}\n"
+        "\t_ = ExitCode{}\n\treturn 0\n}\n"
     ),
     "result.go": (
         "package app\n\nfunc (n *Node) first() Color {\n" + FILLER + "\treturn <|>BlueColor\n}\n"
@@ -113,3 +131,14 @@ def test_an_interface_is_filled_by_the_types_with_its_methods(pkg: Any) -> None:
     layer = Layered(view_for(pkg), None)
     assert implementers(layer, "result.go", frozenset({"Option"})) == {"Vars"}
     assert implementers(layer, "result.go", frozenset({"Color"})) == frozenset()
+
+
+def test_an_error_asserted_is_one_of_the_types_an_error_may_hold(pkg: Any) -> None:
+    assert asserted_error(_cursor("assert.go"))
+    assert asserted_error(locate("\tbErr := err.(*echo.", 0, 20))
+    assert not asserted_error(locate("\tv, ok := x.(", 0, 14))
+    layer = Layered(view_for(pkg), None)
+    # ``ExitCode`` has ``Error``; ``ParseError`` embeds ``error``.
+    assert error_types(layer, "assert.go") == {"ExitCode", "ParseError"}
+    snippets = top(pkg, PKG, "assert.go", k=5)
+    assert snippets and snippets[0][0] == "errs.go", snippets
