@@ -157,3 +157,36 @@ def error_types(layer: Layered, path: str) -> frozenset[str]:
             if "error" in cls.bases:
                 out.add(cls.name)
     return frozenset(out)
+
+
+_ERROR_NAME = re.compile(r"[eE]rr\w*|[a-z]\w*Err")
+# ``switch v := x.(type) {`` / ``switch x.(type) {``: the value a type switch is over.
+_TYPE_SWITCH = re.compile(r"^\s*switch\s+(?:\w+\s*:=\s*)?([A-Za-z_]\w*)\s*\.\(\s*type\s*\)")
+_TYPE_CASE = re.compile(r"^\s*case\s+(?:[^:]*,\s*)?\(?\*?\s*(?:[A-Za-z_]\w*\s*\.\s*)?$")
+
+
+def switched_error_types(layer: Layered, path: str, cursor: Cursor) -> frozenset[str]:
+    """The types a ``case ‸`` of ``switch err.(type)`` may name: those an error may hold.
+    (Any other value's declared interface, ``f Flag``, is implemented by too many of the
+    package's types to tell one case from another.)"""
+    lines = cursor.prefix_lines
+    if not lines:
+        return frozenset()
+    line = lines[-1][: len(lines[-1]) - len(cursor.partial)]
+    if _TYPE_CASE.match(line) is None:
+        return frozenset()
+    indent = len(line) - len(line.lstrip())
+    value = None
+    for text in reversed(lines[-SWITCH_LINES:-1]):
+        if not text.strip():
+            continue
+        depth = len(text) - len(text.lstrip())
+        if depth < indent or (depth == indent and text.lstrip().startswith("switch")):
+            m = _TYPE_SWITCH.match(text)
+            value = m.group(1) if m is not None else None
+            break
+    if value is None:
+        return frozenset()
+    if _ERROR_NAME.fullmatch(value):
+        return error_types(layer, path)
+    return frozenset()

@@ -27,6 +27,7 @@ from server.context.fieldtypes import (
     error_types,
     field_types,
     implementers,
+    switched_error_types,
     target_field,
 )
 from server.context.typefacts import facts_of
@@ -557,6 +558,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
         wanted = wanted | implementers(layer, path, wanted)
     if asserted_error(cursor):  # ``err.(‸``: the types an error may hold
         wanted = wanted | error_types(layer, path)
+    wanted = wanted | switched_error_types(layer, path, cursor)
     results = results_wanted(cursor)
     top_lexical = (float(lexical.max()) if len(lexical) else 0.0) or 1.0
     bm25 = layer.view.bm25

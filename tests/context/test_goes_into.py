@@ -17,6 +17,7 @@ from server.context.fieldtypes import (
     error_types,
     field_types,
     implementers,
+    switched_error_types,
     target_field,
 )
 from server.context.relevance import _results, declared_type, result_at
@@ -142,3 +143,11 @@ def test_an_error_asserted_is_one_of_the_types_an_error_may_hold(pkg: Any) -> No
     assert error_types(layer, "assert.go") == {"ExitCode", "ParseError"}
     snippets = top(pkg, PKG, "assert.go", k=5)
     assert snippets and snippets[0][0] == "errs.go", snippets
+
+
+def test_a_case_of_a_type_switch_over_an_error_is_an_error_type(pkg: Any) -> None:
+    layer = Layered(view_for(pkg), None)
+    over_err = locate("\tswitch e := err.(type) {\n\tcase *", 1, 7)
+    assert switched_error_types(layer, "assert.go", over_err) == {"ExitCode", "ParseError"}
+    over_other = locate("\tswitch f := flag.(type) {\n\tcase *", 1, 7)
+    assert switched_error_types(layer, "assert.go", over_other) == frozenset()
