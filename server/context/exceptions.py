@@ -26,6 +26,13 @@ _SLOT = re.compile(
     r"(?:\braise\s+|\bexcept\*?\s*\(?\s*(?:[\w.]+\s*,\s*)*|[Rr]aises\s*\(\s*)"
     r"(?:[A-Za-z_]\w*\s*\.\s*)*$"
 )
+# ``class T(``, ``class T(Base, ``, ``isinstance(x, ``, ``issubclass(c, (A, ``, each
+# possibly followed by a qualifier: a class is named there, not a function.
+_CLASS_SLOT = re.compile(
+    r"(?:^\s*class\s+\w+\s*\((?:[\w.]+\s*,\s*)*"
+    r"|\bis(?:instance|subclass)\s*\([^,()]*,\s*\(?(?:[\w.]+\s*,\s*)*)"
+    r"(?:[A-Za-z_]\w*\s*\.\s*)*$"
+)
 MAX_DEPTH = 8
 
 
@@ -40,6 +47,23 @@ def exception_slot(path: str, cursor: Cursor) -> bool:
     line = cursor.prefix_lines[-1]
     line = line[: len(line) - len(cursor.partial)]
     return _SLOT.search(line) is not None
+
+
+def class_slot(path: str, cursor: Cursor) -> bool:
+    """Whether the cursor of a Python file is where a class is named (a base, a type
+    tested)."""
+    if not path.endswith(_PYTHON) or not cursor.prefix_lines:
+        return False
+    line = cursor.prefix_lines[-1]
+    line = line[: len(line) - len(cursor.partial)]
+    return _CLASS_SLOT.search(line) is not None
+
+
+def is_class(layer: Layered, name: str, def_path: str) -> bool:
+    """Whether ``name`` is a top-level class of the Python file ``def_path``."""
+    entry = layer.file(def_path)
+    facts = facts_of(entry) if entry is not None and def_path.endswith(_PYTHON) else None
+    return facts is not None and name in facts.classes
 
 
 class ExceptionClasses:

@@ -22,7 +22,7 @@ from indexer.scope import Resolver
 from server.context.bm25 import code_terms
 from server.context.cursor import Cursor
 from server.context.definitions import Relevance, definition_span
-from server.context.exceptions import ExceptionClasses, exception_slot
+from server.context.exceptions import ExceptionClasses, class_slot, exception_slot, is_class
 from server.context.fieldtypes import (
     asserted_error,
     error_types,
@@ -570,6 +570,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     top_count = math.log1p(max(counts.values(), default=0)) or 1.0
     co: dict[str, float] | None = None  # computed on first use: only headers' names ask
     raised = ExceptionClasses(layer) if exception_slot(path, cursor) else None
+    classes = class_slot(path, cursor)
 
     def relevance(
         name: str,
@@ -599,6 +600,8 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
             aim += ARITY_FIT / TARGET  # it returns as many results as the line assigns
         if raised is not None and raised(name, def_path):
             aim += TYPE_FIT / TARGET  # ``raise ‸``, ``except ‸``: an exception class
+        if classes and is_class(layer, name, def_path):
+            aim += TYPE_FIT / TARGET  # ``class T(‸``, ``isinstance(x, ‸``: a class
         score = (
             usage * used
             + NAME * match

@@ -1,5 +1,6 @@
 """After ``raise``, ``except`` or ``pytest.raises(`` a Python package's exception classes
-rank before its other classes, bases followed through the workspace."""
+rank before its other classes, bases followed through the workspace; after ``class T(``
+or ``isinstance(x, `` its classes rank before its functions."""
 
 from __future__ import annotations
 
@@ -11,14 +12,20 @@ from test_scope import index_files, top
 
 from server.context.builder import view_for
 from server.context.cursor import locate
-from server.context.exceptions import ExceptionClasses, exception_slot
+from server.context.exceptions import ExceptionClasses, class_slot, exception_slot
 from server.context.workspace import Layered
 
+API = ("get", "post", "request", "stream", "request_stream")
 MODELS = ("Client", "Request", "Response", "Timeout", "Transport", "Headers")
 
 PKG = {
     "pkg/__init__.py": (
         f"from ._models import {', '.join(MODELS)}\nfrom ._errors import Error, ReadTimeout\n"
+        f"from ._api import {', '.join(API)}\n"
+    ),
+    "pkg/_api.py": "".join(
+        f'def {n}(url, *a):\n    """{n.upper()} a request to url."""\n    return url, a\n\n\n'
+        for n in API
     ),
     "pkg/_models.py": "".join(
         f'class {n}:\n    """A {n.lower()}."""\n\n    def __init__(self, *a):\n'
@@ -36,6 +43,12 @@ PKG = {
         + "    timeout = pkg.Timeout(1)\n" * 4
         + "    response = pkg.Response(client, timeout)\n" * 3
         + "    with pytest.raises(pkg.<|>ReadTimeout):\n        client.a\n"
+    ),
+    # The lines above speak of requests and streams; a base class is named next.
+    "tests/test_transport.py": (
+        "import pkg\n\n\ndef test_stream():\n"
+        + '    request_stream = stream_request = "a request stream"\n' * 12
+        + "\n\nclass Local(pkg.<|>Transport):\n    pass\n"
     ),
 }
 
@@ -74,3 +87,11 @@ def test_an_exception_is_found_through_the_workspace_s_bases(pkg: Any) -> None:
 def test_pytest_raises_ranks_the_package_s_exception_first(pkg: Any) -> None:
     snippets = top(pkg, PKG, "tests/test_client.py", k=5)
     assert snippets and snippets[0][0] == "pkg/_errors.py", snippets
+
+
+def test_a_base_or_an_isinstance_test_names_a_class(pkg: Any) -> None:
+    for line in ("class T(pkg.", "class T(Base, ", "    if isinstance(x, (pkg.A, pkg."):
+        assert class_slot("a.py", locate(line, 0, len(line))), line
+    assert not class_slot("a.py", locate("    x = f(a, pkg.", 0, 17))
+    snippets = top(pkg, PKG, "tests/test_transport.py", k=5)
+    assert snippets and snippets[0][1].startswith("class "), snippets
