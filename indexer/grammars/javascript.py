@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from tree_sitter import Node
 
+from indexer.grammars import ts_kinds
 from indexer.grammars.base import (
     Anchor,
     Bindings,
@@ -447,7 +448,11 @@ def _configured(spec: str, importer: str, configs: dict[str, str]) -> tuple[str,
     return tuple(dict.fromkeys(v for base in out for v in _js_variants(base)))
 
 
-SCOPE = Scope(config_files=("tsconfig.json", "jsconfig.json", "package.json"), config=_configured)
+SCOPE = Scope(
+    config_files=("tsconfig.json", "jsconfig.json", "package.json"),
+    config=_configured,
+    expected_kinds=ts_kinds.expected_kinds,
+)
 
 
 # --- receiver types ------------------------------------------------------------------

@@ -86,6 +86,7 @@ def definition_span(entry: FileEntry, d: SymbolDef) -> tuple[int, int, str, int]
     return start, end, text, index
 
 
+RENAMED = 4.0  # weight of the name renamed at the cursor (``x as ‸``) among those near by
 KIND_FIT = 0.5  # a definition of the kind the language says goes here (``&T{``: a struct)
 
 
@@ -172,6 +173,7 @@ def definition_candidates(
     bound: dict[str, int] = Counter(r.local_name for r in current.imports)
     imported_files: set[str] = set()
     shown: dict[str, int] = {}  # qualified name -> its candidate in ``out``
+    aliased = _renamed(cursor)
 
     def add(where: str, d: SymbolDef, local: str, score: float, reason: str, weight: float) -> None:
         if where == path and d.end_line >= cursor_line1:
@@ -216,6 +218,7 @@ def definition_candidates(
             score, why = 1.0 + 0.5 * weight, f"defines {what}, used near the cursor, {where}"
         else:
             score, why = 0.5, f"defines {what}, {where}"
+        score += kind_fit(res.definition, kinds)
         add(res.path, res.definition, name, score, why, RELEVANCE_WEIGHT)
 
     if cursor.receiver is not None:
@@ -232,6 +235,8 @@ def definition_candidates(
     for name, weight in nearby.items():
         if name in bound:
             continue
+        if name == aliased:  # ``{ x as ‸``: the new name is bound to ``x``'s definition
+            weight += RENAMED
         meanings = [m for m in resolver.lookup(path, name) if m.definition is not None]
         if meanings:
             for m in meanings[:MAX_AMBIGUOUS]:
@@ -447,6 +452,20 @@ def _best(
 
 
 _QUALIFIED = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\.|::|->)\s*([A-Za-z_]\w*)")
+
+
+_RENAMING = re.compile(r"(?:^|[{,]|\btype)\s*([A-Za-z_$][\w$]*)\s+as\s+$")
+
+
+def _renamed(cursor: Cursor) -> str | None:
+    """``x`` when the cursor follows ``x as`` in an import or export list (``{ a, x as ‸``):
+    the new name is bound to ``x``'s definition."""
+    lines = cursor.prefix_lines
+    if not lines:
+        return None
+    line = lines[-1][: len(lines[-1]) - len(cursor.partial)]
+    found = _RENAMING.search(line)
+    return found.group(1) if found is not None else None
 
 
 def _qualified_uses(cursor: Cursor, n: int = 12) -> list[tuple[str, str]]:
