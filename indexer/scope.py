@@ -61,6 +61,9 @@ def is_header(path: str) -> bool:
     return posixpath.splitext(path)[1].lower() in _HEADER_EXTS
 
 
+MODULE_DEPTH = 4  # star re-export hops followed for a module's members
+
+
 class Resolver:
     """Lookups against one state of a workspace; holds per-file caches, so make one per
     query (or per eval run) rather than keeping it across edits."""
@@ -193,27 +196,9 @@ class Resolver:
         its file and its package)."""
         if owner.definition is None:
             out: list[tuple[str, SymbolDef]] = []
+            seen: set[str] = set()
             for f in owner.files or (owner.path,):
-                out.extend(
-                    (f, d)
-                    for d in self.ws.definitions_of(f)
-                    if d.qualified == d.name and not d.name.startswith("__")
-                )
-                for ref in self.ws.imports_of(f):  # a package's re-exports (__init__, index)
-                    if ref.local_name == "" or ref.name is None:
-                        continue
-                    found = self.resolve_ref(ref, f)
-                    if found is None:
-                        continue
-                    if found.definition is not None:
-                        out.append((found.path, found.definition))
-                    elif ref.local_name == "*":  # from ._models import *, export * from
-                        out.extend(
-                            (g, d)
-                            for g in found.files
-                            for d in self.ws.definitions_of(g)
-                            if d.qualified == d.name and not d.name.startswith("_")
-                        )
+                self._module_members(f, out, seen, MODULE_DEPTH, top=True)
             return [(p, d) for p, d in dict.fromkeys(out) if not d.name.startswith("__")]
         if owner.definition.kind not in TYPE_KINDS:
             return []
@@ -224,6 +209,39 @@ class Resolver:
             for d in self.ws.definitions_of(f)
             if d.qualified == prefix + d.name
         ]
+
+    def _module_members(
+        self,
+        f: str,
+        out: list[tuple[str, SymbolDef]],
+        seen: set[str],
+        depth: int,
+        top: bool = False,
+    ) -> None:
+        """A module's top-level definitions and what it re-exports (``__init__``, a TS
+        barrel): its named re-exports resolved, star re-exports searched in turn, ``depth``
+        files deep (``export * from "./classic"`` whose index exports ``* from "./schemas"``;
+        one level only before, so such a namespace's members were missing)."""
+        if f in seen:
+            return
+        seen.add(f)
+        hidden = "__" if top else "_"  # a star import skips private names
+        out.extend(
+            (f, d)
+            for d in self.ws.definitions_of(f)
+            if d.qualified == d.name and not d.name.startswith(hidden)
+        )
+        for ref in self.ws.imports_of(f):
+            if ref.local_name == "" or ref.name is None or not (top or ref.local_name == "*"):
+                continue  # below the module itself only star imports pass names on
+            found = self.resolve_ref(ref, f)
+            if found is None:
+                continue
+            if found.definition is not None:
+                out.append((found.path, found.definition))
+            elif ref.local_name == "*" and depth > 0:  # from ._models import *, export * from
+                for g in found.files:
+                    self._module_members(g, out, seen, depth - 1)
 
     def _follow(self, name: str, path: str, depth: int) -> Origin | None:
         """``follow_reexports`` from ``path``, searching only star imports that can reach

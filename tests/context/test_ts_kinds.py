@@ -82,3 +82,31 @@ def test_a_type_position_ranks_the_imported_type_first(ts_pkg: Any) -> None:
 def test_a_renamed_export_shows_the_definition_renamed(ts_pkg: Any) -> None:
     snippets = top(ts_pkg, TS, "src/index.ts", k=10)
     assert "function makeProxy(" in snippets[0][1], snippets
+
+
+SCHEMAS = ("string", "number", "boolean", "object", "array")
+BARREL = {
+    "lib/schemas.ts": "".join(
+        f"export function {n}(): {n.capitalize()}Schema {{\n  return make('{n}');\n}}\n\n"
+        for n in SCHEMAS
+    ),
+    "lib/classic/index.ts": "export * from '../schemas';\n",
+    "lib/index.ts": "export * from './classic/index';\n",
+    "test/object.test.ts": (
+        "import * as z from '../lib/index';\n\n"
+        + "".join(f"const field{i} = {i};\n" for i in range(12))
+        + "const schema = z.<|>object();\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def barrel(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return index_files(tmp_path_factory.mktemp("barrel"), BARREL)
+
+
+def test_a_namespace_offers_what_its_barrels_re_export_in_turn(barrel: Any) -> None:
+    """``z.‸`` where z's index re-exports a barrel that re-exports the schemas."""
+    snippets = top(barrel, BARREL, "test/object.test.ts", k=10)
+    shown = {p for p, _ in snippets}
+    assert "lib/schemas.ts" in shown, snippets
