@@ -18,6 +18,7 @@ from indexer.grammars import scope as language_scope
 from indexer.languages import language_for_path
 from indexer.scope import Meaning, Resolver
 from indexer.types import ImportRef, SymbolDef
+from server.context.bm25 import BM25
 from server.context.cursor import Cursor
 from server.context.digest import digest_candidate
 from server.context.rank import Candidate
@@ -356,12 +357,24 @@ class ScopeRow:
 
 
 SCOPE_CACHE = 64  # files (and states of their includes) kept per view
+LOCAL_DF = 4  # a name in this few chunks may be named in its own file only
+
+
+def _used_beyond(bm25: BM25[tuple[str, int]], d: SymbolDef, path: str) -> bool:
+    """Whether a header's name is named by a chunk outside the header: one only its own
+    header names (an include guard, ``#ifndef X_H`` / ``#define X_H`` / ``#endif /* X_H
+    */``, a private helper) is nothing another file goes on to use. Other files' names
+    (a Go package's, used by the file about to be written) are all kept."""
+    if not _is_listing(path):
+        return True
+    return any(p != path for p, _ in bm25.holders(d.name.lower()))
 
 
 def scope_rows(layer: Layered, resolver: Resolver, path: str) -> list[ScopeRow]:
     """What ``path`` sees without an import (``Resolver.in_scope``: its package, its star
     imports and headers, transitively), less its own names (x.h declares what x.c defines)
-    and names no other chunk names (include guards, test functions).
+    and names no other chunk names (test functions) or, in a header, no other file's chunk
+    (include guards).
 
     A C file's include closure holds thousands of names (curl: ~3,000), too many to walk
     at every keystroke; so the rows are kept on the view, which drops them whenever any
@@ -394,7 +407,7 @@ def scope_rows(layer: Layered, resolver: Resolver, path: str) -> list[ScopeRow]:
         df = name_df.get(d.name)
         if df is None:
             df = name_df[d.name] = bm25.df(d.name.lower())
-        if df > 1 and d.qualified not in own:
+        if df > 1 and d.qualified not in own and (df > LOCAL_DF or _used_beyond(bm25, d, p)):
             pair = pairs.get(p)
             if pair is None:
                 pair = pairs[p] = PAIR_BONUS if _subject(p) == subject else 0.0

@@ -216,6 +216,32 @@ def test_c_header_digest_shows_many_prototypes_within_its_budget(tmp_path: Path)
     assert digest.start_line < digest.end_line
 
 
+C_GUARDED = {  # a long header whose include guard is named in several of its chunks
+    "api.h": _api_header(40).replace("#endif\n", "#endif /* API_H */\n"),
+    "api.c": C_WIDE["api.c"],
+    "user.c": '#include "api.h"\n\nint user(void)\n{\n    return api_call_3(1, 2);\n}\n',
+    "main.c": C_WIDE["main.c"],
+}
+
+
+def test_c_include_guard_is_not_offered(tmp_path: Path) -> None:
+    from server.context.buffer import current_entry
+    from server.context.definitions import scope_rows
+
+    index = index_files(tmp_path, C_GUARDED)
+    view = view_for(index)
+    assert view.bm25.df("api_h") > 1  # the guard is in more than one of the header's chunks
+    layer = Layered(view, {}, current_entry(view, "main.c", C_GUARDED["main.c"], {}))
+    in_scope = {r.d.name for r in scope_rows(layer, Resolver(layer), "main.c")}
+    # No other file names the guard: it is no name to use, so no digest line goes to it.
+    assert "API_H" not in in_scope and "api_call_3" in in_scope, sorted(in_scope)
+    text = C_GUARDED["main.c"]
+    prefix = text[: text.index(CURSOR)]
+    line, col = prefix.count("\n"), len(prefix) - (prefix.rfind("\n") + 1)
+    result = build_context(index, "main.c", prefix, line, col, k=5, budget_tokens=10**6)
+    assert not any("#define API_H" in s.text for s in result.snippets), result.snippets
+
+
 def test_c_digest_shows_a_long_typedef_by_its_head_and_its_name(tmp_path: Path) -> None:
     from server.context.digest import declaration_lines
 
