@@ -31,6 +31,7 @@ from server.context.fieldtypes import (
     switched_error_types,
     target_field,
 )
+from server.context.predicates import is_predicate, truth_slot
 from server.context.typefacts import facts_of
 from server.context.workspace import Layered
 
@@ -571,6 +572,7 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
     co: dict[str, float] | None = None  # computed on first use: only headers' names ask
     raised = ExceptionClasses(layer) if exception_slot(path, cursor) else None
     classes = class_slot(path, cursor)
+    truth = truth_slot(path, cursor)
 
     def relevance(
         name: str,
@@ -602,6 +604,8 @@ def make_relevance(layer: Layered, cursor: Cursor, lexical: np.ndarray, path: st
             aim += TYPE_FIT / TARGET  # ``raise ‸``, ``except ‸``: an exception class
         if classes and is_class(layer, name, def_path):
             aim += TYPE_FIT / TARGET  # ``class T(‸``, ``isinstance(x, ‸``: a class
+        if truth and is_predicate(layer, name, def_path):
+            aim += TYPE_FIT / TARGET  # ``if ‸``, ``and not ‸``: a function returning bool
         score = (
             usage * used
             + NAME * match
