@@ -47,13 +47,14 @@ def open_base(settings: IndexSettings) -> Base | None:
     if not settings.base:
         return None
     # A base changes when CI runs: its readers need not list its versions at each read
-    # (``Store.latest`` below sees the latest; ``Index.refresh`` polls for newer).
+    # (the explicit checkout below sees the latest; ``Index.refresh`` polls for newer).
     consistency = timedelta(seconds=max(0.0, settings.consistency_s))
     store = Store.open(settings.base, settings.storage_options, consistency)
     with store.errors():
-        table = store.latest(FILES)
+        table = store.table(FILES)
         if table is None:
             raise FileNotFoundError(f"no index at {store.display_uri()} (the base index)")
+        table.checkout_latest()
         version = str(int(table.version))
         return Base(store, store.files(), store.meta(), version)
 

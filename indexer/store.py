@@ -213,8 +213,6 @@ class Store:
         # seldom: each listing is a request to an object store.
         self._consistency = consistency.total_seconds() if self.remote else 0.0
         self._names: tuple[float, list[str]] | None = None
-        self._opened: dict[str, float] = {}  # table name -> when this process opened it
-        self._small_locks: dict[str, threading.Lock] = {}
         with self.errors():  # a wrong endpoint, key or bucket fails here, clearly
             self.db = lancedb.connect(
                 uri,
@@ -279,25 +277,12 @@ class Store:
         if t is not None:
             return t
         with self.lock:
-            t = self._tables.get(name)  # opened by another thread meanwhile: one open
-            if t is not None:
-                return t
             try:
                 t = self.db.open_table(name)
             except (ValueError, FileNotFoundError):
                 return None
             self._tables[name] = t
-            self._opened[name] = time.monotonic()
             return t
-
-    def latest(self, name: str) -> Any | None:
-        """The named table at its latest version: checked out again unless this process
-        opened it within the last second (an editor's first sync and the base's prefetch
-        open it at once: a second listing of its versions would find the same)."""
-        t = self.table(name)
-        if t is not None and time.monotonic() - self._opened.get(name, 0.0) > 1.0:
-            t.checkout_latest()
-        return t
 
     def _create(self, name: str, schema: pa.Schema) -> Any:
         with self.lock:
@@ -387,16 +372,13 @@ class Store:
         t = self.table(name)
         if t is None:
             return read()
-        with self.lock:
-            lock = self._small_locks.setdefault(name, threading.Lock())
-        with lock:  # two threads wanting it at once (prefetch and sync): one read
-            version = int(t.version)
-            hit = self._small.get(name)
-            if hit is not None and hit[0] == version:
-                return hit[1]
-            value = read()
-            self._small[name] = (version, value)
-            return value
+        version = int(t.version)
+        hit = self._small.get(name)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = read()
+        self._small[name] = (version, value)
+        return value
 
     def files(self) -> dict[str, FileRow]:
         """path → its files row (a new dict each call)."""
