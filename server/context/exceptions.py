@@ -19,7 +19,7 @@ from server.context.workspace import Layered
 _BUILTIN = frozenset(
     n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)
 )
-_PYTHON = (".py", ".pyi")
+PYTHON = (".py", ".pyi")
 # ``raise ``, ``except ``, ``except (A, ``, ``pytest.raises(``, ``assertRaises(``, each
 # possibly followed by a qualifier (``pkg.``).
 _SLOT = re.compile(
@@ -36,33 +36,30 @@ _CLASS_SLOT = re.compile(
 MAX_DEPTH = 8
 
 
+def python_line_ends(path: str, cursor: Cursor, pattern: re.Pattern[str]) -> bool:
+    """Whether, in a Python file, the cursor's line up to the name being typed matches
+    ``pattern`` (the slots of this module and of ``predicates``)."""
+    if not path.endswith(PYTHON) or not cursor.prefix_lines:
+        return False
+    line = cursor.prefix_lines[-1]
+    return pattern.search(line[: len(line) - len(cursor.partial)]) is not None
+
+
 def exception_slot(path: str, cursor: Cursor) -> bool:
     """Whether the cursor of a Python file is where an exception class is named."""
-    if not path.endswith(_PYTHON) or not cursor.prefix_lines:
-        return False
-
-    def _base(self, qualified: str, path: str, depth: int) -> bool:
-        return self(qualified, path, depth + 1)
-
-    line = cursor.prefix_lines[-1]
-    line = line[: len(line) - len(cursor.partial)]
-    return _SLOT.search(line) is not None
+    return python_line_ends(path, cursor, _SLOT)
 
 
 def class_slot(path: str, cursor: Cursor) -> bool:
     """Whether the cursor of a Python file is where a class is named (a base, a type
     tested)."""
-    if not path.endswith(_PYTHON) or not cursor.prefix_lines:
-        return False
-    line = cursor.prefix_lines[-1]
-    line = line[: len(line) - len(cursor.partial)]
-    return _CLASS_SLOT.search(line) is not None
+    return python_line_ends(path, cursor, _CLASS_SLOT)
 
 
 def is_class(layer: Layered, name: str, def_path: str) -> bool:
     """Whether ``name`` is a top-level class of the Python file ``def_path``."""
     entry = layer.file(def_path)
-    facts = facts_of(entry) if entry is not None and def_path.endswith(_PYTHON) else None
+    facts = facts_of(entry) if entry is not None and def_path.endswith(PYTHON) else None
     return facts is not None and name in facts.classes
 
 
@@ -85,7 +82,7 @@ class ExceptionClasses:
 
     def _derives(self, name: str, def_path: str, depth: int) -> bool:
         entry = self.layer.file(def_path)
-        facts = facts_of(entry) if entry is not None and def_path.endswith(_PYTHON) else None
+        facts = facts_of(entry) if entry is not None and def_path.endswith(PYTHON) else None
         fact = facts.classes.get(name) if facts is not None else None
         if fact is None:
             return False

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 
 from server.context.cursor import Cursor
+from server.context.exceptions import PYTHON, python_line_ends
 from server.context.typefacts import facts_of
 from server.context.workspace import Layered
 
-_PYTHON = (".py", ".pyi")
 # A condition's start or a boolean operator, possibly opening brackets: the name starts
 # an operand whose truth is tested. Not ``assert ‸``: a test asserts mostly comparisons
 # (``assert find_app(m) == app``), whose left side is any function.
@@ -25,17 +25,13 @@ _PREDICATE = re.compile(r"^\s*(?:bool|(?:\w+\.)?(?:TypeGuard|TypeIs)\s*\[.*\])\s
 
 def truth_slot(path: str, cursor: Cursor) -> bool:
     """Whether the cursor of a Python file starts an operand whose truth is tested."""
-    if not path.endswith(_PYTHON) or not cursor.prefix_lines:
-        return False
-    line = cursor.prefix_lines[-1]
-    line = line[: len(line) - len(cursor.partial)]
-    return _SLOT.search(line) is not None
+    return python_line_ends(path, cursor, _SLOT)
 
 
 def is_predicate(layer: Layered, name: str, def_path: str) -> bool:
     """Whether ``name`` is a function of the Python file ``def_path`` declared to return
     ``bool`` or a type guard."""
-    if not def_path.endswith(_PYTHON):
+    if not def_path.endswith(PYTHON):
         return False
     entry = layer.file(def_path)
     facts = facts_of(entry) if entry is not None else None
